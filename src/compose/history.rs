@@ -1,0 +1,212 @@
+//! What a template sees of a person: `person` (every column plus a few
+//! derived facts) and `history` (an object with questions about the
+//! person's events, answered relative to the run date).
+
+use std::sync::Arc;
+
+use chrono::{Datelike, NaiveDate};
+use minijinja::value::{from_args, Enumerator, Object, Value};
+use minijinja::{Error, ErrorKind, State};
+
+use crate::load::parse_date;
+use crate::model::{Event, Person};
+
+/// Full years from `from` to `to` (birthday arithmetic; 0 if `to` is earlier).
+pub fn years_between(from: NaiveDate, to: NaiveDate) -> i64 {
+    let mut years = (to.year() - from.year()) as i64;
+    if (to.month(), to.day()) < (from.month(), from.day()) {
+        years -= 1;
+    }
+    years.max(0)
+}
+
+/// A map value with keys in insertion order.
+pub fn map_value<K: Into<String>>(pairs: impl IntoIterator<Item = (K, Value)>) -> Value {
+    Value::from_object(
+        pairs
+            .into_iter()
+            .map(|(k, v)| (Value::from(k.into()), v))
+            .collect::<indexmap::IndexMap<Value, Value>>(),
+    )
+}
+
+/// The person as a template value: all columns, plus `name`, `is_company`,
+/// `since` (customer since, else first event), `years` (full years since)
+/// and `first_year` (a customer for less than a year).
+pub fn person_value(person: &Person, run_date: NaiveDate) -> Value {
+    let mut map: indexmap::IndexMap<String, Value> = person
+        .fields
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
+        .collect();
+    map.insert("name".into(), Value::from(person.display_name()));
+    map.insert("is_company".into(), Value::from(person.is_company_only()));
+    let since =
+        parse_date(person.get("customer_since")).or_else(|| person.events.first().map(|e| e.date));
+    match since {
+        Some(since) => {
+            let years = years_between(since, run_date);
+            map.insert("since".into(), Value::from(since.to_string()));
+            map.insert("years".into(), Value::from(years));
+            map.insert("first_year".into(), Value::from(years == 0));
+        }
+        None => {
+            map.insert("since".into(), Value::from(()));
+            map.insert("years".into(), Value::from(0));
+            map.insert("first_year".into(), Value::from(true));
+        }
+    }
+    map_value(map)
+}
+
+/// An event as a template value: `date` (ISO), `kind`, `summary`, `year`,
+/// `month`, `days_ago`, and its other columns (`amount`, `product`, …).
+fn event_value(event: &Event, run_date: NaiveDate) -> Value {
+    let mut map: indexmap::IndexMap<String, Value> = indexmap::IndexMap::new();
+    map.insert("date".into(), Value::from(event.date.to_string()));
+    map.insert("kind".into(), Value::from(event.kind.as_str()));
+    map.insert("summary".into(), Value::from(event.summary.as_str()));
+    map.insert("year".into(), Value::from(event.date.year()));
+    map.insert("month".into(), Value::from(event.date.month()));
+    map.insert(
+        "days_ago".into(),
+        Value::from((run_date - event.date).num_days()),
+    );
+    for (k, v) in &event.extra {
+        map.entry(k.clone())
+            .or_insert_with(|| Value::from(v.as_str()));
+    }
+    map_value(map)
+}
+
+/// The `history` object. Only events up to the run date count: the future
+/// has not happened yet when the card is written.
+#[derive(Debug)]
+pub struct History {
+    events: Vec<(Event, Value)>,
+    run_date: NaiveDate,
+}
+
+impl History {
+    pub fn new(person: &Person, run_date: NaiveDate) -> History {
+        let events = person
+            .events
+            .iter()
+            .filter(|e| e.date <= run_date)
+            .map(|e| (e.clone(), event_value(e, run_date)))
+            .collect();
+        History { events, run_date }
+    }
+
+    fn of_kind<'a>(
+        &'a self,
+        kind: Option<&'a str>,
+    ) -> impl DoubleEndedIterator<Item = &'a (Event, Value)> + 'a {
+        self.events
+            .iter()
+            .filter(move |(e, _)| kind.is_none_or(|k| e.kind.eq_ignore_ascii_case(k)))
+    }
+}
+
+impl Object for History {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        match key.as_str()? {
+            "all" => Some(self.events.iter().map(|(_, v)| v.clone()).collect()),
+            "count" => Some(Value::from(self.events.len())),
+            _ => None,
+        }
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Str(&["all", "count"])
+    }
+
+    fn call_method(
+        self: &Arc<Self>,
+        _state: &mut State,
+        method: &str,
+        args: &[Value],
+    ) -> Result<Value, Error> {
+        let list = |it: &mut dyn Iterator<Item = &(Event, Value)>| -> Value {
+            it.map(|(_, v)| v.clone()).collect()
+        };
+        match method {
+            // history.of("order") → every order, oldest first
+            "of" | "events" => {
+                let (kind,): (Option<&str>,) = from_args(args)?;
+                Ok(list(&mut self.of_kind(kind)))
+            }
+            // history.last("project") → the latest project, or none
+            "last" => {
+                let (kind,): (Option<&str>,) = from_args(args)?;
+                Ok(self.of_kind(kind).next_back().map(|(_, v)| v.clone()).unwrap_or(Value::from(())))
+            }
+            "first" => {
+                let (kind,): (Option<&str>,) = from_args(args)?;
+                Ok(self.of_kind(kind).next().map(|(_, v)| v.clone()).unwrap_or(Value::from(())))
+            }
+            "count_of" => {
+                let (kind,): (Option<&str>,) = from_args(args)?;
+                Ok(Value::from(self.of_kind(kind).count()))
+            }
+            // history.this_year("project") → events of the run date's year
+            "this_year" => {
+                let (kind,): (Option<&str>,) = from_args(args)?;
+                let year = self.run_date.year();
+                Ok(list(&mut self.of_kind(kind).filter(|(e, _)| e.date.year() == year)))
+            }
+            // history.within_days(30, "order") → events of the last 30 days
+            "within_days" => {
+                let (days, kind): (i64, Option<&str>) = from_args(args)?;
+                let from = self.run_date - chrono::Duration::days(days);
+                Ok(list(&mut self.of_kind(kind).filter(|(e, _)| e.date >= from)))
+            }
+            // history.sum("amount", "order") → total of a numeric column
+            "sum" => {
+                let (field, kind): (&str, Option<&str>) = from_args(args)?;
+                let total: f64 = self
+                    .of_kind(kind)
+                    .filter_map(|(e, _)| e.extra.get(field).and_then(|v| parse_number(v)))
+                    .sum();
+                Ok(Value::from(total))
+            }
+            _ => Err(Error::new(
+                ErrorKind::UnknownMethod,
+                format!(
+                    "history has no method \"{method}\" (known: of, last, first, count_of, this_year, within_days, sum)"
+                ),
+            )),
+        }
+    }
+}
+
+/// Numbers as offices write them: `1234.50`, `1.234,50`, `1234,50`.
+fn parse_number(s: &str) -> Option<f64> {
+    let s = s.trim().trim_end_matches(['€', ' ']).trim();
+    if s.is_empty() {
+        return None;
+    }
+    s.parse()
+        .ok()
+        .or_else(|| s.replace('.', "").replace(',', ".").parse().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_years() {
+        let d = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        assert_eq!(years_between(d(2016, 12, 2), d(2026, 12, 1)), 9);
+        assert_eq!(years_between(d(2016, 12, 1), d(2026, 12, 1)), 10);
+        assert_eq!(years_between(d(2027, 1, 1), d(2026, 12, 1)), 0);
+    }
+
+    #[test]
+    fn numbers_in_both_notations() {
+        assert_eq!(parse_number("1234.50"), Some(1234.5));
+        assert_eq!(parse_number("1.234,50 €"), Some(1234.5));
+        assert_eq!(parse_number(""), None);
+    }
+}

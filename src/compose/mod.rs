@@ -1,0 +1,298 @@
+//! Stage 3, compose: from a person and their history to the letter model —
+//! address lines, salutation, closing, texts, and the personal message as
+//! Typst markup in which every value is escaped.
+
+pub mod address;
+pub mod env;
+pub mod history;
+pub mod lang;
+pub mod salutation;
+
+use indexmap::IndexMap;
+use minijinja::value::Value;
+use minijinja::Environment;
+use serde_json::json;
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::model::Person;
+use crate::template::Template;
+use history::History;
+
+/// One recipient's composed piece: everything the typesetter needs.
+#[derive(Debug)]
+pub struct Piece {
+    /// Position among the selected recipients (output order).
+    pub index: usize,
+    pub id: String,
+    /// Line of the person in the people file.
+    pub line: u64,
+    pub lang: String,
+    /// `/data.json` for the template.
+    pub data: Vec<u8>,
+    /// `/message.typ`: the personal message as Typst markup.
+    pub message: String,
+    pub warnings: Vec<String>,
+}
+
+/// A recipient that could not be composed; the run goes on without it.
+#[derive(Debug)]
+pub struct ComposeError(pub String);
+
+/// Holds the compiled message and text templates of a run.
+pub struct Composer<'a> {
+    env: Environment<'static>,
+    config: &'a Config,
+    /// Message template name per language.
+    messages: IndexMap<String, String>,
+    /// Text keys per language (template names are `text:<lang>:<key>`).
+    texts: IndexMap<String, Vec<String>>,
+    closing_style: String,
+    sender: IndexMap<String, String>,
+}
+
+impl<'a> Composer<'a> {
+    /// Compiles every message and text; a syntax error stops the run here,
+    /// before any recipient, naming the file and line.
+    pub fn new(config: &'a Config, template: &Template) -> Result<Composer<'a>> {
+        let mut env = env::environment(config.date);
+        let mut messages = IndexMap::new();
+        for (lang, (name, source)) in &template.messages {
+            env.add_template_owned(name.clone(), source.clone())
+                .map_err(template_error)?;
+            messages.insert(lang.clone(), name.clone());
+        }
+        if messages.is_empty() {
+            return Err(Error::config(format!(
+                "template \"{}\" has no message.<lang>.j2",
+                template.name
+            ))
+            .with_hint(
+                "give the campaign a `messages = \"folder\"` with message.de.j2, message.en.j2, …",
+            ));
+        }
+        // Template texts, overridden key by key by the campaign's.
+        let mut merged: IndexMap<String, IndexMap<String, String>> = template.manifest.text.clone();
+        for (lang, table) in &config.text {
+            let entry = merged.entry(lang.to_lowercase()).or_default();
+            for (k, v) in table {
+                entry.insert(k.clone(), v.clone());
+            }
+        }
+        let mut texts = IndexMap::new();
+        for (lang, table) in &merged {
+            let mut keys = Vec::new();
+            for (key, source) in table {
+                let name = format!("{}{lang}:{key}", env::PLAIN_PREFIX);
+                env.add_template_owned(name, source.clone()).map_err(|e| {
+                    Error::config(format!(
+                        "text \"{key}\" for language \"{lang}\": {}",
+                        describe(&e)
+                    ))
+                })?;
+                keys.push(key.clone());
+            }
+            texts.insert(lang.clone(), keys);
+        }
+        let mut sender = config.sender.clone();
+        sender
+            .entry("country".into())
+            .or_insert_with(|| "DE".into());
+        if !sender.contains_key("return_line") {
+            let place = crate::model::join_nonempty(&[
+                sender.get("postal_code").map(String::as_str).unwrap_or(""),
+                sender.get("city").map(String::as_str).unwrap_or(""),
+            ]);
+            let parts: Vec<&str> = [
+                sender.get("company").map(String::as_str).unwrap_or(""),
+                sender.get("street").map(String::as_str).unwrap_or(""),
+                place.as_str(),
+            ]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect();
+            sender.insert("return_line".into(), parts.join(" · "));
+        }
+        Ok(Composer {
+            env,
+            config,
+            messages,
+            texts,
+            closing_style: template
+                .manifest
+                .closing_style
+                .clone()
+                .unwrap_or_else(|| "letter".into()),
+            sender,
+        })
+    }
+
+    pub fn env(&self) -> &Environment<'static> {
+        &self.env
+    }
+
+    /// The language a person is written to: theirs if there is a message
+    /// for it, else the campaign's, else the first there is.
+    fn language_for(&self, person: &Person) -> (String, Option<String>) {
+        let own = person.get("language").trim().to_lowercase();
+        if self.messages.contains_key(&own) {
+            return (own, None);
+        }
+        let fallback = if self.messages.contains_key(&self.config.language) {
+            self.config.language.clone()
+        } else {
+            self.messages.keys().next().cloned().unwrap_or_default()
+        };
+        let warning = (!own.is_empty())
+            .then(|| format!("no message in language \"{own}\"; written in \"{fallback}\""));
+        (fallback, warning)
+    }
+
+    /// The template context for a person: `person`, `history`, `sender`,
+    /// `lang`, `today`, `campaign`, `salutation`, `closing`.
+    pub fn context(&self, person: &Person, lang: &str) -> Value {
+        let mut ctx: IndexMap<String, Value> = IndexMap::new();
+        ctx.insert(
+            "person".into(),
+            history::person_value(person, self.config.date),
+        );
+        ctx.insert(
+            "history".into(),
+            Value::from_object(History::new(person, self.config.date)),
+        );
+        ctx.insert(
+            "sender".into(),
+            history::map_value(
+                self.sender
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Value::from(v.as_str()))),
+            ),
+        );
+        ctx.insert("lang".into(), Value::from(lang));
+        ctx.insert("today".into(), Value::from(self.config.date.to_string()));
+        ctx.insert("campaign".into(), Value::from(self.config.name.as_str()));
+        ctx.insert(
+            "salutation".into(),
+            Value::from(salutation::salutation_line(person, lang)),
+        );
+        ctx.insert(
+            "closing".into(),
+            Value::from(salutation::closing(person, lang, &self.closing_style)),
+        );
+        history::map_value(ctx)
+    }
+
+    /// Composes one recipient.
+    pub fn compose(&self, index: usize, person: &Person) -> Result<Piece, ComposeError> {
+        let mut warnings = Vec::new();
+        let (lang, warning) = self.language_for(person);
+        warnings.extend(warning);
+        let ctx = self.context(person, &lang);
+        let render = |name: &str| -> Result<String, ComposeError> {
+            let tmpl = self
+                .env
+                .get_template(name)
+                .map_err(|e| ComposeError(describe(&e)))?;
+            tmpl.render(&ctx).map_err(|e| ComposeError(describe(&e)))
+        };
+        let message = render(&self.messages[&lang])?;
+        let text_lang = if self.texts.contains_key(&lang) {
+            lang.clone()
+        } else {
+            self.config.language.clone()
+        };
+        let mut text = IndexMap::new();
+        for key in self.texts.get(&text_lang).into_iter().flatten() {
+            text.insert(
+                key.clone(),
+                render(&format!("{}{text_lang}:{key}", env::PLAIN_PREFIX))?,
+            );
+        }
+
+        let sender_country = self
+            .sender
+            .get("country")
+            .map(String::as_str)
+            .unwrap_or("DE");
+        let address = address::address_lines(person, &lang, sender_country);
+        if address.len() > address::MAX_LINES {
+            warnings.push(format!(
+                "the address has {} lines; window envelopes show {}",
+                address.len(),
+                address::MAX_LINES
+            ));
+        }
+        if address.len() < 2 {
+            warnings.push("the address has fewer than two lines".to_string());
+        }
+        let mut sender = self.sender.clone();
+        if let Some(role) = text.get("role") {
+            sender.insert("role".into(), role.clone());
+        }
+        let labels = lang::labels(&lang);
+        let date_text = lang::format_date(&lang, self.config.date, "long").unwrap_or_default();
+        let mut info = vec![json!({"label": labels.customer_no, "value": person.id})];
+        for (label, key) in [
+            (labels.contact, "name"),
+            (labels.phone, "phone"),
+            (labels.email, "email"),
+        ] {
+            if let Some(v) = sender.get(key).filter(|v| !v.is_empty()) {
+                info.push(json!({"label": label, "value": v}));
+            }
+        }
+        info.push(json!({"label": labels.date, "value": date_text}));
+
+        let mut recipient: serde_json::Map<String, serde_json::Value> = person
+            .fields
+            .iter()
+            .map(|(k, v)| (k.clone(), json!(v)))
+            .collect();
+        recipient.insert("name".into(), json!(person.display_name()));
+        recipient.insert("address".into(), json!(address));
+
+        let data = json!({
+            "lang": lang,
+            "date": self.config.date.to_string(),
+            "date_text": date_text,
+            "subject": text.get("subject").cloned().unwrap_or_default(),
+            "salutation": salutation::salutation_line(person, &lang),
+            "closing": salutation::closing(person, &lang, &self.closing_style),
+            "text": text,
+            "theme": self.config.theme,
+            "sender": sender,
+            "recipient": recipient,
+            "info": info,
+        });
+        Ok(Piece {
+            index,
+            id: person.id.clone(),
+            line: person.line,
+            lang,
+            data: serde_json::to_vec_pretty(&data).expect("JSON of strings always serialises"),
+            message,
+            warnings,
+        })
+    }
+}
+
+/// "message.de.j2:3: undefined value (person.frist_name)".
+pub fn describe(e: &minijinja::Error) -> String {
+    let mut s = String::new();
+    if let Some(name) = e.name() {
+        s.push_str(name);
+        if let Some(line) = e.line() {
+            s.push_str(&format!(":{line}"));
+        }
+        s.push_str(": ");
+    }
+    s.push_str(&e.kind().to_string());
+    if let Some(detail) = e.detail() {
+        s.push_str(&format!(": {detail}"));
+    }
+    s
+}
+
+fn template_error(e: minijinja::Error) -> Error {
+    Error::config(describe(&e)).with_hint("fix the message template; no output was written")
+}

@@ -1,0 +1,275 @@
+//! One validated configuration for a run, built from the command line and
+//! the campaign file. Every stage reads this; none reads arguments.
+
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use indexmap::IndexMap;
+use serde::Deserialize;
+
+use crate::args::RenderArgs;
+use crate::error::{Error, Result};
+use crate::load::parse_date;
+
+/// The campaign file as written by a person (TOML). Unknown keys are errors,
+/// so a misspelt setting is reported instead of silently ignored.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Campaign {
+    pub name: Option<String>,
+    /// Built-in template name or a folder relative to the campaign file.
+    pub template: Option<String>,
+    /// Default language for recipients without one.
+    pub language: Option<String>,
+    /// Fixed run date (`2026-12-01`), else today.
+    pub date: Option<toml::Value>,
+    /// Folder (relative to the campaign) with `message.<lang>.j2`.
+    pub messages: Option<String>,
+    #[serde(default)]
+    pub data: DataFiles,
+    /// Sender details: company, name, role, street, postal_code, city,
+    /// country, phone, email, web, bank, register, return_line.
+    #[serde(default)]
+    pub sender: IndexMap<String, String>,
+    /// Texts per language (`[text.de]`), each a minijinja template.
+    #[serde(default)]
+    pub text: IndexMap<String, IndexMap<String, String>>,
+    /// Colours and motif for the template (`primary`, `accent`, `motif`).
+    #[serde(default)]
+    pub theme: IndexMap<String, String>,
+    #[serde(default)]
+    pub select: Select,
+    #[serde(default)]
+    pub output: Output,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataFiles {
+    pub people: Option<String>,
+    pub history: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Select {
+    /// A minijinja expression over `person` and `history`; true selects.
+    #[serde(rename = "where")]
+    pub where_: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Output {
+    pub folder: Option<String>,
+    /// File-name pattern, e.g. `{id}-{last_name}`.
+    pub pattern: Option<String>,
+    /// Name of the combined print file; `false` for none.
+    pub combined: Option<toml::Value>,
+}
+
+/// Where the layout comes from.
+#[derive(Debug, Clone)]
+pub enum TemplateSource {
+    Builtin(String),
+    Folder(PathBuf),
+}
+
+/// Everything a run needs, validated.
+#[derive(Debug)]
+pub struct Config {
+    /// Campaign name: default output folder and part of each PDF's identity.
+    pub name: String,
+    pub template: TemplateSource,
+    /// Folder with `message.<lang>.j2` overriding the template's.
+    pub messages_dir: Option<PathBuf>,
+    pub people: PathBuf,
+    pub history: Option<PathBuf>,
+    pub out_dir: PathBuf,
+    pub date: NaiveDate,
+    pub language: String,
+    pub jobs: usize,
+    pub force: bool,
+    pub quiet: bool,
+    pub sender: IndexMap<String, String>,
+    pub text: IndexMap<String, IndexMap<String, String>>,
+    pub theme: IndexMap<String, String>,
+    pub select_where: Option<String>,
+    pub pattern: String,
+    pub combined: Option<String>,
+}
+
+pub const DEFAULT_PATTERN: &str = "{id}-{last_name}";
+pub const BUILTIN_TEMPLATES: &[&str] = &["letter", "card"];
+
+impl Config {
+    /// Reads the campaign (if any) and merges the command line over it.
+    pub fn from_render_args(args: &RenderArgs) -> Result<Config> {
+        let (campaign, base) = match &args.campaign {
+            Some(path) => (
+                read_campaign(path)?,
+                path.parent().unwrap_or(Path::new("")).to_path_buf(),
+            ),
+            None => (Campaign::default(), PathBuf::new()),
+        };
+        let rel = |s: &str| base.join(s);
+
+        let template_name = args.template.clone().or(campaign.template.clone()).ok_or_else(|| {
+            Error::config("no template given")
+                .with_hint("name one with --template letter|card|<folder>, or `template = \"…\"` in the campaign")
+        })?;
+        let template = if BUILTIN_TEMPLATES.contains(&template_name.as_str()) {
+            TemplateSource::Builtin(template_name.clone())
+        } else {
+            // A command-line path is relative to the working directory, a
+            // campaign path to the campaign file.
+            let path = if args.template.is_some() {
+                PathBuf::from(&template_name)
+            } else {
+                rel(&template_name)
+            };
+            if !path.is_dir() {
+                return Err(Error::config(format!(
+                    "template \"{template_name}\" is neither built in ({}) nor a folder",
+                    BUILTIN_TEMPLATES.join(", ")
+                ))
+                .with_hint(
+                    "a template folder holds template.typ, template.toml and message.<lang>.j2",
+                ));
+            }
+            TemplateSource::Folder(path)
+        };
+
+        let people = args
+            .people
+            .clone()
+            .or(campaign.data.people.as_deref().map(rel))
+            .ok_or_else(|| {
+                Error::config("no people file given").with_hint(
+                    "pass --people customers.csv, or set `people` under [data] in the campaign",
+                )
+            })?;
+        let history = args
+            .history
+            .clone()
+            .or(campaign.data.history.as_deref().map(rel));
+        for path in std::iter::once(&people).chain(history.as_ref()) {
+            if !path.is_file() {
+                return Err(Error::config(format!("{}: file not found", path.display())));
+            }
+        }
+
+        let name = campaign
+            .name
+            .clone()
+            .unwrap_or_else(|| match (&args.campaign, &template) {
+                (Some(path), _) => path
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                (None, TemplateSource::Builtin(n)) => n.clone(),
+                (None, TemplateSource::Folder(p)) => p
+                    .file_name()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "warmly".into()),
+            });
+
+        let date = match (&args.date, &campaign.date) {
+            (Some(s), _) => parse_run_date(s, "--date")?,
+            (None, Some(toml::Value::String(s))) => parse_run_date(s, "date in the campaign")?,
+            (None, Some(toml::Value::Datetime(d))) => {
+                parse_run_date(&d.to_string(), "date in the campaign")?
+            }
+            (None, Some(other)) => {
+                return Err(Error::config(format!(
+                    "date in the campaign must be a date, not {other}"
+                )))
+            }
+            (None, None) => chrono::Local::now().date_naive(),
+        };
+
+        let out_dir = args
+            .out
+            .clone()
+            .or(campaign.output.folder.as_deref().map(rel))
+            .unwrap_or_else(|| Path::new("out").join(crate::write::sanitize_component(&name)));
+
+        let combined = match &campaign.output.combined {
+            None => Some("print.pdf".to_string()),
+            Some(toml::Value::Boolean(false)) => None,
+            Some(toml::Value::Boolean(true)) => Some("print.pdf".to_string()),
+            Some(toml::Value::String(s)) => Some(crate::write::sanitize_component(s)),
+            Some(other) => {
+                return Err(Error::config(format!(
+                    "output.combined must be a file name or false, not {other}"
+                )))
+            }
+        };
+
+        let jobs = match args.jobs {
+            Some(0) => return Err(Error::config("--jobs must be at least 1")),
+            Some(n) => n,
+            None => std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
+        };
+
+        let language = args
+            .language
+            .clone()
+            .or(campaign.language.clone())
+            .unwrap_or_else(|| "de".into());
+
+        Ok(Config {
+            name,
+            template,
+            messages_dir: campaign.messages.as_deref().map(rel),
+            people,
+            history,
+            out_dir,
+            date,
+            language: language.to_lowercase(),
+            jobs,
+            force: args.force,
+            quiet: args.quiet,
+            sender: campaign.sender,
+            text: campaign.text,
+            theme: campaign.theme,
+            select_where: campaign.select.where_,
+            pattern: campaign
+                .output
+                .pattern
+                .unwrap_or_else(|| DEFAULT_PATTERN.into()),
+            combined,
+        })
+    }
+}
+
+fn read_campaign(path: &Path) -> Result<Campaign> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    toml::from_str(&text).map_err(|e| {
+        let (line, col) = e
+            .span()
+            .map(|span| {
+                let before = &text[..span.start.min(text.len())];
+                let line = before.matches('\n').count() + 1;
+                let col = before
+                    .rsplit('\n')
+                    .next()
+                    .map(|l| l.chars().count())
+                    .unwrap_or(0)
+                    + 1;
+                (line, col)
+            })
+            .unwrap_or((1, 1));
+        Error::config(format!("{}:{line}:{col}: {}", path.display(), e.message()))
+            .with_hint("see \"The campaign file\" in README.md for the keys a campaign can have")
+    })
+}
+
+fn parse_run_date(s: &str, what: &str) -> Result<NaiveDate> {
+    parse_date(s).ok_or_else(|| {
+        Error::config(format!("{what}: \"{s}\" is not a valid date"))
+            .with_hint("write it as YYYY-MM-DD, e.g. 2026-12-01")
+    })
+}

@@ -1,0 +1,35 @@
+//! The `warmly` binary: parse arguments, run, print the report, exit.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use warmly::args::{Cli, Command};
+use warmly::config::Config;
+use warmly::error::Error;
+use warmly::report;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Render(args) => Config::from_render_args(&args).and_then(|config| {
+            let report = warmly::run::render(&config)?;
+            report::print_render(&report, config.quiet);
+            Ok(report.exit_code())
+        }),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(error) => {
+            print_error(&error);
+            ExitCode::from(error.exit_code())
+        }
+    }
+}
+
+fn print_error(error: &Error) {
+    eprintln!("error: {error}");
+    if let Some(hint) = error.hint() {
+        eprintln!("hint: {hint}");
+    }
+    eprintln!("nothing was written.");
+}

@@ -1,0 +1,66 @@
+//! The human-readable summary of a run, printed to stderr.
+
+use crate::run::Report;
+
+/// Prints what a render did: failures first (they need action), then the
+/// counts and where the files are.
+pub fn print_render(report: &Report, quiet: bool) {
+    for warning in &report.warnings {
+        eprintln!("warning: {warning}");
+    }
+    if !quiet {
+        for (id, warning) in &report.piece_warnings {
+            eprintln!("warning: {id}: {warning}");
+        }
+    }
+    for failure in &report.failed {
+        eprintln!(
+            "failed: {} ({} line {}): {}",
+            failure.id,
+            report.people_file.display(),
+            failure.line,
+            failure.reason
+        );
+    }
+    if !report.kept.is_empty() {
+        eprintln!(
+            "kept {} existing file(s) unchanged (use --force to regenerate): {}{}",
+            report.kept.len(),
+            report
+                .kept
+                .iter()
+                .take(3)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", "),
+            if report.kept.len() > 3 { ", …" } else { "" }
+        );
+    }
+    if !report.opted_out.is_empty() {
+        eprintln!(
+            "left out {} person(s) who opted out: {}",
+            report.opted_out.len(),
+            report.opted_out.join(", ")
+        );
+    }
+    if report.not_matching > 0 {
+        eprintln!(
+            "{} person(s) did not match the campaign's selection",
+            report.not_matching
+        );
+    }
+    eprintln!(
+        "{} recipient(s): {} written, {} kept, {} failed → {}",
+        report.recipients,
+        report.written,
+        report.kept.len(),
+        report.failed.len(),
+        report.out_dir.display()
+    );
+    if let Some(combined) = &report.combined {
+        eprintln!("print file: {}", combined.display());
+    }
+    if let Some(manifest) = &report.manifest {
+        eprintln!("manifest:   {}", manifest.display());
+    }
+}

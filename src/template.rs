@@ -1,0 +1,174 @@
+//! A template: its Typst files (served to the typesetter as the project
+//! root), its `template.toml`, and the message texts per language.
+//!
+//! Built-in templates and the fonts are embedded in the binary, so a copied
+//! `warmly` works anywhere; a template folder is read once at start-up, so a
+//! run never sees a half-edited file and a template can never reach beyond
+//! its folder.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use include_dir::{include_dir, Dir};
+use indexmap::IndexMap;
+use serde::Deserialize;
+
+use crate::config::TemplateSource;
+use crate::error::{Error, Result};
+
+static BUILTIN: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
+
+/// `template.toml`: what the layout expects and its fixed texts.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    #[serde(default)]
+    pub description: String,
+    /// Pages one document is expected to have.
+    pub pages: Option<usize>,
+    /// Which closing formula fits: `letter` or `card`.
+    #[serde(default)]
+    pub closing_style: Option<String>,
+    /// Fixed texts per language (`[text.de]`), minijinja templates.
+    #[serde(default)]
+    pub text: IndexMap<String, IndexMap<String, String>>,
+}
+
+/// A loaded template.
+#[derive(Debug)]
+pub struct Template {
+    pub name: String,
+    /// Every file by its absolute virtual path (`/template.typ`, `/art/x.svg`).
+    pub files: BTreeMap<String, Vec<u8>>,
+    pub manifest: Manifest,
+    /// Message sources per language: (file name for messages, text).
+    pub messages: BTreeMap<String, (String, String)>,
+}
+
+impl Template {
+    /// Loads a template and the messages (from `messages_dir` when given,
+    /// else from the template itself).
+    pub fn load(source: &TemplateSource, messages_dir: Option<&Path>) -> Result<Template> {
+        let (name, mut files) = match source {
+            TemplateSource::Builtin(name) => {
+                let dir = BUILTIN.get_dir(name.as_str()).ok_or_else(|| {
+                    Error::config(format!("built-in template \"{name}\" is missing"))
+                })?;
+                let mut files = BTreeMap::new();
+                collect_embedded(dir, name, &mut files);
+                (name.clone(), files)
+            }
+            TemplateSource::Folder(path) => {
+                let mut files = BTreeMap::new();
+                collect_folder(path, path, &mut files)?;
+                let name = path
+                    .file_name()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                (name, files)
+            }
+        };
+        let where_ = match source {
+            TemplateSource::Builtin(n) => format!("built-in template \"{n}\""),
+            TemplateSource::Folder(p) => p.display().to_string(),
+        };
+        if !files.contains_key("/template.typ") {
+            return Err(Error::config(format!("{where_} has no template.typ")));
+        }
+        let manifest = match files.get("/template.toml") {
+            Some(bytes) => {
+                let text = String::from_utf8_lossy(bytes);
+                toml::from_str(&text).map_err(|e| {
+                    Error::config(format!("{where_}/template.toml: {}", e.message()))
+                })?
+            }
+            None => Manifest::default(),
+        };
+        let mut messages = BTreeMap::new();
+        match messages_dir {
+            Some(dir) => {
+                let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+                for entry in entries {
+                    let entry = entry.map_err(|e| Error::io(dir, e))?;
+                    let file_name = entry.file_name().to_string_lossy().into_owned();
+                    if let Some(lang) = message_lang(&file_name) {
+                        let text = std::fs::read_to_string(entry.path())
+                            .map_err(|e| Error::io(&entry.path(), e))?;
+                        messages.insert(lang, (entry.path().display().to_string(), text));
+                    }
+                }
+                if messages.is_empty() {
+                    return Err(Error::config(format!(
+                        "{}: no message.<lang>.j2 files",
+                        dir.display()
+                    ))
+                    .with_hint("write the text in message.de.j2, message.en.j2, …"));
+                }
+            }
+            None => {
+                for (path, bytes) in &files {
+                    if let Some(lang) = message_lang(path.trim_start_matches('/')) {
+                        let text = String::from_utf8(bytes.clone())
+                            .map_err(|_| Error::config(format!("{where_}{path}: not UTF-8")))?;
+                        messages.insert(lang, (format!("{name}{path}"), text));
+                    }
+                }
+            }
+        }
+        // Messages are text for compose, not files for Typst.
+        files.retain(|path, _| message_lang(path.trim_start_matches('/')).is_none());
+        Ok(Template {
+            name,
+            files,
+            manifest,
+            messages,
+        })
+    }
+}
+
+/// `message.de.j2` → `de`.
+fn message_lang(file_name: &str) -> Option<String> {
+    let lang = file_name.strip_prefix("message.")?.strip_suffix(".j2")?;
+    (!lang.is_empty() && !lang.contains('/')).then(|| lang.to_lowercase())
+}
+
+fn collect_embedded(dir: &Dir<'static>, root: &str, files: &mut BTreeMap<String, Vec<u8>>) {
+    for file in dir.files() {
+        let rel = file.path().strip_prefix(root).unwrap_or(file.path());
+        files.insert(
+            format!("/{}", rel.to_string_lossy()),
+            file.contents().to_vec(),
+        );
+    }
+    for sub in dir.dirs() {
+        collect_embedded(sub, root, files);
+    }
+}
+
+fn collect_folder(root: &Path, dir: &Path, files: &mut BTreeMap<String, Vec<u8>>) -> Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .map_err(|e| Error::io(dir, e))?
+        .collect::<std::io::Result<_>>()
+        .map_err(|e| Error::io(dir, e))?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') {
+            continue;
+        }
+        // symlink_metadata: a link pointing outside the folder is not followed.
+        let meta = std::fs::symlink_metadata(&path).map_err(|e| Error::io(&path, e))?;
+        if meta.is_dir() {
+            collect_folder(root, &path, files)?;
+        } else if meta.is_file() {
+            let rel = path.strip_prefix(root).unwrap_or(&path);
+            let vpath = format!("/{}", rel.to_string_lossy().replace('\\', "/"));
+            files.insert(
+                vpath,
+                std::fs::read(&path).map_err(|e| Error::io(&path, e))?,
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,143 @@
+//! Stage 4, typeset: a composed piece → a laid-out document → PDF bytes,
+//! with Typst 0.15 as a library.
+
+pub mod fonts;
+pub mod world;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use chrono::{Datelike, NaiveDate};
+use typst::diag::{Severity, SourceDiagnostic};
+use typst::foundations::{Bytes, Datetime, Smart};
+use typst::syntax::{Source, VirtualPath};
+use typst::utils::LazyHash;
+use typst::{Library, LibraryExt, WorldExt};
+use typst_layout::PagedDocument;
+use typst_pdf::{PdfOptions, Timestamp};
+
+use crate::compose::Piece;
+use crate::error::{Error, Result};
+use crate::template::Template;
+use world::{project_id, DocWorld, Shared, MESSAGE_ID};
+
+/// A typeset document.
+pub struct Typeset {
+    pub pdf: Vec<u8>,
+    pub pages: usize,
+    pub warnings: Vec<String>,
+}
+
+/// Builds documents for one run; shared by all worker threads.
+pub struct Typesetter {
+    shared: Shared,
+    campaign: String,
+    timestamp: Timestamp,
+}
+
+impl Typesetter {
+    pub fn new(
+        template: &Template,
+        font_dirs: &[PathBuf],
+        date: NaiveDate,
+        campaign: &str,
+    ) -> Result<Typesetter> {
+        let today = Datetime::from_ymd(date.year(), date.month() as u8, date.day() as u8)
+            .ok_or_else(|| Error::config(format!("run date {date} cannot be represented")))?;
+        let mut files = HashMap::new();
+        let mut sources = HashMap::new();
+        for (path, bytes) in &template.files {
+            if VirtualPath::new(path).is_err() {
+                continue; // a name Typst cannot address cannot be used anyway
+            }
+            let id = project_id(path);
+            if path.ends_with(".typ") {
+                let text = String::from_utf8(bytes.clone()).map_err(|_| {
+                    Error::config(format!("template {}{path} is not UTF-8", template.name))
+                })?;
+                sources.insert(id, Source::new(id, text));
+            }
+            files.insert(id, Bytes::new(bytes.clone()));
+        }
+        let shared = Shared {
+            library: LazyHash::new(Library::default()),
+            fonts: fonts::store(font_dirs)?,
+            files,
+            sources,
+            today,
+        };
+        Ok(Typesetter {
+            shared,
+            campaign: campaign.to_string(),
+            timestamp: Timestamp::new_utc(today),
+        })
+    }
+
+    /// Typesets one piece. Never panics outward: a panic inside Typst is
+    /// turned into an error for this recipient.
+    pub fn typeset(&self, piece: &Piece) -> Result<Typeset, String> {
+        let world = DocWorld {
+            shared: &self.shared,
+            data: Bytes::new(piece.data.clone()),
+            message: Source::new(*MESSAGE_ID, piece.message.clone()),
+        };
+        let run = || -> Result<Typeset, String> {
+            let warned = typst::compile::<PagedDocument>(&world);
+            let mut warnings: Vec<String> = warned
+                .warnings
+                .iter()
+                .map(|d| describe(&world, d))
+                .collect();
+            let document = warned
+                .output
+                .map_err(|errors| describe_all(&world, &errors))?;
+            let options = PdfOptions {
+                ident: Smart::Custom(format!("{}/{}", self.campaign, piece.id)),
+                creator: Smart::Custom(Some(format!("warmly {}", env!("CARGO_PKG_VERSION")))),
+                timestamp: Some(self.timestamp),
+                ..PdfOptions::default()
+            };
+            let pdf = typst_pdf::pdf(&document, &options)
+                .map_err(|errors| describe_all(&world, &errors))?;
+            warnings.dedup();
+            Ok(Typeset {
+                pdf,
+                pages: document.pages().len(),
+                warnings,
+            })
+        };
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_or_else(|_| {
+            Err("the typesetter failed unexpectedly (internal error)".to_string())
+        })
+    }
+}
+
+fn describe_all(world: &DocWorld, diags: &[SourceDiagnostic]) -> String {
+    diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(|d| describe(world, d))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// "template.typ:12:5: unknown variable: x" — the place a template author
+/// needs, or `message.typ` for a problem in the composed message.
+fn describe(world: &DocWorld, diag: &SourceDiagnostic) -> String {
+    use typst::World;
+    let mut out = String::new();
+    if let Some(id) = diag.span.id() {
+        out.push_str(id.vpath().get_without_slash());
+        if let (Some(range), Ok(source)) = (world.range(diag.span), world.source(id)) {
+            if let Some((line, col)) = source.lines().byte_to_line_column(range.start) {
+                out.push_str(&format!(":{}:{}", line + 1, col + 1));
+            }
+        }
+        out.push_str(": ");
+    }
+    out.push_str(&diag.message);
+    for hint in &diag.hints {
+        out.push_str(&format!(" (hint: {})", hint.v));
+    }
+    out
+}

@@ -1,0 +1,326 @@
+//! Stage 5, write: file names from a pattern, atomic writes, the manifest
+//! and the combined print file. Every output lands inside the output folder
+//! and appears there complete or not at all.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use lopdf::{Dictionary, Document, Object, ObjectId};
+use sha2::{Digest, Sha256};
+
+use crate::model::Person;
+
+/// Makes one safe path component from data: no separators, no `..`, no
+/// control characters, no leading dot, at most 100 characters.
+pub fn sanitize_component(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.trim().chars() {
+        let c = match c {
+            c if c.is_alphanumeric() => c,
+            '-' | '_' | '.' => c,
+            c if c.is_whitespace() => '-',
+            _ => '_',
+        };
+        // Collapse runs of separators ("a - b" → "a-b", "../.." → "_").
+        if matches!(c, '-' | '_' | '.') && out.ends_with(['-', '_', '.']) {
+            continue;
+        }
+        out.push(c);
+    }
+    let out: String = out
+        .trim_matches(['-', '_', '.'])
+        .chars()
+        .take(100)
+        .collect();
+    if out.is_empty() {
+        "unnamed".to_string()
+    } else {
+        out
+    }
+}
+
+/// Turns the pattern (`{id}-{last_name}`) into unique file names.
+pub struct Namer {
+    pattern: String,
+    used: HashSet<String>,
+}
+
+impl Namer {
+    pub fn new(pattern: &str) -> Namer {
+        Namer {
+            pattern: pattern.to_string(),
+            used: HashSet::new(),
+        }
+    }
+
+    /// The unknown placeholders of the pattern, checked once before a run.
+    pub fn unknown_placeholders(pattern: &str, known: &[String]) -> Vec<String> {
+        placeholders(pattern)
+            .filter(|p| !known.iter().any(|k| k == p))
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// `K-1001-Weber.pdf`; a person without a name is named by the company.
+    pub fn name(&mut self, person: &Person) -> String {
+        let mut out = String::new();
+        let mut rest = self.pattern.as_str();
+        while let Some(start) = rest.find('{') {
+            out.push_str(&rest[..start]);
+            let Some(len) = rest[start..].find('}') else {
+                break;
+            };
+            let key = &rest[start + 1..start + len];
+            let mut value = person.get(key).to_string();
+            if value.trim().is_empty() && matches!(key, "last_name" | "first_name" | "name") {
+                value = person.get("company").to_string();
+            }
+            out.push_str(&value);
+            rest = &rest[start + len + 1..];
+        }
+        out.push_str(rest);
+        let base = sanitize_component(&out);
+        let mut name = format!("{base}.pdf");
+        let mut n = 2;
+        while !self.used.insert(name.to_lowercase()) {
+            name = format!("{base}-{n}.pdf");
+            n += 1;
+        }
+        name
+    }
+}
+
+fn placeholders(pattern: &str) -> impl Iterator<Item = &str> {
+    pattern
+        .split('{')
+        .skip(1)
+        .filter_map(|s| s.split_once('}').map(|(k, _)| k))
+}
+
+static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Writes `bytes` to `dir/name` atomically: a temporary file in the same
+/// folder, flushed to disk, then renamed over the target.
+pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
+    let target = dir.join(name);
+    let tmp = temp_path(dir, name);
+    let result = (|| {
+        let mut file = File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, &target)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map(|_| target)
+}
+
+fn temp_path(dir: &Path, name: &str) -> PathBuf {
+    let n = TMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+    dir.join(format!(".{name}.{}-{n}.tmp", std::process::id()))
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// One line of `manifest.csv`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ManifestRow {
+    pub id: String,
+    /// written, kept (existed, not regenerated), failed
+    pub status: &'static str,
+    pub file: String,
+    pub pages: Option<usize>,
+    pub sha256: String,
+    pub warnings: String,
+    /// Why a failed recipient failed (template file and line).
+    pub error: String,
+    /// Line of the person in the people file.
+    pub line: u64,
+    pub language: String,
+}
+
+pub fn manifest_csv(rows: &[ManifestRow]) -> Vec<u8> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    for row in rows {
+        writer
+            .serialize(row)
+            .expect("writing CSV to memory cannot fail");
+    }
+    writer.into_inner().expect("flushing to memory cannot fail")
+}
+
+/// Concatenates PDFs into one, streaming: one input document is in memory
+/// at a time, so a print file of 10 000 letters costs no more memory than
+/// one letter. Written atomically to `target`.
+pub fn combine_pdfs(inputs: &[PathBuf], target: &Path) -> Result<(), String> {
+    let dir = target.parent().unwrap_or(Path::new("."));
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = temp_path(dir, &name);
+    let result = combine_into(inputs, &tmp)
+        .and_then(|_| std::fs::rename(&tmp, target).map_err(|e| e.to_string()));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Inheritable page attributes that may sit on a parent `Pages` node.
+const INHERITED: [&[u8]; 4] = [b"Resources", b"MediaBox", b"CropBox", b"Rotate"];
+
+fn combine_into(inputs: &[PathBuf], tmp: &Path) -> Result<(), String> {
+    const PAGES_ID: ObjectId = (1, 0);
+    const CATALOG_ID: ObjectId = (2, 0);
+    let file = File::create(tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
+    let mut out = Counting {
+        inner: BufWriter::new(file),
+        written: 0,
+    };
+    let io = |e: std::io::Error| e.to_string();
+    out.write_all(b"%PDF-1.7\n%\xE2\xE3\xCF\xD3\n")
+        .map_err(io)?;
+    let mut offsets: BTreeMap<u32, u64> = BTreeMap::new();
+    let mut kids = Vec::new();
+    let mut next_id = 3;
+    for path in inputs {
+        let mut doc = Document::load(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        doc.renumber_objects_with(next_id);
+        next_id = doc.max_id + 1;
+        let pages: Vec<ObjectId> = doc.get_pages().into_values().collect();
+        for &page_id in &pages {
+            let mut inherited = Vec::new();
+            for key in INHERITED {
+                if let Some(value) = inherited_attribute(&doc, page_id, key) {
+                    inherited.push((key, value));
+                }
+            }
+            if let Ok(Object::Dictionary(dict)) = doc.get_object_mut(page_id) {
+                for (key, value) in inherited {
+                    dict.set(key, value);
+                }
+                dict.set("Parent", Object::Reference(PAGES_ID));
+                dict.remove(b"StructParents");
+            }
+            kids.push(Object::Reference(page_id));
+        }
+        for (id, object) in &doc.objects {
+            if is_skipped(object) {
+                continue;
+            }
+            offsets.insert(id.0, out.written);
+            writeln!(out, "{} {} obj", id.0, id.1).map_err(io)?;
+            lopdf::Writer::write_object(&mut out, object).map_err(|e| e.to_string())?;
+            out.write_all(b"\nendobj\n").map_err(io)?;
+        }
+    }
+    let count = kids.len() as i64;
+    let mut pages = Dictionary::new();
+    pages.set("Type", Object::Name(b"Pages".to_vec()));
+    pages.set("Kids", Object::Array(kids));
+    pages.set("Count", Object::Integer(count));
+    let mut catalog = Dictionary::new();
+    catalog.set("Type", Object::Name(b"Catalog".to_vec()));
+    catalog.set("Pages", Object::Reference(PAGES_ID));
+    for (id, object) in [
+        (PAGES_ID, Object::Dictionary(pages)),
+        (CATALOG_ID, Object::Dictionary(catalog)),
+    ] {
+        offsets.insert(id.0, out.written);
+        writeln!(out, "{} 0 obj", id.0).map_err(io)?;
+        lopdf::Writer::write_object(&mut out, &object).map_err(|e| e.to_string())?;
+        out.write_all(b"\nendobj\n").map_err(io)?;
+    }
+    let xref_at = out.written;
+    let size = next_id.max(3);
+    write!(out, "xref\n0 {size}\n0000000000 65535 f \n").map_err(io)?;
+    for id in 1..size {
+        match offsets.get(&id) {
+            Some(off) => writeln!(out, "{off:010} 00000 n ").map_err(io)?,
+            None => out.write_all(b"0000000000 00000 f \n").map_err(io)?,
+        }
+    }
+    write!(
+        out,
+        "trailer\n<< /Size {size} /Root 2 0 R >>\nstartxref\n{xref_at}\n%%EOF\n"
+    )
+    .map_err(io)?;
+    let mut inner = out.inner.into_inner().map_err(|e| e.to_string())?;
+    inner.flush().map_err(io)?;
+    inner.sync_all().map_err(io)
+}
+
+/// The catalog, page-tree nodes and cross-reference machinery of an input
+/// are replaced by the combined file's own.
+fn is_skipped(object: &Object) -> bool {
+    let Object::Dictionary(dict) = object else {
+        if let Object::Stream(stream) = object {
+            return matches!(stream.dict.get(b"Type"), Ok(Object::Name(n)) if n == b"XRef" || n == b"ObjStm");
+        }
+        return false;
+    };
+    matches!(dict.get(b"Type"), Ok(Object::Name(n)) if n == b"Catalog" || n == b"Pages")
+}
+
+fn inherited_attribute(doc: &Document, page: ObjectId, key: &[u8]) -> Option<Object> {
+    let mut current = doc.get_dictionary(page).ok()?;
+    for _ in 0..32 {
+        if let Ok(value) = current.get(key) {
+            return Some(value.clone());
+        }
+        let parent = current.get(b"Parent").ok()?.as_reference().ok()?;
+        current = doc.get_dictionary(parent).ok()?;
+    }
+    None
+}
+
+struct Counting<W: Write> {
+    inner: W,
+    written: u64,
+}
+
+impl<W: Write> Write for Counting<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.written += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_never_names_a_path() {
+        assert_eq!(sanitize_component("../../x"), "x");
+        assert_eq!(sanitize_component("/etc/passwd"), "etc_passwd");
+        assert_eq!(sanitize_component("..\\..\\win"), "win");
+        assert_eq!(
+            sanitize_component("K-1001 Müller & Söhne"),
+            "K-1001-Müller-Söhne"
+        );
+        assert_eq!(sanitize_component("..."), "unnamed");
+        assert_eq!(sanitize_component("a\u{0}b\nc"), "a_b-c");
+    }
+
+    #[test]
+    fn placeholders_are_found() {
+        let unknown = Namer::unknown_placeholders("{id}-{nme}", &["id".into(), "name".into()]);
+        assert_eq!(unknown, ["nme"]);
+    }
+}

@@ -1,0 +1,481 @@
+//! End-to-end tests: the real binary on fixtures and on the bundled samples,
+//! judged by what the PDFs say (extracted text, pages, sizes, fonts), the
+//! exit code and the messages.
+
+mod util;
+
+use util::{fonts, page_box, page_size, page_text, pages, read_manifest, repo, text, Workdir};
+
+const A4: (f64, f64) = (595.28, 841.89);
+/// A5 landscape (210 × 148 mm) plus 3 mm bleed on every side.
+const CARD_WITH_BLEED: (f64, f64) = (612.28, 436.54);
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() < 0.05
+}
+
+fn sample(name: &str) -> String {
+    repo()
+        .join("samples")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn render_sample(w: &Workdir, campaign: &str) -> util::Run {
+    let run = w.run(&["render", &sample(campaign), "--out", "out", "--quiet"]);
+    run.expect_code(0);
+    run
+}
+
+fn pdf_of(w: &Workdir, id: &str) -> std::path::PathBuf {
+    w.pdfs("out")
+        .into_iter()
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(&format!("{id}-"))
+        })
+        .unwrap_or_else(|| panic!("no PDF for {id} in {:?}", w.pdfs("out")))
+}
+
+#[test]
+fn christmas_sample_gives_one_card_per_customer() {
+    let w = Workdir::new();
+    let run = render_sample(&w, "christmas-2026.toml");
+    let pdfs = w.pdfs("out");
+    // 30 customers, 2 of them opted out.
+    assert_eq!(pdfs.len(), 28, "{:?}", pdfs);
+    assert!(
+        run.stderr().contains("opted out: K-1019, K-1025"),
+        "{}",
+        run.stderr()
+    );
+    for pdf in &pdfs {
+        assert_eq!(pages(pdf), 2, "{}", pdf.display());
+        let (w, h) = page_size(pdf);
+        assert!(
+            close(w, CARD_WITH_BLEED.0) && close(h, CARD_WITH_BLEED.1),
+            "{w} x {h}"
+        );
+        // TrimBox = A5 landscape, 3 mm (8.5 pt) inside the media box.
+        let trim = page_box(pdf, "TrimBox");
+        assert!(
+            close(trim[0], 8.50)
+                && close(trim[2] - trim[0], 595.28)
+                && close(trim[3] - trim[1], 419.53),
+            "{trim:?}"
+        );
+        let fonts = fonts(pdf);
+        assert!(
+            !fonts.is_empty() && fonts.iter().all(|(_, emb)| *emb),
+            "{fonts:?}"
+        );
+        assert!(
+            fonts.iter().any(|(n, _)| n.contains("DancingScript")),
+            "handwriting face missing: {fonts:?}"
+        );
+    }
+    let manifest = read_manifest(&w.join("out/manifest.csv"));
+    assert_eq!(manifest.len(), 28);
+    assert!(manifest
+        .iter()
+        .all(|r| r["status"] == "written" && r["pages"] == "2" && r["sha256"].len() == 64));
+    assert_eq!(pages(&w.join("out/print.pdf")), 56);
+}
+
+#[test]
+fn christmas_cards_use_the_history() {
+    let w = Workdir::new();
+    render_sample(&w, "christmas-2026.toml");
+    // A project this year is named with its month.
+    let k1002 = page_text(&pdf_of(&w, "K-1002"), 2);
+    assert!(
+        k1002.contains("Sehr geehrte Frau Große-Wöstmann,"),
+        "{k1002}"
+    );
+    assert!(
+        k1002.contains("Landhausküche in Eiche") && k1002.contains("im Mai"),
+        "{k1002}"
+    );
+    // A long-standing customer is thanked for the years.
+    let k1001 = page_text(&pdf_of(&w, "K-1001"), 2);
+    assert!(
+        k1001.contains("Sehr geehrter Herr Dr. von Hausen,"),
+        "{k1001}"
+    );
+    assert!(
+        k1001.contains("seit 17 Jahren halten Sie uns die Treue"),
+        "{k1001}"
+    );
+    // A first-year customer (informal) is welcomed.
+    let k1005 = page_text(&pdf_of(&w, "K-1005"), 2);
+    assert!(
+        k1005.contains("schön, dass du in diesem Jahr zu uns gefunden hast"),
+        "{k1005}"
+    );
+    // A company gets the company greeting; the outside carries the sender.
+    let k1003 = text(&pdf_of(&w, "K-1003"));
+    assert!(k1003.contains("Sehr geehrte Damen und Herren,"), "{k1003}");
+    assert!(k1003.contains("und Ihrem ganzen Team"), "{k1003}");
+    assert!(k1003.to_lowercase().contains("holzwerk lindner"), "{k1003}");
+    // English customers get English cards.
+    let k1008 = page_text(&pdf_of(&w, "K-1008"), 2);
+    assert!(
+        k1008.contains("Merry Christmas") && k1008.contains("walnut library wall"),
+        "{k1008}"
+    );
+}
+
+#[test]
+fn thank_you_letters_go_to_recent_orders_only() {
+    let w = Workdir::new();
+    let run = render_sample(&w, "thank-you.toml");
+    let ids: Vec<String> = w
+        .pdfs("out")
+        .iter()
+        .map(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .split('-')
+                .take(2)
+                .collect::<Vec<_>>()
+                .join("-")
+        })
+        .collect();
+    assert_eq!(
+        ids,
+        ["K-1001", "K-1003", "K-1006", "K-1009", "K-1011", "K-1014", "K-1021", "K-1022"]
+    );
+    assert!(run.stderr().contains("did not match"), "{}", run.stderr());
+    for pdf in w.pdfs("out") {
+        let (width, height) = page_size(&pdf);
+        assert!(
+            close(width, A4.0) && close(height, A4.1),
+            "{width} x {height}"
+        );
+        assert_eq!(pages(&pdf), 1);
+    }
+    let k1001 = text(&pdf_of(&w, "K-1001"));
+    for expected in [
+        "Herrn Dr. Konstantin von Hausen",
+        "Bautzner Landstraße 112",
+        "01324 Dresden",
+        "Vielen Dank für Ihre Bestellung",
+        "Sehr geehrter Herr Dr. von Hausen,",
+        "30. November 2026",
+        "Mit freundlichen Grüßen",
+    ] {
+        assert!(k1001.contains(expected), "missing {expected:?} in {k1001}");
+    }
+    // Domestic mail has no country line.
+    assert!(
+        !k1001.contains("DEUTSCHLAND") && !k1001.contains("GERMANY"),
+        "{k1001}"
+    );
+}
+
+#[test]
+fn cli_without_campaign_uses_builtin_template_and_default_folder() {
+    let w = Workdir::new();
+    let people = sample("customers.csv");
+    let history = sample("history.csv");
+    w.run(&[
+        "render",
+        "--template",
+        "letter",
+        "--people",
+        &people,
+        "--history",
+        &history,
+        "--date",
+        "2026-12-01",
+        "-q",
+    ])
+    .expect_code(0);
+    let pdfs = w.pdfs("out/letter");
+    assert_eq!(pdfs.len(), 28);
+    assert!(w.join("out/letter/manifest.csv").exists());
+    assert_eq!(pages(&w.join("out/letter/print.pdf")), 28);
+}
+
+#[test]
+fn same_inputs_and_date_give_identical_pdfs() {
+    let w = Workdir::new();
+    for out in ["a", "b"] {
+        w.run(&[
+            "render",
+            &sample("christmas-2026.toml"),
+            "--out",
+            out,
+            "-q",
+            "--jobs",
+            "2",
+        ])
+        .expect_code(0);
+    }
+    let a = w.pdfs("a");
+    assert_eq!(a.len(), 28);
+    for pdf in &a {
+        let twin = w.join("b").join(pdf.file_name().unwrap());
+        assert!(
+            std::fs::read(pdf).unwrap() == std::fs::read(&twin).unwrap(),
+            "{} differs",
+            pdf.display()
+        );
+    }
+    assert_eq!(
+        std::fs::read(w.join("a/manifest.csv")).unwrap(),
+        std::fs::read(w.join("b/manifest.csv")).unwrap()
+    );
+    assert_eq!(
+        std::fs::read(w.join("a/print.pdf")).unwrap(),
+        std::fs::read(w.join("b/print.pdf")).unwrap()
+    );
+}
+
+/// A minimal campaign in a workdir: people, optional history, messages.
+fn campaign(w: &Workdir, people: &str, history: Option<&str>, message_de: &str) -> String {
+    w.write("people.csv", people);
+    if let Some(h) = history {
+        w.write("history.csv", h);
+    }
+    w.write("msg/message.de.j2", message_de);
+    w.write(
+        "c.toml",
+        format!(
+            "name = \"t\"\ntemplate = \"letter\"\ndate = \"2026-12-01\"\nmessages = \"msg\"\n[data]\npeople = \"people.csv\"\n{}\n[sender]\ncompany = \"Test GmbH\"\nname = \"Eva Test\"\n",
+            if history.is_some() { "history = \"history.csv\"" } else { "" }
+        ),
+    );
+    "c.toml".to_string()
+}
+
+const PEOPLE: &str =
+    "id,salutation,first_name,last_name,street,postal_code,city,country,language\n\
+A,Frau,Anna,Weber,Ring 1,01069,Dresden,DE,de\n\
+B,Herr,Bernd,Braun,Weg 2,04109,Leipzig,DE,de\n";
+
+#[test]
+fn unclosed_quote_stops_before_anything_is_written() {
+    let w = Workdir::new();
+    let c = campaign(
+        &w,
+        "id,first_name,last_name\nA,\"Anna,Weber\nB,Bernd,Braun\n",
+        None,
+        "x",
+    );
+    let run = w.run(&["render", &c, "--out", "out"]);
+    run.expect_code(2);
+    assert!(
+        run.stderr()
+            .contains("people.csv:2:3: a quoted field starts here and is never closed"),
+        "{}",
+        run.stderr()
+    );
+    assert!(!w.join("out").exists());
+}
+
+#[test]
+fn ragged_row_stops_with_line() {
+    let w = Workdir::new();
+    let c = campaign(
+        &w,
+        "id,first_name,last_name\nA,Anna,Weber\nB,Bernd\n",
+        None,
+        "x",
+    );
+    let run = w.run(&["render", &c, "--out", "out"]);
+    run.expect_code(2);
+    assert!(
+        run.stderr()
+            .contains("people.csv:3: this row has 2 fields, the header has 3"),
+        "{}",
+        run.stderr()
+    );
+    assert!(!w.join("out").exists());
+}
+
+#[test]
+fn invalid_history_date_names_file_line_column_and_value() {
+    let w = Workdir::new();
+    let c = campaign(
+        &w,
+        PEOPLE,
+        Some("person_id,date,kind,summary\nA,2026-05-01,order,Tisch\nB,2025-02-30,call,Aufmaß\n"),
+        "x",
+    );
+    let run = w.run(&["render", &c, "--out", "out"]);
+    run.expect_code(2);
+    assert!(
+        run.stderr()
+            .contains("history.csv:3:2: invalid date \"2025-02-30\" in column \"date\""),
+        "{}",
+        run.stderr()
+    );
+    assert!(run.stderr().contains("hint:"), "{}", run.stderr());
+    assert!(!w.join("out").exists());
+}
+
+#[test]
+fn a_failing_recipient_is_reported_and_the_others_written() {
+    let w = Workdir::new();
+    let message = "Hallo.\n{% if person.id == \"B\" %}\n{{ person.frist_name }}\n{% endif %}\n";
+    let c = campaign(&w, PEOPLE, None, message);
+    let run = w.run(&["render", &c, "--out", "out"]);
+    run.expect_code(1);
+    let err = run.stderr();
+    assert!(err.contains("failed: B ("), "{err}");
+    assert!(err.contains("people.csv line 3"), "{err}");
+    assert!(err.contains("message.de.j2:3: undefined value"), "{err}");
+    assert_eq!(w.pdfs("out").len(), 1);
+    let manifest = read_manifest(&w.join("out/manifest.csv"));
+    assert_eq!(manifest[0]["status"], "written");
+    assert_eq!(manifest[1]["status"], "failed");
+    assert!(manifest[1]["error"].contains("message.de.j2:3"));
+}
+
+#[test]
+fn existing_outputs_are_kept_unless_forced() {
+    let w = Workdir::new();
+    let c = campaign(&w, PEOPLE, None, "Ein Gruß.");
+    w.run(&["render", &c, "--out", "out", "-q"]).expect_code(0);
+    let first = std::fs::read(w.join("out/A-Weber.pdf")).unwrap();
+    std::fs::write(w.join("out/A-Weber.pdf"), b"edited by hand").unwrap();
+    let run = w.run(&["render", &c, "--out", "out"]);
+    run.expect_code(0);
+    assert!(
+        run.stderr().contains("kept 2 existing file(s)"),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(
+        std::fs::read(w.join("out/A-Weber.pdf")).unwrap(),
+        b"edited by hand"
+    );
+    w.run(&["render", &c, "--out", "out", "--force", "-q"])
+        .expect_code(0);
+    assert_eq!(std::fs::read(w.join("out/A-Weber.pdf")).unwrap(), first);
+}
+
+#[test]
+fn semicolons_and_bom_are_understood() {
+    let w = Workdir::new();
+    let people =
+        "\u{feff}id;salutation;first_name;last_name;street;postal_code;city;country;language\n\
+        A;Frau;Anna;Weber;Ring 1;01069;Dresden;DE;de\n";
+    let c = campaign(&w, people, None, "Schön, {{ person.first_name }}.");
+    w.run(&["render", &c, "--out", "out", "-q"]).expect_code(0);
+    let t = text(&w.join("out/A-Weber.pdf"));
+    assert!(
+        t.contains("Frau Anna Weber") && t.contains("01069 Dresden") && t.contains("Schön, Anna."),
+        "{t}"
+    );
+}
+
+/// Values that are Typst or Jinja syntax, and an id that tries to leave the
+/// output folder: every value must appear literally, nothing outside `out`.
+#[test]
+fn data_is_text_never_code() {
+    let hostile = [
+        "#set page(width: 1cm)",
+        "*x*",
+        "_y_",
+        "$x$",
+        "@ref",
+        "<l>",
+        "]",
+        "\\",
+        "// no comment",
+        "= heading",
+        "- item",
+        "+ enum",
+        "#read(\"/etc/passwd\")",
+        "{{ 7 * 7 }}",
+    ];
+    let w = Workdir::new();
+    let mut people =
+        String::from("id,first_name,last_name,street,postal_code,city,country,language,note\n");
+    let mut message = String::from("Werte:\n");
+    for (i, value) in hostile.iter().enumerate() {
+        let quoted = format!("\"{}\"", value.replace('"', "\"\""));
+        let id = if i == 0 {
+            "../../x".to_string()
+        } else {
+            format!("P{i}")
+        };
+        people.push_str(&format!(
+            "{id},Eva,{quoted},Weg 1,01069,Dresden,DE,de,{quoted}\n"
+        ));
+    }
+    message.push_str("\n[{{ person.note }}]\n");
+    let c = campaign(&w, &people, None, &message);
+    w.run(&["render", &c, "--out", "out", "-q"]).expect_code(0);
+    let pdfs = w.pdfs("out");
+    assert_eq!(pdfs.len(), hostile.len());
+    let manifest = read_manifest(&w.join("out/manifest.csv"));
+    for (row, value) in manifest.iter().zip(hostile) {
+        assert_eq!(row["status"], "written");
+        let pdf = w.join("out").join(&row["file"]);
+        let t = text(&pdf);
+        assert!(
+            t.contains(&format!("[{value}]")),
+            "{value:?} not literal in {}: {t}",
+            pdf.display()
+        );
+        let (width, _) = page_size(&pdf);
+        assert!(
+            close(width, A4.0),
+            "page width changed to {width} by {value:?}"
+        );
+        assert!(!t.contains("root:"), "file contents leaked");
+    }
+    assert_eq!(manifest[0]["id"], "../../x");
+    assert_eq!(manifest[0]["file"], "x-set-page_width_1cm.pdf");
+    assert!(!t_contains_49(&pdfs), "Jinja syntax in data was evaluated");
+    // Nothing was written outside the output folder.
+    let outside: Vec<String> = w
+        .tree()
+        .into_iter()
+        .filter(|p| {
+            !p.starts_with("out")
+                && !["people.csv", "c.toml", "msg", "msg/message.de.j2"].contains(&p.as_str())
+        })
+        .collect();
+    assert!(outside.is_empty(), "{outside:?}");
+    assert!(!w.path().parent().unwrap().join("x-Eva.pdf").exists());
+}
+
+fn t_contains_49(pdfs: &[std::path::PathBuf]) -> bool {
+    pdfs.iter().any(|p| text(p).contains("[49]"))
+}
+
+#[test]
+fn bad_campaign_key_is_a_clear_error() {
+    let w = Workdir::new();
+    w.write(
+        "c.toml",
+        "template = \"letter\"\n[sender]\ncompany = \"X\"\n[output]\nfolderr = \"x\"\n",
+    );
+    let run = w.run(&["render", "c.toml"]);
+    run.expect_code(2);
+    assert!(
+        run.stderr().contains("c.toml:5:1: unknown field `folderr`"),
+        "{}",
+        run.stderr()
+    );
+}
+
+#[test]
+fn help_has_examples() {
+    let w = Workdir::new();
+    let run = w.run(&["render", "--help"]);
+    run.expect_code(0);
+    let out = String::from_utf8_lossy(&run.output.stdout).into_owned();
+    assert!(
+        out.contains("warmly render samples/christmas-2026.toml") && out.contains("--force"),
+        "{out}"
+    );
+}

@@ -1,0 +1,218 @@
+//! A scratch folder per test that writes fixtures, runs the real `warmly`
+//! binary in it and reads the PDFs back with poppler's tools (the way a
+//! print shop would look at them).
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub struct Workdir {
+    dir: tempfile::TempDir,
+}
+
+/// The repository root (samples, templates).
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+impl Workdir {
+    pub fn new() -> Workdir {
+        Workdir {
+            dir: tempfile::Builder::new()
+                .prefix("warmly-test")
+                .tempdir()
+                .expect("temp dir"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn join(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    pub fn write(&self, rel: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, contents).unwrap();
+        path
+    }
+
+    /// Runs `warmly` with the working directory in this folder.
+    pub fn run(&self, args: &[&str]) -> Run {
+        let output = Command::new(env!("CARGO_BIN_EXE_warmly"))
+            .args(args)
+            .current_dir(self.path())
+            .env_remove("WARMLY_DATE")
+            .output()
+            .expect("running warmly");
+        Run { output }
+    }
+
+    /// The PDFs in a folder of this workdir, sorted, without print.pdf.
+    pub fn pdfs(&self, rel: &str) -> Vec<PathBuf> {
+        let mut out: Vec<PathBuf> = std::fs::read_dir(self.join(rel))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "pdf") && !p.ends_with("print.pdf"))
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// Every file and folder below this workdir, relative, sorted.
+    pub fn tree(&self) -> Vec<String> {
+        fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                out.push(
+                    path.strip_prefix(root)
+                        .unwrap()
+                        .to_string_lossy()
+                        .into_owned(),
+                );
+                if path.is_dir() {
+                    walk(root, &path, out);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(self.path(), self.path(), &mut out);
+        out.sort();
+        out
+    }
+}
+
+pub struct Run {
+    pub output: Output,
+}
+
+impl Run {
+    pub fn code(&self) -> i32 {
+        self.output.status.code().unwrap_or(-1)
+    }
+
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.output.stderr).into_owned()
+    }
+
+    #[track_caller]
+    pub fn expect_code(&self, code: i32) -> &Run {
+        assert_eq!(self.code(), code, "exit code; stderr:\n{}", self.stderr());
+        assert!(
+            !self.stderr().contains("panicked"),
+            "panic: {}",
+            self.stderr()
+        );
+        self
+    }
+}
+
+fn tool(name: &str, args: &[&str], pdf: &Path) -> String {
+    let output = Command::new(name)
+        .args(args)
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("{name} is needed for the tests (apt-get install poppler-utils): {e}")
+        });
+    assert!(
+        output.status.success(),
+        "{name} {}: {}",
+        pdf.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// The text of a PDF with runs of whitespace (line breaks too) collapsed.
+pub fn text(pdf: &Path) -> String {
+    tool("pdftotext", &["-enc", "UTF-8"], pdf)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The text of one page, layout kept (for reading order within a page).
+pub fn page_text(pdf: &Path, page: usize) -> String {
+    let p = page.to_string();
+    tool("pdftotext", &["-enc", "UTF-8", "-f", &p, "-l", &p], pdf)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `pdfinfo -box` as key → value.
+pub fn info(pdf: &Path) -> std::collections::HashMap<String, String> {
+    let output = Command::new("pdfinfo")
+        .arg("-box")
+        .arg(pdf)
+        .output()
+        .expect("pdfinfo (poppler-utils)");
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect()
+}
+
+pub fn pages(pdf: &Path) -> usize {
+    info(pdf)["Pages"].parse().unwrap()
+}
+
+/// Page size in points, e.g. (595.28, 841.89).
+pub fn page_size(pdf: &Path) -> (f64, f64) {
+    let size = &info(pdf)["Page size"];
+    let nums: Vec<f64> = size
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    (nums[0], nums[1])
+}
+
+/// A box line of `pdfinfo -box` ("TrimBox") as [x0, y0, x1, y1].
+pub fn page_box(pdf: &Path, name: &str) -> [f64; 4] {
+    let value = &info(pdf)[name];
+    let nums: Vec<f64> = value
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    [nums[0], nums[1], nums[2], nums[3]]
+}
+
+/// Font names with their `emb` column from `pdffonts`.
+pub fn fonts(pdf: &Path) -> Vec<(String, bool)> {
+    let output = Command::new("pdffonts")
+        .arg(pdf)
+        .output()
+        .expect("pdffonts (poppler-utils)");
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .skip(2)
+        .filter_map(|l| {
+            let cols: Vec<&str> = l.split_whitespace().collect();
+            // name type [subtype] encoding emb sub uni object ID
+            let n = cols.len();
+            (n >= 7).then(|| (cols[0].to_string(), cols[n - 5] == "yes"))
+        })
+        .collect()
+}
+
+pub fn read_manifest(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    reader
+        .records()
+        .map(|r| {
+            headers
+                .iter()
+                .zip(r.unwrap().iter())
+                .map(|(h, v)| (h.to_string(), v.to_string()))
+                .collect()
+        })
+        .collect()
+}
