@@ -58,6 +58,10 @@ pub struct RenderArgs {
     #[arg(long)]
     pub language: Option<String>,
 
+    /// Extra folder with fonts (.otf/.ttf), added after the bundled ones.
+    #[arg(long, value_name = "DIR")]
+    pub font_path: Vec<PathBuf>,
+
     /// Documents typeset in parallel [default: all cores].
     #[arg(long, short = 'j')]
     pub jobs: Option<usize>,
@@ -65,6 +69,12 @@ pub struct RenderArgs {
     /// Regenerate outputs that already exist (they are kept otherwise).
     #[arg(long)]
     pub force: bool,
+
+    /// Instead of PDFs, write each recipient's `data.json` and `message.typ`
+    /// into DIR/<file name>/ — to develop a template in the Typst app with
+    /// real data, or to feed other tools.
+    #[arg(long, value_name = "DIR")]
+    pub export_inputs: Option<PathBuf>,
 
     /// No progress line (errors and the summary are still printed).
     #[arg(long, short = 'q')]

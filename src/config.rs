@@ -85,12 +85,16 @@ pub struct Config {
     pub messages_dir: Option<PathBuf>,
     pub people: PathBuf,
     pub history: Option<PathBuf>,
+    /// Font folders added after the bundled fonts.
+    pub font_dirs: Vec<PathBuf>,
     pub out_dir: PathBuf,
     pub date: NaiveDate,
     pub language: String,
     pub jobs: usize,
     pub force: bool,
     pub quiet: bool,
+    /// Write the typesetter's inputs here instead of PDFs.
+    pub export_inputs: Option<PathBuf>,
     pub sender: IndexMap<String, String>,
     pub text: IndexMap<String, IndexMap<String, String>>,
     pub theme: IndexMap<String, String>,
@@ -156,6 +160,14 @@ impl Config {
         for path in std::iter::once(&people).chain(history.as_ref()) {
             if !path.is_file() {
                 return Err(Error::config(format!("{}: file not found", path.display())));
+            }
+        }
+        for dir in &args.font_path {
+            if !dir.is_dir() {
+                return Err(Error::config(format!(
+                    "--font-path {}: not a folder",
+                    dir.display()
+                )));
             }
         }
 
@@ -226,12 +238,14 @@ impl Config {
             messages_dir: campaign.messages.as_deref().map(rel),
             people,
             history,
+            font_dirs: args.font_path.clone(),
             out_dir,
             date,
             language: language.to_lowercase(),
             jobs,
             force: args.force,
             quiet: args.quiet,
+            export_inputs: args.export_inputs.clone(),
             sender: campaign.sender,
             text: campaign.text,
             theme: campaign.theme,

@@ -122,7 +122,7 @@ pub fn render(config: &Config) -> Result<Report> {
             language: String::new(),
         };
         let target = config.out_dir.join(&file);
-        if target.exists() && !config.force {
+        if target.exists() && !config.force && config.export_inputs.is_none() {
             row.status = "kept";
             row.sha256 = std::fs::read(&target)
                 .map(|b| write::sha256_hex(&b))
@@ -151,10 +151,17 @@ pub fn render(config: &Config) -> Result<Report> {
         rows.push(row);
     }
 
+    if let Some(dir) = &config.export_inputs {
+        export_inputs(dir, &jobs)?;
+        report.out_dir = dir.clone();
+        report.written = jobs.len();
+        return Ok(report);
+    }
+
     // typeset + write
     std::fs::create_dir_all(&config.out_dir).map_err(|e| Error::io(&config.out_dir, e))?;
     if !jobs.is_empty() {
-        let typesetter = Typesetter::new(&template, &[], config.date, &config.name)?;
+        let typesetter = Typesetter::new(&template, &config.font_dirs, config.date, &config.name)?;
         let progress = Progress::new(jobs.len(), config.quiet);
         typeset_all(&typesetter, &jobs, config.jobs, |job, result| {
             let row = &mut rows[job.row];
@@ -217,6 +224,22 @@ pub fn render(config: &Config) -> Result<Report> {
         }
     }
     Ok(report)
+}
+
+/// Writes what the typesetter would get, one folder per recipient.
+fn export_inputs(dir: &std::path::Path, jobs: &[Job]) -> Result<()> {
+    for job in jobs {
+        let stem = job.file.strip_suffix(".pdf").unwrap_or(&job.file);
+        let folder = dir.join(stem);
+        std::fs::create_dir_all(&folder).map_err(|e| Error::io(&folder, e))?;
+        for (name, bytes) in [
+            ("data.json", job.piece.data.as_slice()),
+            ("message.typ", job.piece.message.as_bytes()),
+        ] {
+            write::write_atomic(&folder, name, bytes).map_err(|e| Error::io(&folder, e))?;
+        }
+    }
+    Ok(())
 }
 
 /// A composed piece waiting for the typesetter.

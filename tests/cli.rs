@@ -157,6 +157,14 @@ fn thank_you_letters_go_to_recent_orders_only() {
             "{width} x {height}"
         );
         assert_eq!(pages(&pdf), 1);
+        let fonts = fonts(&pdf);
+        assert!(fonts.iter().all(|(_, emb)| *emb), "{fonts:?}");
+        for family in ["Inter", "EBGaramond", "DancingScript"] {
+            assert!(
+                fonts.iter().any(|(n, _)| n.contains(family)),
+                "{family} missing: {fonts:?}"
+            );
+        }
     }
     let k1001 = text(&pdf_of(&w, "K-1001"));
     for expected in [
@@ -410,7 +418,9 @@ fn data_is_text_never_code() {
             "{id},Eva,{quoted},Weg 1,01069,Dresden,DE,de,{quoted}\n"
         ));
     }
-    message.push_str("\n[{{ person.note }}]\n");
+    // Once at the start of a line (where `= `, `- `, `+ ` would be markup),
+    // once inside brackets (where `]` would close a content block).
+    message.push_str("\n{{ person.note }}\n\n[{{ person.note }}]\n");
     let c = campaign(&w, &people, None, &message);
     w.run(&["render", &c, "--out", "out", "-q"]).expect_code(0);
     let pdfs = w.pdfs("out");
