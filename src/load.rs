@@ -50,8 +50,8 @@ pub fn load(people: &Path, history: Option<&Path>) -> Result<(Vec<Person>, LoadN
 pub fn read_table(path: &Path) -> Result<Table> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     let (text, encoding) = decode(path, &bytes)?;
-    check_quotes(path, text)?;
     let delimiter = detect_delimiter(text);
+    check_quotes(path, text, delimiter)?;
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .has_headers(true)
@@ -126,7 +126,8 @@ fn decode<'a>(path: &Path, bytes: &'a [u8]) -> Result<(&'a str, &'static str)> {
 
 /// Finds a quoted field that is never closed. The CSV parser would read it to
 /// the end of the file as one field; we want the line where it opened.
-fn check_quotes(path: &Path, text: &str) -> Result<()> {
+fn check_quotes(path: &Path, text: &str, delimiter: u8) -> Result<()> {
+    let delimiter = char::from(delimiter);
     let (mut line, mut col) = (1u64, 0u64);
     let mut in_quotes = false;
     let mut at_field_start = true;
@@ -159,7 +160,7 @@ fn check_quotes(path: &Path, text: &str) -> Result<()> {
                 at_field_start = true;
                 continue;
             }
-            ',' | ';' | '\t' => {
+            c if c == delimiter => {
                 at_field_start = true;
                 continue;
             }
@@ -474,11 +475,11 @@ mod tests {
 
     #[test]
     fn unclosed_quote_names_where_it_opened() {
-        let err = check_quotes(Path::new("x.csv"), "id,name\n1,\"Anna\n2,Bob\n").unwrap_err();
+        let err = check_quotes(Path::new("x.csv"), "id,name\n1,\"Anna\n2,Bob\n", b',').unwrap_err();
         assert_eq!(
             err.to_string(),
             "x.csv:2:3: a quoted field starts here and is never closed"
         );
-        assert!(check_quotes(Path::new("x.csv"), "id,name\n1,\"An \"\"na\"\"\"\n").is_ok());
+        assert!(check_quotes(Path::new("x.csv"), "id,name\n1,\"An \"\"na\"\"\"\n", b',').is_ok());
     }
 }

@@ -489,3 +489,28 @@ fn help_has_examples() {
         "{out}"
     );
 }
+
+#[test]
+fn history_is_joined_by_customer_id_and_sorted_by_date() {
+    let w = Workdir::new();
+    let history = "customer_id,date,kind,summary,amount\n\
+        A,2026-05-14,project,Küche Eiche,12000.00\n\
+        A,2019-03-01,order,Regal,800.00\n\
+        B,2026-01-10,call,Beratung,\n\
+        A,2027-01-01,order,Zukunft,1.00\n";
+    let message = "Erstes: {{ history.first().summary }}. Letztes: {{ history.last().summary }} im {{ history.last().date | date('month') }}. \
+        Summe: {{ history.sum('amount', 'order') | money }}. Jahre: {{ years_since('2019-03-01') }}.";
+    let c = campaign(&w, PEOPLE, Some(history), message);
+    w.run(&["render", &c, "--out", "out", "-q"]).expect_code(0);
+    let a = text(&w.join("out/A-Weber.pdf"));
+    // The 2027 event lies after the run date (2026-12-01) and does not count.
+    assert!(
+        a.contains("Erstes: Regal. Letztes: Küche Eiche im Mai. Summe: 800,00 €. Jahre: 7."),
+        "{a}"
+    );
+    let b = text(&w.join("out/B-Braun.pdf"));
+    assert!(
+        b.contains("Erstes: Beratung.") && b.contains("Summe: 0,00 €"),
+        "{b}"
+    );
+}
