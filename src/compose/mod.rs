@@ -151,6 +151,12 @@ impl<'a> Composer<'a> {
     /// The template context for a person: `person`, `history`, `sender`,
     /// `lang`, `today`, `campaign`, `salutation`, `closing`.
     pub fn context(&self, person: &Person, lang: &str) -> Value {
+        let salutation = salutation::salutation_line(person, lang);
+        let closing = salutation::closing(person, lang, &self.closing_style);
+        self.context_with(person, lang, &salutation, &closing)
+    }
+
+    fn context_with(&self, person: &Person, lang: &str, salutation: &str, closing: &str) -> Value {
         let mut ctx: IndexMap<String, Value> = IndexMap::new();
         ctx.insert(
             "person".into(),
@@ -171,14 +177,8 @@ impl<'a> Composer<'a> {
         ctx.insert("lang".into(), Value::from(lang));
         ctx.insert("today".into(), Value::from(self.config.date.to_string()));
         ctx.insert("campaign".into(), Value::from(self.config.name.as_str()));
-        ctx.insert(
-            "salutation".into(),
-            Value::from(salutation::salutation_line(person, lang)),
-        );
-        ctx.insert(
-            "closing".into(),
-            Value::from(salutation::closing(person, lang, &self.closing_style)),
-        );
+        ctx.insert("salutation".into(), Value::from(salutation));
+        ctx.insert("closing".into(), Value::from(closing));
         history::map_value(ctx)
     }
 
@@ -187,7 +187,9 @@ impl<'a> Composer<'a> {
         let mut warnings = Vec::new();
         let (lang, warning) = self.language_for(person);
         warnings.extend(warning);
-        let ctx = self.context(person, &lang);
+        let salutation = salutation::salutation_line(person, &lang);
+        let closing = salutation::closing(person, &lang, &self.closing_style);
+        let ctx = self.context_with(person, &lang, &salutation, &closing);
         let render = |name: &str| -> Result<String, ComposeError> {
             let tmpl = self
                 .env
@@ -256,8 +258,8 @@ impl<'a> Composer<'a> {
             "date": self.config.date.to_string(),
             "date_text": date_text,
             "subject": text.get("subject").cloned().unwrap_or_default(),
-            "salutation": salutation::salutation_line(person, &lang),
-            "closing": salutation::closing(person, &lang, &self.closing_style),
+            "salutation": salutation,
+            "closing": closing,
             "text": text,
             "theme": self.config.theme,
             "sender": sender,
