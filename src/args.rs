@@ -19,6 +19,28 @@ pub enum Command {
     /// Render one PDF per recipient, a combined print file and a manifest.
     #[command(after_help = RENDER_EXAMPLES)]
     Render(RenderArgs),
+    /// Read everything, select and compose every recipient without
+    /// typesetting, and report what was understood and every problem.
+    #[command(after_help = CHECK_EXAMPLES)]
+    Check(CheckArgs),
+}
+
+const CHECK_EXAMPLES: &str = "\
+Examples:
+  warmly check samples/christmas-2026.toml
+  warmly check --template letter --people Kunden.xlsx --column last_name=Name
+  warmly check samples/thank-you.toml --json > report.json
+
+Exit codes: 0 no errors (warnings allowed), 2 errors.";
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub run: RenderArgs,
+
+    /// Print the report as JSON (for scripts and schedulers).
+    #[arg(long)]
+    pub json: bool,
 }
 
 const RENDER_EXAMPLES: &str = "\
@@ -44,6 +66,20 @@ pub struct RenderArgs {
     /// The relationship history (CSV: person_id, date, kind, summary, …).
     #[arg(long)]
     pub history: Option<PathBuf>,
+
+    /// Map a field to a header of the people file, e.g.
+    /// `--column last_name=Name` (repeatable; overrides the campaign's [columns]).
+    #[arg(long = "column", value_name = "FIELD=HEADER", value_parser = parse_column)]
+    pub columns: Vec<(String, String)>,
+
+    /// How to read dates like 04/03/2026: `dmy` (day first) or `mdy`
+    /// [default: the campaign's date_format, else from the export's kind].
+    #[arg(long, value_name = "ORDER")]
+    pub date_format: Option<String>,
+
+    /// Sheet of an .xlsx/.ods people file [default: the first].
+    #[arg(long)]
+    pub sheet: Option<String>,
 
     /// Output folder [default: out/<campaign or template name>].
     #[arg(long, short = 'o')]
@@ -79,4 +115,11 @@ pub struct RenderArgs {
     /// No progress line (errors and the summary are still printed).
     #[arg(long, short = 'q')]
     pub quiet: bool,
+}
+
+fn parse_column(s: &str) -> Result<(String, String), String> {
+    let (field, header) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected FIELD=HEADER, got \"{s}\""))?;
+    Ok((field.trim().to_string(), header.trim().to_string()))
 }

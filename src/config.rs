@@ -37,6 +37,9 @@ pub struct Campaign {
     /// Colours and motif for the template (`primary`, `accent`, `motif`).
     #[serde(default)]
     pub theme: IndexMap<String, String>,
+    /// canonical field = "Header in the people file"
+    #[serde(default)]
+    pub columns: IndexMap<String, String>,
     #[serde(default)]
     pub select: Select,
     #[serde(default)]
@@ -48,6 +51,10 @@ pub struct Campaign {
 pub struct DataFiles {
     pub people: Option<String>,
     pub history: Option<String>,
+    /// Sheet of a workbook people file.
+    pub sheet: Option<String>,
+    /// `dmy` or `mdy`: how to read slash dates.
+    pub date_format: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -85,6 +92,12 @@ pub struct Config {
     pub messages_dir: Option<PathBuf>,
     pub people: PathBuf,
     pub history: Option<PathBuf>,
+    /// Sheet of a workbook people file.
+    pub sheet: Option<String>,
+    /// Explicit column mapping for the people file.
+    pub columns: IndexMap<String, String>,
+    /// How to read slash dates (none: from the export's kind).
+    pub date_order: Option<crate::load::dates::DateOrder>,
     /// Font folders added after the bundled fonts.
     pub font_dirs: Vec<PathBuf>,
     pub out_dir: PathBuf,
@@ -226,6 +239,22 @@ impl Config {
                 .unwrap_or(1),
         };
 
+        let date_order = match args
+            .date_format
+            .as_deref()
+            .or(campaign.data.date_format.as_deref())
+        {
+            None => None,
+            Some(s) => Some(crate::load::dates::DateOrder::parse(s).ok_or_else(|| {
+                Error::config(format!("date_format \"{s}\" is not dmy or mdy"))
+                    .with_hint("dmy reads 04/03/2026 as 4 March, mdy as April 3")
+            })?),
+        };
+        let mut columns = campaign.columns.clone();
+        for (field, header) in &args.columns {
+            columns.insert(field.clone(), header.clone());
+        }
+
         let language = args
             .language
             .clone()
@@ -238,6 +267,9 @@ impl Config {
             messages_dir: campaign.messages.as_deref().map(rel),
             people,
             history,
+            sheet: args.sheet.clone().or(campaign.data.sheet.clone()),
+            columns,
+            date_order,
             font_dirs: args.font_path.clone(),
             out_dir,
             date,
@@ -286,4 +318,19 @@ fn parse_run_date(s: &str, what: &str) -> Result<NaiveDate> {
         Error::config(format!("{what}: \"{s}\" is not a valid date"))
             .with_hint("write it as YYYY-MM-DD, e.g. 2026-12-01")
     })
+}
+
+impl Config {
+    /// What the loader needs.
+    pub fn load_options(&self) -> crate::load::LoadOptions {
+        use chrono::Datelike;
+        crate::load::LoadOptions {
+            people: self.people.clone(),
+            history: self.history.clone(),
+            sheet: self.sheet.clone(),
+            columns: self.columns.clone(),
+            date_order: self.date_order,
+            pivot_year: self.date.year(),
+        }
+    }
 }

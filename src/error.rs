@@ -53,9 +53,71 @@ impl fmt::Display for Location {
     }
 }
 
+/// How bad a problem found in the input is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Stops a render before anything is written (exit 2).
+    Error,
+    /// Reported; the run goes on.
+    Warning,
+}
+
+/// One thing wrong (or worth knowing) in the input, with where it is.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Problem {
+    pub severity: Severity,
+    /// `file:line:column` when known.
+    #[serde(serialize_with = "location_text")]
+    pub at: Option<Location>,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+fn location_text<S: serde::Serializer>(
+    at: &Option<Location>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    match at {
+        Some(at) => s.serialize_some(&at.to_string()),
+        None => s.serialize_none(),
+    }
+}
+
+impl Problem {
+    pub fn error(at: Location, message: impl Into<String>, hint: Option<&str>) -> Problem {
+        Problem {
+            severity: Severity::Error,
+            at: Some(at),
+            message: message.into(),
+            hint: hint.map(str::to_string),
+        }
+    }
+
+    pub fn warning(at: Option<Location>, message: impl Into<String>) -> Problem {
+        Problem {
+            severity: Severity::Warning,
+            at,
+            message: message.into(),
+            hint: None,
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.at {
+            Some(at) => write!(f, "{at}: {}", self.message),
+            None => write!(f, "{}", self.message),
+        }
+    }
+}
+
 /// An error that stops the run before anything is written.
 #[derive(Debug)]
 pub enum Error {
+    /// Several problems in the data, all reported at once.
+    Problems(Vec<Problem>),
     /// A data file (people, history) is malformed at a known place.
     Input {
         at: Location,
@@ -101,7 +163,7 @@ impl Error {
     pub fn with_hint(mut self, text: impl Into<String>) -> Self {
         match &mut self {
             Error::Input { hint, .. } | Error::Config { hint, .. } => *hint = Some(text.into()),
-            Error::Io { .. } => {}
+            Error::Io { .. } | Error::Problems(_) => {}
         }
         self
     }
@@ -109,6 +171,7 @@ impl Error {
     pub fn hint(&self) -> Option<&str> {
         match self {
             Error::Input { hint, .. } | Error::Config { hint, .. } => hint.as_deref(),
+            Error::Problems(problems) => problems.first().and_then(|p| p.hint.as_deref()),
             Error::Io { .. } => None,
         }
     }
@@ -124,6 +187,20 @@ impl fmt::Display for Error {
             Error::Input { at, message, .. } => write!(f, "{at}: {message}"),
             Error::Config { message, .. } => write!(f, "{message}"),
             Error::Io { path, source } => write!(f, "{}: {source}", path.display()),
+            Error::Problems(problems) => {
+                let mut first = true;
+                for p in problems.iter().filter(|p| p.severity == Severity::Error) {
+                    if !first {
+                        write!(f, "\nerror: ")?;
+                    }
+                    write!(f, "{p}")?;
+                    if let (false, Some(hint)) = (first, &p.hint) {
+                        write!(f, "\nhint: {hint}")?;
+                    }
+                    first = false;
+                }
+                Ok(())
+            }
         }
     }
 }

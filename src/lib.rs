@@ -11,6 +11,7 @@
 //! (`args.rs`) and the campaign file into one validated [`config::Config`].
 
 pub mod args;
+pub mod check;
 pub mod compose;
 pub mod config;
 pub mod error;

@@ -16,6 +16,18 @@ fn main() -> ExitCode {
             report::print_render(&report, config.quiet);
             Ok(report.exit_code())
         }),
+        Command::Check(args) => Config::from_render_args(&args.run).and_then(|config| {
+            let report = warmly::check::check(&config)?;
+            if args.json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&report).expect("the report is plain data")
+                );
+            } else {
+                warmly::check::print(&report);
+            }
+            Ok(report.exit_code())
+        }),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -63,13 +63,15 @@ impl Report {
 pub fn render(config: &Config) -> Result<Report> {
     // load
     let template = Template::load(&config.template, config.messages_dir.as_deref())?;
-    let (persons, notes) = load::load(&config.people, config.history.as_deref())?;
+    let (persons, problems) = load::load(&config.load_options())?.into_checked()?;
     let mut report = Report {
         out_dir: config.out_dir.clone(),
         people_file: config.people.clone(),
         ..Report::default()
     };
-    report.warnings.extend(notes.warnings);
+    report
+        .warnings
+        .extend(problems.iter().map(|p| p.to_string()));
     if config.sender.is_empty() {
         report.warnings.push(
             "no sender given: letterhead and signature stay empty (set [sender] in a campaign)"

@@ -514,3 +514,182 @@ fn history_is_joined_by_customer_id_and_sorted_by_date() {
         "{b}"
     );
 }
+
+fn export(name: &str) -> String {
+    repo()
+        .join("tests/fixtures/exports")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[test]
+fn german_excel_export_renders_without_mapping() {
+    let w = Workdir::new();
+    let run = w.run(&[
+        "render",
+        "--template",
+        "letter",
+        "--people",
+        &export("german-excel-semicolon-cp1252.csv"),
+        "--history",
+        &export("history-german.csv"),
+        "--date",
+        "2026-12-01",
+        "--out",
+        "out",
+        "-q",
+    ]);
+    run.expect_code(0);
+    let t = text(&w.join("out/10001-Weiß.pdf"));
+    for expected in [
+        "Herrn Jürgen Weiß",
+        "Größe-Straße 12",
+        "01069 Dresden",
+        "Sehr geehrter Herr Weiß,",
+    ] {
+        assert!(t.contains(expected), "missing {expected:?}: {t}");
+    }
+}
+
+#[test]
+fn check_reports_what_it_understood() {
+    let w = Workdir::new();
+    let run = w.run(&[
+        "check",
+        "--template",
+        "card",
+        "--people",
+        &export("outlook-contacts.csv"),
+    ]);
+    run.expect_code(0);
+    let out = String::from_utf8_lossy(&run.output.stdout).into_owned();
+    for expected in [
+        "CSV, windows-1252, delimiter \",\"",
+        "Outlook contacts export",
+        "street           ← Business Street | Home Street | Other Street",
+        "ids: derived from name and address",
+        "month/day/year",
+        "ok: no errors",
+    ] {
+        assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
+    }
+}
+
+#[test]
+fn check_lists_every_problem_and_exits_2() {
+    let w = Workdir::new();
+    w.write(
+        "people.csv",
+        "Kundennr;Anrede;Vorname;Nachname;Straße;PLZ;Ort;Geburtstag;Werbewiderspruch\n\
+         1;Frau;Anna;Weber;Ring 1;1069;Dresden;31.02.1970;\n\
+         2;Herr;Bernd;Braun;Weg 2;04109;Leipzig;1.1.1960;ja\n\
+         3;Herr;Carl;Kurz;Weg 3;04109;Leipzig;kein Datum;\n\
+         3;Frau;Dora;Lang;Weg 4;04109;Leipzig;;\n\
+         5;Frau;Anna;Weber;Ring 1;01069;Dresden;;\n",
+    );
+    let run = w.run(&[
+        "check",
+        "--template",
+        "letter",
+        "--people",
+        "people.csv",
+        "--json",
+    ]);
+    run.expect_code(2);
+    let report: serde_json::Value = serde_json::from_slice(&run.output.stdout).unwrap();
+    let problems: Vec<String> = report["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            format!(
+                "{} {} {}",
+                p["severity"].as_str().unwrap(),
+                p["at"].as_str().unwrap_or(""),
+                p["message"].as_str().unwrap()
+            )
+        })
+        .collect();
+    let all = problems.join("\n");
+    for expected in [
+        "error people.csv:2:8 invalid date \"31.02.1970\" in column \"Geburtstag\"",
+        "error people.csv:4:8 invalid date \"kein Datum\" in column \"Geburtstag\"",
+        "error people.csv:5:1 id \"3\" is used twice (first on line 4)",
+        "warning people.csv:2:6 postal code 1069 lost its leading zero; read as 01069",
+        "warning people.csv:6 5 has the same name and address as 1 (line 2): a duplicate?",
+    ] {
+        assert!(all.contains(expected), "missing {expected:?} in:\n{all}");
+    }
+    assert_eq!(report["opted_out"], serde_json::json!(["2"]));
+    // render runs the same checks and stops before writing.
+    let run = w.run(&[
+        "render",
+        "--template",
+        "letter",
+        "--people",
+        "people.csv",
+        "--out",
+        "out",
+    ]);
+    run.expect_code(2);
+    assert!(
+        run.stderr().contains("31.02.1970") && run.stderr().contains("kein Datum"),
+        "{}",
+        run.stderr()
+    );
+    assert!(!w.join("out").exists());
+}
+
+#[test]
+fn explicit_column_mapping_and_date_format() {
+    let w = Workdir::new();
+    w.write(
+        "people.csv",
+        "Nr,Kontakt,Familienname,Since\nA1,Eva,Roth,04/03/2020\n",
+    );
+    let run = w.run(&[
+        "check",
+        "--template",
+        "letter",
+        "--people",
+        "people.csv",
+        "--column",
+        "first_name=Kontakt",
+        "--column",
+        "customer_since=Since",
+        "--date-format",
+        "mdy",
+        "--json",
+    ]);
+    run.expect_code(0);
+    let report: serde_json::Value = serde_json::from_slice(&run.output.stdout).unwrap();
+    let mapped = report["people"]["mapped"].to_string();
+    assert!(
+        mapped.contains("[\"first_name\",\"Kontakt\"]")
+            && mapped.contains("[\"last_name\",\"Familienname\"]"),
+        "{mapped}"
+    );
+    let run = w.run(&[
+        "render",
+        "--template",
+        "letter",
+        "--people",
+        "people.csv",
+        "--column",
+        "first_name=Kontakt",
+        "--column",
+        "customer_since=Since",
+        "--date-format",
+        "mdy",
+        "--date",
+        "2026-12-01",
+        "--out",
+        "out",
+        "-q",
+    ]);
+    run.expect_code(0);
+    // April 3, 2020 → six full years by 2026-12-01.
+    let t = text(&w.join("out/A1-Roth.pdf"));
+    assert!(t.contains("seit sechs Jahren"), "{t}");
+}

@@ -127,6 +127,26 @@ impl<'a> Composer<'a> {
         })
     }
 
+    /// Person fields the messages and texts use (`person.title` → `title`).
+    pub fn person_fields_used(&self) -> std::collections::BTreeSet<String> {
+        let mut fields = std::collections::BTreeSet::new();
+        for name in self
+            .env
+            .templates()
+            .map(|(name, _)| name.to_string())
+            .collect::<Vec<_>>()
+        {
+            if let Ok(template) = self.env.get_template(&name) {
+                for var in template.undeclared_variables(true) {
+                    if let Some(field) = var.strip_prefix("person.") {
+                        fields.insert(field.to_string());
+                    }
+                }
+            }
+        }
+        fields
+    }
+
     pub fn env(&self) -> &Environment<'static> {
         &self.env
     }

@@ -1,0 +1,153 @@
+//! Dates as offices write them: ISO, `24.12.2026`, `3.4.61`, `12/24/2026`,
+//! Excel serial numbers. A slash date is ambiguous (`04/03/2026`), so the
+//! order is a setting for the whole file — never guessed row by row.
+
+use chrono::{Datelike, NaiveDate};
+
+/// How to read `a/b/yyyy`: day first (Europe) or month first (US).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DateOrder {
+    Dmy,
+    Mdy,
+}
+
+impl DateOrder {
+    /// `date_format` values: `dmy`, `mdy`, or an example such as
+    /// `DD/MM/YYYY`, `MM/DD/YYYY`, `dd.mm.yyyy`.
+    pub fn parse(s: &str) -> Option<DateOrder> {
+        let s = s.trim().to_lowercase();
+        match s.as_str() {
+            "dmy" | "de" | "eu" | "uk" => Some(DateOrder::Dmy),
+            "mdy" | "us" => Some(DateOrder::Mdy),
+            _ if s.starts_with('d') => Some(DateOrder::Dmy),
+            _ if s.starts_with('m') => Some(DateOrder::Mdy),
+            _ => None,
+        }
+    }
+}
+
+/// Parses one date. `pivot_year` decides two-digit years: `yy` above
+/// `pivot_year % 100` is 19yy, otherwise 20yy (so in 2026, `61` is 1961 and
+/// `25` is 2025).
+pub fn parse(s: &str, order: DateOrder, pivot_year: i32) -> Option<NaiveDate> {
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    // ISO, also with a time part from a spreadsheet ("2026-12-24 00:00").
+    if let Some(date) = s
+        .get(..10)
+        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+    {
+        if s.len() == 10 || s.as_bytes()[10] == b' ' || s.as_bytes()[10] == b'T' {
+            return Some(date);
+        }
+    }
+    // Excel serial date (days since 1899-12-30), as a bare number.
+    if s.len() == 5 && s.bytes().all(|b| b.is_ascii_digit()) {
+        let serial: i64 = s.parse().ok()?;
+        return NaiveDate::from_ymd_opt(1899, 12, 30)?
+            .checked_add_signed(chrono::Duration::days(serial));
+    }
+    let (sep, day_first) = if s.contains('.') {
+        ('.', true)
+    } else if s.contains('/') {
+        ('/', order == DateOrder::Dmy)
+    } else if s.contains('-') {
+        ('-', true) // 24-12-2026
+    } else {
+        return None;
+    };
+    let parts: Vec<&str> = s.split(sep).map(str::trim).collect();
+    if parts.len() != 3
+        || parts
+            .iter()
+            .any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return None;
+    }
+    let (a, b): (u32, u32) = (parts[0].parse().ok()?, parts[1].parse().ok()?);
+    let (day, month) = if day_first { (a, b) } else { (b, a) };
+    let year: i32 = match parts[2].len() {
+        4 => parts[2].parse().ok()?,
+        2 => {
+            let yy: i32 = parts[2].parse().ok()?;
+            if yy > pivot_year % 100 {
+                1900 + yy
+            } else {
+                2000 + yy
+            }
+        }
+        _ => return None,
+    };
+    NaiveDate::from_ymd_opt(year, month, day)
+}
+
+/// A birthday without a year, as Google Contacts writes it (`--03-14`),
+/// stays as it is: the month and day are all there is to know.
+pub fn is_partial_birthday(s: &str) -> bool {
+    let s = s.trim();
+    s.len() == 7
+        && s.starts_with("--")
+        && NaiveDate::from_ymd_opt(
+            2000,
+            s[2..4].parse().unwrap_or(0),
+            s[5..7].parse().unwrap_or(0),
+        )
+        .is_some()
+}
+
+/// Outlook writes `0/0/00` for "no date".
+pub fn is_empty_date(s: &str) -> bool {
+    matches!(
+        s.trim(),
+        "" | "0/0/00" | "0/0/0000" | "00.00.0000" | "0.0.00"
+    )
+}
+
+/// The year used as the two-digit pivot when no run date is known.
+pub fn default_pivot() -> i32 {
+    chrono::Local::now().date_naive().year()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> Option<NaiveDate> {
+        NaiveDate::from_ymd_opt(y, m, day)
+    }
+
+    #[test]
+    fn the_formats_offices_write() {
+        let p = |s| parse(s, DateOrder::Dmy, 2026);
+        assert_eq!(p("2026-12-24"), d(2026, 12, 24));
+        assert_eq!(p("2026-12-24 00:00"), d(2026, 12, 24));
+        assert_eq!(p("24.12.2026"), d(2026, 12, 24));
+        assert_eq!(p("3.4.61"), d(1961, 4, 3));
+        assert_eq!(p("3.4.25"), d(2025, 4, 3));
+        assert_eq!(p("04/03/2026"), d(2026, 3, 4));
+        assert_eq!(parse("04/03/2026", DateOrder::Mdy, 2026), d(2026, 4, 3));
+        assert_eq!(parse("12/24/2026", DateOrder::Mdy, 2026), d(2026, 12, 24));
+        assert_eq!(p("46015"), d(2025, 12, 24));
+        assert_eq!(p("2025-02-30"), None);
+        assert_eq!(p("31.02.2026"), None);
+        assert_eq!(p("soon"), None);
+    }
+
+    #[test]
+    fn order_settings() {
+        assert_eq!(DateOrder::parse("MM/DD/YYYY"), Some(DateOrder::Mdy));
+        assert_eq!(DateOrder::parse("dd.mm.yyyy"), Some(DateOrder::Dmy));
+        assert_eq!(DateOrder::parse("mdy"), Some(DateOrder::Mdy));
+        assert_eq!(DateOrder::parse("?"), None);
+    }
+
+    #[test]
+    fn partial_and_empty() {
+        assert!(is_partial_birthday("--03-14"));
+        assert!(!is_partial_birthday("--13-14"));
+        assert!(is_empty_date("0/0/00"));
+    }
+}

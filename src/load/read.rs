@@ -1,0 +1,374 @@
+//! Reading a table as an office has it: CSV in whatever encoding and
+//! delimiter Excel, Outlook or a CRM wrote, or the first (or a named) sheet
+//! of an `.xlsx`/`.ods` workbook. Everything comes out as text, the way a
+//! person sees it in the cell.
+
+use std::path::Path;
+
+use calamine::{Data, Reader};
+use chrono::NaiveDate;
+
+use crate::error::{Error, Location, Result};
+
+/// A table read from a file: original headers and text rows.
+#[derive(Debug)]
+pub struct Table {
+    /// Headers as written in the file (trimmed).
+    pub headers: Vec<String>,
+    /// Each row with the 1-based line (CSV) or row number (sheet) where it starts.
+    pub rows: Vec<(u64, Vec<String>)>,
+    /// What was detected, for `warmly check`.
+    pub format: Format,
+}
+
+/// How the file was read.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Format {
+    /// `CSV`, `XLSX`, `ODS`, …
+    pub kind: String,
+    /// `UTF-8`, `UTF-8 with BOM`, `UTF-16LE with BOM`, `windows-1252`; none for workbooks.
+    pub encoding: Option<String>,
+    /// `,` `;` or `\t` for CSV.
+    pub delimiter: Option<String>,
+    /// The sheet a workbook was read from.
+    pub sheet: Option<String>,
+}
+
+/// Reads a people or history table. `sheet` picks a workbook sheet by name.
+pub fn read_table(path: &Path, sheet: Option<&str>) -> Result<Table> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_lowercase)
+        .unwrap_or_default();
+    match ext.as_str() {
+        "xlsx" | "xlsm" | "xls" | "xlsb" | "ods" => read_workbook(path, sheet, &ext),
+        _ => {
+            if sheet.is_some() {
+                return Err(Error::config(format!(
+                    "{}: `sheet` is only for .xlsx and .ods files",
+                    path.display()
+                )));
+            }
+            read_csv(path)
+        }
+    }
+}
+
+// ---------------------------------------------------------------- CSV
+
+fn read_csv(path: &Path) -> Result<Table> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let (text, encoding) = decode(&bytes);
+    let text = text.as_ref();
+    let delimiter = detect_delimiter(text);
+    check_quotes(path, text, delimiter)?;
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(true)
+        .flexible(false)
+        .from_reader(text.as_bytes());
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| csv_error(path, e))?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| csv_error(path, e))?;
+        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        if record.iter().all(|f| f.trim().is_empty()) {
+            continue; // blank line at the end of an Excel export
+        }
+        rows.push((line, record.iter().map(|f| f.trim().to_string()).collect()));
+    }
+    let delimiter = match delimiter {
+        b'\t' => "tab".to_string(),
+        d => char::from(d).to_string(),
+    };
+    Ok(Table {
+        headers,
+        rows,
+        format: Format {
+            kind: "CSV".into(),
+            encoding: Some(encoding),
+            delimiter: Some(delimiter),
+            sheet: None,
+        },
+    })
+}
+
+/// Decodes bytes as the office wrote them: a BOM decides (UTF-8, UTF-16);
+/// valid UTF-8 is UTF-8; anything else is detected (German Excel writes
+/// Windows-1252). Never fails: every byte sequence decodes to something,
+/// and the detected encoding is reported so a wrong guess is visible.
+pub fn decode(bytes: &[u8]) -> (std::borrow::Cow<'_, str>, String) {
+    if let Some((encoding, bom_len)) = encoding_rs::Encoding::for_bom(bytes) {
+        let (text, _) = encoding.decode_without_bom_handling(&bytes[bom_len..]);
+        return (text, format!("{} with BOM", encoding.name()));
+    }
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return (std::borrow::Cow::Borrowed(text), "UTF-8".into());
+    }
+    let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
+    detector.feed(bytes, true);
+    let encoding = detector.guess(None, chardetng::Utf8Detection::Deny);
+    let (text, _, _) = encoding.decode(bytes);
+    (text, encoding.name().to_string())
+}
+
+/// Picks `,`, `;` or tab: whichever occurs most often in the header line
+/// outside quotes. German Excel writes `;`, "Unicode text" tabs.
+fn detect_delimiter(text: &str) -> u8 {
+    let header = text.lines().next().unwrap_or("");
+    let mut counts = [(b',', 0), (b';', 0), (b'\t', 0)];
+    let mut in_quotes = false;
+    for c in header.bytes() {
+        if c == b'"' {
+            in_quotes = !in_quotes;
+        } else if !in_quotes {
+            for (d, n) in counts.iter_mut() {
+                if *d == c {
+                    *n += 1;
+                }
+            }
+        }
+    }
+    counts
+        .iter()
+        .max_by_key(|(_, n)| *n)
+        .filter(|(_, n)| *n > 0)
+        .map(|(d, _)| *d)
+        .unwrap_or(b',')
+}
+
+/// Finds a quoted field that is never closed. The CSV parser would read it to
+/// the end of the file as one field; we want the line where it opened.
+fn check_quotes(path: &Path, text: &str, delimiter: u8) -> Result<()> {
+    let delimiter = char::from(delimiter);
+    let (mut line, mut col) = (1u64, 0u64);
+    let mut in_quotes = false;
+    let mut at_field_start = true;
+    let mut opened = (0, 0);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        col += 1;
+        if in_quotes {
+            if c == '"' {
+                if chars.peek() == Some(&'"') {
+                    chars.next();
+                    col += 1;
+                } else {
+                    in_quotes = false;
+                }
+            } else if c == '\n' {
+                line += 1;
+                col = 0;
+            }
+            continue;
+        }
+        match c {
+            '"' if at_field_start => {
+                in_quotes = true;
+                opened = (line, col);
+            }
+            '\n' => {
+                line += 1;
+                col = 0;
+                at_field_start = true;
+                continue;
+            }
+            c if c == delimiter => {
+                at_field_start = true;
+                continue;
+            }
+            '\r' | '\u{feff}' => continue,
+            _ => {}
+        }
+        at_field_start = false;
+    }
+    if in_quotes {
+        return Err(Error::input(
+            Location::at(path, opened.0, Some(opened.1)),
+            "a quoted field starts here and is never closed",
+        )
+        .with_hint("add the closing \" (a \" inside a field is written as \"\")"));
+    }
+    Ok(())
+}
+
+fn csv_error(path: &Path, e: csv::Error) -> Error {
+    let line = e.position().map(|p| p.line());
+    match e.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => Error::input(
+            Location {
+                file: path.to_path_buf(),
+                line,
+                column: None,
+            },
+            format!("this row has {len} fields, the header has {expected_len}"),
+        )
+        .with_hint(
+            "check for a missing or extra delimiter, or a field with a delimiter that needs quotes",
+        ),
+        csv::ErrorKind::Io(io) => Error::io(path, std::io::Error::new(io.kind(), io.to_string())),
+        _ => Error::input(
+            Location {
+                file: path.to_path_buf(),
+                line,
+                column: None,
+            },
+            e.to_string(),
+        ),
+    }
+}
+
+// ---------------------------------------------------------------- workbooks
+
+fn read_workbook(path: &Path, sheet: Option<&str>, ext: &str) -> Result<Table> {
+    let mut workbook = calamine::open_workbook_auto(path).map_err(|e| {
+        Error::input(
+            Location::file(path),
+            format!("cannot open the workbook: {e}"),
+        )
+        .with_hint("save it again from Excel or LibreOffice as .xlsx or .ods")
+    })?;
+    let names = workbook.sheet_names();
+    let name = match sheet {
+        Some(wanted) => names
+            .iter()
+            .find(|n| n.as_str() == wanted)
+            .cloned()
+            .ok_or_else(|| {
+                Error::config(format!(
+                    "{}: no sheet \"{wanted}\" (sheets: {})",
+                    path.display(),
+                    names.join(", ")
+                ))
+            })?,
+        None => names
+            .first()
+            .cloned()
+            .ok_or_else(|| Error::input(Location::file(path), "the workbook has no sheets"))?,
+    };
+    let range = workbook.worksheet_range(&name).map_err(|e| {
+        Error::input(
+            Location::file(path),
+            format!("cannot read sheet \"{name}\": {e}"),
+        )
+    })?;
+    let (first_row, _) = range.start().unwrap_or((0, 0));
+    let mut rows_iter = range.rows().enumerate();
+    let mut headers = Vec::new();
+    let mut rows = Vec::new();
+    // The first non-empty row is the header.
+    for (i, row) in rows_iter.by_ref() {
+        if row.iter().any(|c| !matches!(c, Data::Empty)) {
+            headers = row
+                .iter()
+                .map(|c| cell_text(c).trim().to_string())
+                .collect();
+            let _ = i;
+            break;
+        }
+    }
+    for (i, row) in rows_iter {
+        let cells: Vec<String> = row
+            .iter()
+            .map(|c| cell_text(c).trim().to_string())
+            .collect();
+        if cells.iter().all(|c| c.is_empty()) {
+            continue;
+        }
+        rows.push((first_row as u64 + i as u64 + 1, cells));
+    }
+    if let Some(Data::Error(e)) = range.rows().flatten().find(|c| matches!(c, Data::Error(_))) {
+        return Err(Error::input(
+            Location::file(path),
+            format!("a cell in sheet \"{name}\" holds an error ({e})"),
+        )
+        .with_hint("fix the formula in the sheet, or export the values"));
+    }
+    Ok(Table {
+        headers,
+        rows,
+        format: Format {
+            kind: ext.to_uppercase(),
+            encoding: None,
+            delimiter: None,
+            sheet: Some(name),
+        },
+    })
+}
+
+/// A cell as the text a person sees: whole numbers without `.0`, dates as
+/// ISO dates (unambiguous; the date columns are parsed from it anyway).
+fn cell_text(cell: &Data) -> String {
+    match cell {
+        Data::Empty => String::new(),
+        Data::String(s) => s.clone(),
+        Data::Int(i) => i.to_string(),
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        Data::Float(f) => f.to_string(),
+        Data::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
+        Data::DateTime(d) => match d.as_datetime() {
+            Some(dt) if d.is_datetime() => {
+                if dt.time() == chrono::NaiveTime::MIN {
+                    dt.date().to_string()
+                } else {
+                    dt.format("%Y-%m-%d %H:%M").to_string()
+                }
+            }
+            _ => d.as_f64().to_string(),
+        },
+        Data::DateTimeIso(s) => s
+            .get(..10)
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+            .map(|d| d.to_string())
+            .unwrap_or_else(|| s.clone()),
+        Data::DurationIso(s) => s.clone(),
+        Data::Error(e) => format!("#{e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delimiter_is_detected_outside_quotes() {
+        assert_eq!(detect_delimiter("id;name;\"a,b\"\n"), b';');
+        assert_eq!(detect_delimiter("id,name,\"a;b\"\n"), b',');
+        assert_eq!(detect_delimiter("id\tname\n"), b'\t');
+    }
+
+    #[test]
+    fn unclosed_quote_names_where_it_opened() {
+        let err = check_quotes(Path::new("x.csv"), "id,name\n1,\"Anna\n2,Bob\n", b',').unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "x.csv:2:3: a quoted field starts here and is never closed"
+        );
+        assert!(check_quotes(Path::new("x.csv"), "id,name\n1,\"An \"\"na\"\"\"\n", b',').is_ok());
+    }
+
+    #[test]
+    fn encodings_are_detected() {
+        let (text, enc) = decode("Straße".as_bytes());
+        assert_eq!((text.as_ref(), enc.as_str()), ("Straße", "UTF-8"));
+        let (text, enc) = decode(b"\xEF\xBB\xBFStra\xC3\x9Fe");
+        assert_eq!((text.as_ref(), enc.as_str()), ("Straße", "UTF-8 with BOM"));
+        let (text, enc) = decode(b"\xFF\xFES\x00t\x00r\x00a\x00\xDF\x00e\x00");
+        assert_eq!(
+            (text.as_ref(), enc.as_str()),
+            ("Straße", "UTF-16LE with BOM")
+        );
+        let cp1252 = b"Kundennr;Stra\xDFe;Ort\n1;K\xF6nigstra\xDFe 5;M\xFCnchen\n";
+        let (text, enc) = decode(cp1252);
+        assert_eq!(enc, "windows-1252");
+        assert!(text.contains("Königstraße 5;München"));
+    }
+}
