@@ -63,7 +63,13 @@ impl Report {
 pub fn render(config: &Config) -> Result<Report> {
     // load
     let template = Template::load(&config.template, config.messages_dir.as_deref())?;
-    let (persons, problems) = load::load(&config.load_options())?.into_checked()?;
+    let loaded = load::load(&config.load_options())?;
+    let id_source = if loaded.people.derived_ids {
+        "derived"
+    } else {
+        "file"
+    };
+    let (persons, problems) = loaded.into_checked()?;
     let mut report = Report {
         out_dir: config.out_dir.clone(),
         people_file: config.people.clone(),
@@ -122,6 +128,7 @@ pub fn render(config: &Config) -> Result<Report> {
             error: String::new(),
             line: person.line,
             language: String::new(),
+            id_source,
         };
         let target = config.out_dir.join(&file);
         if target.exists() && !config.force && config.export_inputs.is_none() {

@@ -146,6 +146,9 @@ pub struct ManifestRow {
     /// Line of the person in the people file.
     pub line: u64,
     pub language: String,
+    /// `file`, or `derived` when the people file has no id column and the
+    /// id was made from name and address.
+    pub id_source: &'static str,
 }
 
 pub fn manifest_csv(rows: &[ManifestRow]) -> Vec<u8> {

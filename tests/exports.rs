@@ -186,3 +186,60 @@ fn ids_derived_from_content_do_not_depend_on_row_order() {
     b.sort();
     assert_eq!(a, b);
 }
+
+/// The same table written in every encoding an office produces reads back
+/// to the same text.
+#[test]
+fn encodings_round_trip() {
+    let text = "Kundennr;Vorname;Nachname;Straße;Ort\r\n1;Jürgen;Weiß;Größe-Straße 12;Köln\r\n2;Zoë;Ørsted;Rue de l'Église 5;Liège\r\n";
+    let utf16 = |big: bool| -> Vec<u8> {
+        let mut out = if big {
+            vec![0xFE, 0xFF]
+        } else {
+            vec![0xFF, 0xFE]
+        };
+        for unit in text.encode_utf16() {
+            out.extend(if big {
+                unit.to_be_bytes()
+            } else {
+                unit.to_le_bytes()
+            });
+        }
+        out
+    };
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("UTF-8", text.as_bytes().to_vec()),
+        (
+            "UTF-8 with BOM",
+            [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat(),
+        ),
+        ("UTF-16LE with BOM", utf16(false)),
+        ("UTF-16BE with BOM", utf16(true)),
+        (
+            "windows-1252",
+            encoding_rs::WINDOWS_1252.encode(text).0.into_owned(),
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (encoding, bytes) in cases {
+        let path = dir.path().join("people.csv");
+        std::fs::write(&path, &bytes).unwrap();
+        let table = read_table(&path, None).unwrap();
+        assert_eq!(table.format.encoding.as_deref(), Some(encoding));
+        assert_eq!(
+            table.headers,
+            ["Kundennr", "Vorname", "Nachname", "Straße", "Ort"],
+            "{encoding}"
+        );
+        assert_eq!(
+            table.rows[0].1,
+            ["1", "Jürgen", "Weiß", "Größe-Straße 12", "Köln"],
+            "{encoding}"
+        );
+        assert_eq!(
+            table.rows[1].1,
+            ["2", "Zoë", "Ørsted", "Rue de l'Église 5", "Liège"],
+            "{encoding}"
+        );
+    }
+}
