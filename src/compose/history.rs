@@ -31,6 +31,7 @@ pub fn map_value<K: Into<String>>(pairs: impl IntoIterator<Item = (K, Value)>) -
 }
 
 /// The person as a template value: all columns, plus `name`, `is_company`,
+/// `du` (a du / first-name relationship),
 /// `since` (customer since, else first event), `years` (full years since)
 /// and `first_year` (a customer for less than a year).
 pub fn person_value(person: &Person, run_date: NaiveDate) -> Value {
@@ -41,6 +42,11 @@ pub fn person_value(person: &Person, run_date: NaiveDate) -> Value {
         .collect();
     map.insert("name".into(), Value::from(person.display_name()));
     map.insert("is_company".into(), Value::from(person.is_company_only()));
+    // du / first name, from the formality column in any of its spellings.
+    map.insert(
+        "du".into(),
+        Value::from(super::salutation::is_informal(person)),
+    );
     let since =
         parse_date(person.get("customer_since")).or_else(|| person.events.first().map(|e| e.date));
     match since {

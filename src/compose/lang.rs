@@ -141,53 +141,124 @@ pub fn labels(lang: &str) -> Labels {
     }
 }
 
-/// The destination country for the last address line, in capitals: German
-/// for German-speaking recipients (DIN 5008), English otherwise — both are
-/// accepted by Deutsche Post. Unknown codes are printed as given.
+/// The base language of a tag: "de-AT" and "de_CH" → "de", "EN" → "en".
+pub fn base_language(lang: &str) -> String {
+    lang.trim()
+        .split(['-', '_'])
+        .next()
+        .unwrap_or("")
+        .to_lowercase()
+}
+
+/// Countries whose post reads German addresses (and whose senders write the
+/// country line in German when the piece is German).
+const GERMAN_POSTS: &[&str] = &["DE", "AT", "CH", "LI", "LU", "BE"];
+/// Countries whose post reads French addresses.
+const FRENCH_POSTS: &[&str] = &["FR", "BE", "CH", "LU", "MC"];
+
+/// The language of the country line: the piece's language when it is German
+/// or French and the sender posts in a country whose post works in that
+/// language (DIN 5008: "in German" from Germany; La Poste: in French);
+/// English otherwise — English is accepted by every post (UPU) and required
+/// by USPS. An empty sender country counts as matching.
+pub fn country_line_language(lang: &str, sender_country: &str) -> &'static str {
+    let sender = normalize_country(sender_country);
+    let posts_in = |list: &[&str]| sender.is_empty() || list.contains(&sender.as_str());
+    match base_language(lang).as_str() {
+        "de" if posts_in(GERMAN_POSTS) => "de",
+        "fr" if posts_in(FRENCH_POSTS) => "fr",
+        _ => "en",
+    }
+}
+
+/// The destination country for the last address line, in capitals, in
+/// German (`lang` "de"), French ("fr") or English (anything else); see
+/// [`country_line_language`] for which one a piece uses. Unknown codes are
+/// printed as given, in capitals.
 pub fn country_line(code: &str, lang: &str) -> String {
-    let code = code.trim().to_uppercase();
-    let (de, en) = match code.as_str() {
-        "DE" => ("DEUTSCHLAND", "GERMANY"),
-        "AT" => ("ÖSTERREICH", "AUSTRIA"),
-        "CH" => ("SCHWEIZ", "SWITZERLAND"),
-        "LI" => ("LIECHTENSTEIN", "LIECHTENSTEIN"),
-        "FR" => ("FRANKREICH", "FRANCE"),
-        "IT" => ("ITALIEN", "ITALY"),
-        "NL" => ("NIEDERLANDE", "NETHERLANDS"),
-        "BE" => ("BELGIEN", "BELGIUM"),
-        "LU" => ("LUXEMBURG", "LUXEMBOURG"),
-        "DK" => ("DÄNEMARK", "DENMARK"),
-        "PL" => ("POLEN", "POLAND"),
-        "CZ" => ("TSCHECHIEN", "CZECH REPUBLIC"),
-        "ES" => ("SPANIEN", "SPAIN"),
-        "PT" => ("PORTUGAL", "PORTUGAL"),
-        "SE" => ("SCHWEDEN", "SWEDEN"),
-        "NO" => ("NORWEGEN", "NORWAY"),
-        "FI" => ("FINNLAND", "FINLAND"),
-        "IE" => ("IRLAND", "IRELAND"),
-        "GB" | "UK" => ("VEREINIGTES KÖNIGREICH", "UNITED KINGDOM"),
-        "US" | "USA" => ("VEREINIGTE STAATEN", "UNITED STATES OF AMERICA"),
-        "CA" => ("KANADA", "CANADA"),
-        "GR" => ("GRIECHENLAND", "GREECE"),
+    let code = normalize_country(code);
+    let (de, en, fr) = match code.as_str() {
+        "DE" => ("DEUTSCHLAND", "GERMANY", "ALLEMAGNE"),
+        "AT" => ("ÖSTERREICH", "AUSTRIA", "AUTRICHE"),
+        "CH" => ("SCHWEIZ", "SWITZERLAND", "SUISSE"),
+        "LI" => ("LIECHTENSTEIN", "LIECHTENSTEIN", "LIECHTENSTEIN"),
+        "FR" => ("FRANKREICH", "FRANCE", "FRANCE"),
+        "MC" => ("MONACO", "MONACO", "MONACO"),
+        "IT" => ("ITALIEN", "ITALY", "ITALIE"),
+        "NL" => ("NIEDERLANDE", "NETHERLANDS", "PAYS-BAS"),
+        "BE" => ("BELGIEN", "BELGIUM", "BELGIQUE"),
+        "LU" => ("LUXEMBURG", "LUXEMBOURG", "LUXEMBOURG"),
+        "DK" => ("DÄNEMARK", "DENMARK", "DANEMARK"),
+        "PL" => ("POLEN", "POLAND", "POLOGNE"),
+        "CZ" => ("TSCHECHIEN", "CZECH REPUBLIC", "TCHÉQUIE"),
+        "ES" => ("SPANIEN", "SPAIN", "ESPAGNE"),
+        "PT" => ("PORTUGAL", "PORTUGAL", "PORTUGAL"),
+        "SE" => ("SCHWEDEN", "SWEDEN", "SUÈDE"),
+        "NO" => ("NORWEGEN", "NORWAY", "NORVÈGE"),
+        "FI" => ("FINNLAND", "FINLAND", "FINLANDE"),
+        "IE" => ("IRLAND", "IRELAND", "IRLANDE"),
+        "GB" => ("VEREINIGTES KÖNIGREICH", "UNITED KINGDOM", "ROYAUME-UNI"),
+        "US" => (
+            "VEREINIGTE STAATEN",
+            "UNITED STATES OF AMERICA",
+            "ÉTATS-UNIS",
+        ),
+        "CA" => ("KANADA", "CANADA", "CANADA"),
+        "AU" => ("AUSTRALIEN", "AUSTRALIA", "AUSTRALIE"),
+        "GR" => ("GRIECHENLAND", "GREECE", "GRÈCE"),
         _ => return code,
     };
-    if lang == "de" { de } else { en }.to_string()
+    match base_language(lang).as_str() {
+        "de" => de,
+        "fr" => fr,
+        _ => en,
+    }
+    .to_string()
 }
 
 /// ISO codes people write in different ways ("Deutschland", "D", "UK").
+/// Unknown values come back trimmed and in capitals.
 pub fn normalize_country(value: &str) -> String {
-    let v = value.trim().to_uppercase();
-    match v.as_str() {
-        "" => String::new(),
-        "D" | "DEU" | "GERMANY" | "DEUTSCHLAND" => "DE".into(),
-        "A" | "AUT" | "AUSTRIA" | "ÖSTERREICH" => "AT".into(),
-        "CHE" | "SWITZERLAND" | "SCHWEIZ" => "CH".into(),
-        "UK" | "GBR" | "UNITED KINGDOM" | "GREAT BRITAIN" => "GB".into(),
-        "USA" | "UNITED STATES" => "US".into(),
-        "F" | "FRA" | "FRANCE" | "FRANKREICH" => "FR".into(),
-        "NLD" | "NETHERLANDS" | "NIEDERLANDE" => "NL".into(),
-        _ => v,
-    }
+    let v = value.trim().trim_end_matches('.').to_uppercase();
+    let code = match v.as_str() {
+        "" => "",
+        "D" | "DEU" | "GER" | "GERMANY" | "DEUTSCHLAND" | "ALLEMAGNE" => "DE",
+        "A" | "AUT" | "AUSTRIA" | "ÖSTERREICH" | "OESTERREICH" | "AUTRICHE" => "AT",
+        "CHE" | "SWITZERLAND" | "SCHWEIZ" | "SUISSE" | "SVIZZERA" => "CH",
+        "FL" | "LIE" => "LI",
+        "UK"
+        | "GBR"
+        | "UNITED KINGDOM"
+        | "GREAT BRITAIN"
+        | "ENGLAND"
+        | "SCOTLAND"
+        | "WALES"
+        | "NORTHERN IRELAND"
+        | "GROSSBRITANNIEN"
+        | "GROẞBRITANNIEN"
+        | "VEREINIGTES KÖNIGREICH" => "GB",
+        "USA"
+        | "U.S.A"
+        | "U.S"
+        | "UNITED STATES"
+        | "UNITED STATES OF AMERICA"
+        | "VEREINIGTE STAATEN" => "US",
+        "F" | "FRA" | "FRANCE" | "FRANKREICH" => "FR",
+        "I" | "ITA" | "ITALY" | "ITALIA" | "ITALIEN" | "ITALIE" => "IT",
+        "NLD" | "NETHERLANDS" | "THE NETHERLANDS" | "NIEDERLANDE" | "NEDERLAND" | "HOLLAND"
+        | "PAYS-BAS" => "NL",
+        "B" | "BEL" | "BELGIUM" | "BELGIEN" | "BELGIQUE" | "BELGIË" => "BE",
+        "L" | "LUX" | "LUXEMBURG" | "LUXEMBOURG" => "LU",
+        "E" | "ESP" | "SPAIN" | "SPANIEN" | "ESPAÑA" | "ESPAGNE" => "ES",
+        "DNK" | "DENMARK" | "DÄNEMARK" | "DANMARK" => "DK",
+        "POL" | "POLAND" | "POLEN" | "POLSKA" => "PL",
+        "CZE" | "CZECHIA" | "CZECH REPUBLIC" | "TSCHECHIEN" => "CZ",
+        "IRL" | "IRELAND" | "IRLAND" => "IE",
+        "CAN" | "CANADA" | "KANADA" => "CA",
+        "AUS" | "AUSTRALIA" | "AUSTRALIEN" => "AU",
+        _ => return v,
+    };
+    code.to_string()
 }
 
 #[cfg(test)]
@@ -210,5 +281,21 @@ mod tests {
         assert_eq!(number_word("de", 10), "zehn");
         assert_eq!(number_word("en", 12), "twelve");
         assert_eq!(number_word("en", 13), "13");
+    }
+
+    #[test]
+    fn countries() {
+        assert_eq!(normalize_country(" Deutschland "), "DE");
+        assert_eq!(normalize_country("uk"), "GB");
+        assert_eq!(normalize_country("Japan"), "JAPAN");
+        assert_eq!(country_line("at", "de"), "ÖSTERREICH");
+        assert_eq!(country_line("US", "fr"), "ÉTATS-UNIS");
+        assert_eq!(country_line("Japan", "de"), "JAPAN");
+        assert_eq!(base_language("de-AT"), "de");
+        assert_eq!(country_line_language("de", "DE"), "de");
+        assert_eq!(country_line_language("de", "US"), "en");
+        assert_eq!(country_line_language("en", "DE"), "en");
+        assert_eq!(country_line_language("fr", "CH"), "fr");
+        assert_eq!(country_line_language("fr", "DE"), "en");
     }
 }
