@@ -195,12 +195,10 @@ fn people(
             .iter()
             .map(|f| (f.to_string(), mapping.get(row, f).to_string()))
             .collect();
-        if mapping.fields.contains_key("salutation_line") {
-            fields.insert(
-                "salutation_line".into(),
-                mapping.get(row, "salutation_line").to_string(),
-            );
-        }
+        fields.insert(
+            "salutation_line".into(),
+            mapping.get(row, "salutation_line").to_string(),
+        );
         for (name, col) in &mapping.extra {
             fields
                 .entry(name.clone())
@@ -296,6 +294,18 @@ fn header_of(table: &Table, mapping: &Mapping, field: &str) -> String {
 fn split_salutation(fields: &mut IndexMap<String, String>) {
     let value = fields["salutation"].trim().to_string();
     if value.is_empty() {
+        return;
+    }
+    // A whole salutation line ("Lieber Hans,") in the salutation column
+    // replaces the computed one for this row.
+    if value.ends_with(',') || value.ends_with(':') {
+        if fields
+            .get("salutation_line")
+            .is_none_or(|l| l.trim().is_empty())
+        {
+            fields.insert("salutation_line".into(), value);
+        }
+        fields.insert("salutation".into(), String::new());
         return;
     }
     let is_form = |w: &str| {
@@ -528,6 +538,14 @@ mod tests {
             .into();
         split_salutation(&mut f);
         assert_eq!((f["salutation"].as_str(), f["title"].as_str()), ("", "Dr."));
+        let mut f: IndexMap<String, String> = [("salutation", "Lieber Hans,"), ("title", "")]
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .into();
+        split_salutation(&mut f);
+        assert_eq!(
+            (f["salutation"].as_str(), f["salutation_line"].as_str()),
+            ("", "Lieber Hans,")
+        );
     }
 
     #[test]
