@@ -112,6 +112,15 @@ pub struct RenderArgs {
     #[arg(long, value_name = "DIR")]
     pub export_inputs: Option<PathBuf>,
 
+    /// Show who would get what, and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// State folder with the ledger and the lock [default: `state/` beside
+    /// the campaign file; none without a campaign].
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
+
     /// No progress line (errors and the summary are still printed).
     #[arg(long, short = 'q')]
     pub quiet: bool,

@@ -44,6 +44,26 @@ pub struct Campaign {
     pub select: Select,
     #[serde(default)]
     pub output: Output,
+    #[serde(default)]
+    pub policy: Policy,
+    #[serde(default)]
+    pub state: State,
+}
+
+/// Rules that protect the relationship.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// Minimum days between two pieces to the same person (cards and letters
+    /// in the ledger and the history count).
+    pub min_days_between: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct State {
+    /// Folder for the ledger and the lock, relative to the campaign.
+    pub folder: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -106,6 +126,11 @@ pub struct Config {
     pub jobs: usize,
     pub force: bool,
     pub quiet: bool,
+    /// Show what would be produced, write nothing.
+    pub dry_run: bool,
+    /// Ledger and lock folder; none = no ledger (one-off runs without a campaign).
+    pub state_dir: Option<PathBuf>,
+    pub policy: Policy,
     /// Write the typesetter's inputs here instead of PDFs.
     pub export_inputs: Option<PathBuf>,
     pub sender: IndexMap<String, String>,
@@ -276,6 +301,13 @@ impl Config {
             language: language.to_lowercase(),
             jobs,
             force: args.force,
+            dry_run: args.dry_run,
+            state_dir: args.state.clone().or_else(|| {
+                args.campaign
+                    .as_ref()
+                    .map(|_| rel(campaign.state.folder.as_deref().unwrap_or("state")))
+            }),
+            policy: campaign.policy.clone(),
             quiet: args.quiet,
             export_inputs: args.export_inputs.clone(),
             sender: campaign.sender,

@@ -15,6 +15,7 @@ pub mod check;
 pub mod compose;
 pub mod config;
 pub mod error;
+pub mod ledger;
 pub mod load;
 pub mod model;
 pub mod report;

@@ -43,11 +43,41 @@ pub fn print_render(report: &Report, quiet: bool) {
             report.opted_out.join(", ")
         );
     }
+    if report.already_done > 0 {
+        eprintln!(
+            "skipped {} recipient(s) the ledger says were already produced (use --force to regenerate)",
+            report.already_done
+        );
+    }
+    if !report.capped.is_empty() {
+        eprintln!(
+            "left out {} recipient(s) who got a piece too recently (policy.min_days_between): {}",
+            report.capped.len(),
+            report.capped.join(", ")
+        );
+    }
+    if report.dry_run {
+        for (id, occasion, file) in &report.planned {
+            println!("{id}\t{occasion}\t{file}");
+        }
+        eprintln!(
+            "dry run: {} piece(s) would be produced; nothing was written",
+            report.planned.len()
+        );
+        return;
+    }
     if report.not_matching > 0 {
         eprintln!(
             "{} person(s) did not match the campaign's selection",
             report.not_matching
         );
+    }
+    if report.recipients == 0 && report.manifest.is_none() {
+        eprintln!(
+            "nothing to do: no recipient is due → {}",
+            report.out_dir.display()
+        );
+        return;
     }
     eprintln!(
         "{} recipient(s): {} written, {} kept, {} failed → {}",

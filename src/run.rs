@@ -11,6 +11,7 @@ use std::sync::mpsc;
 use crate::compose::{Composer, Piece};
 use crate::config::Config;
 use crate::error::{Error, Result, EXIT_OK, EXIT_PARTIAL};
+use crate::ledger::{Entry, Ledger, Lock};
 use crate::load;
 use crate::select::select;
 use crate::template::Template;
@@ -47,6 +48,13 @@ pub struct Report {
     pub manifest: Option<PathBuf>,
     pub combined: Option<PathBuf>,
     pub recipients: usize,
+    /// Left out because the ledger holds them (a re-run).
+    pub already_done: usize,
+    /// Left out by the frequency cap: "id (last piece date)".
+    pub capped: Vec<String>,
+    /// With --dry-run: (id, occasion, file) that would be produced.
+    pub planned: Vec<(String, String, String)>,
+    pub dry_run: bool,
 }
 
 impl Report {
@@ -69,7 +77,24 @@ pub fn render(config: &Config) -> Result<Report> {
     } else {
         "file"
     };
-    let (persons, problems) = loaded.into_checked()?;
+    let (mut persons, problems) = loaded.into_checked()?;
+
+    // state: the lock (one run of a campaign at a time) and the ledger
+    // (what earlier runs produced; it also reads back as history)
+    let lock = match (&config.state_dir, config.dry_run) {
+        (Some(dir), false) => {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+            Some(Lock::acquire(dir, &config.name)?)
+        }
+        _ => None,
+    };
+    let mut ledger = match &config.state_dir {
+        Some(dir) => Some(Ledger::open(dir)?),
+        None => None,
+    };
+    if let Some(ledger) = &ledger {
+        ledger.add_to_history(&mut persons);
+    }
     let mut report = Report {
         out_dir: config.out_dir.clone(),
         people_file: config.people.clone(),
@@ -90,7 +115,29 @@ pub fn render(config: &Config) -> Result<Report> {
     let selection = select(&persons, config, &composer)?;
     report.opted_out = selection.opted_out.clone();
     report.not_matching = selection.not_matching;
-    report.recipients = selection.recipients.len();
+    let piece_kind = template
+        .manifest
+        .closing_style
+        .clone()
+        .unwrap_or_else(|| "letter".into());
+    let occasion_key = config.name.clone();
+    let mut recipients: Vec<&crate::model::Person> = Vec::new();
+    for person in selection.recipients {
+        if let Some(ledger) = &ledger {
+            if !config.force && ledger.contains(&config.name, &occasion_key, &person.id) {
+                report.already_done += 1;
+                continue;
+            }
+        }
+        if let Some(last) = recent_piece(person, config, &occasion_key) {
+            report
+                .capped
+                .push(format!("{} (last piece {last})", person.id));
+            continue;
+        }
+        recipients.push(person);
+    }
+    report.recipients = recipients.len();
 
     let known: Vec<String> = persons
         .first()
@@ -116,7 +163,7 @@ pub fn render(config: &Config) -> Result<Report> {
     let mut namer = Namer::new(&config.pattern);
     let mut jobs: Vec<Job> = Vec::new();
     let mut rows: Vec<ManifestRow> = Vec::new();
-    for (index, person) in selection.recipients.iter().enumerate() {
+    for (index, person) in recipients.iter().enumerate() {
         let file = namer.name(person);
         let mut row = ManifestRow {
             id: person.id.clone(),
@@ -160,6 +207,16 @@ pub fn render(config: &Config) -> Result<Report> {
         rows.push(row);
     }
 
+    if config.dry_run {
+        report.dry_run = true;
+        for (row, person) in rows.iter().zip(&recipients) {
+            report
+                .planned
+                .push((person.id.clone(), occasion_key.clone(), row.file.clone()));
+        }
+        return Ok(report);
+    }
+
     if let Some(dir) = &config.export_inputs {
         export_inputs(dir, &jobs)?;
         report.out_dir = dir.clone();
@@ -169,6 +226,27 @@ pub fn render(config: &Config) -> Result<Report> {
 
     // typeset + write
     std::fs::create_dir_all(&config.out_dir).map_err(|e| Error::io(&config.out_dir, e))?;
+    if lock.is_some() {
+        write::remove_stale_temp_files(&config.out_dir);
+    }
+    let entry = |row: &ManifestRow| Entry {
+        campaign: config.name.clone(),
+        occasion: occasion_key.clone(),
+        person_id: row.id.clone(),
+        file: row.file.clone(),
+        sha256: row.sha256.clone(),
+        run_date: config.date,
+        kind: piece_kind.clone(),
+    };
+    // A kept file that the ledger lacks was finished by a run that was
+    // killed before it could write the line: record it now.
+    if let Some(ledger) = ledger.as_mut() {
+        for row in rows.iter().filter(|r| r.status == "kept") {
+            if !ledger.contains(&config.name, &occasion_key, &row.id) {
+                ledger.append(entry(row))?;
+            }
+        }
+    }
     if !jobs.is_empty() {
         let typesetter = Typesetter::new(&template, &config.font_dirs, config.date, &config.name)?;
         let progress = Progress::new(jobs.len(), config.quiet);
@@ -195,6 +273,14 @@ pub fn render(config: &Config) -> Result<Report> {
                     }
                     row.warnings = warnings.join("; ");
                     report.written += 1;
+                    if let Some(ledger) = ledger.as_mut() {
+                        if let Err(e) = ledger.append(entry(row)) {
+                            report.warnings.push(format!(
+                                "{}: written, but the ledger was not updated: {e}",
+                                row.id
+                            ));
+                        }
+                    }
                 }
                 Err(reason) => {
                     row.error = reason.clone();
@@ -210,6 +296,11 @@ pub fn render(config: &Config) -> Result<Report> {
         progress.finish();
     }
     report.failed.sort_by_key(|f| f.line);
+    // Nothing selected (e.g. a daily run on a quiet day): leave the last
+    // run's manifest and print file alone.
+    if rows.is_empty() {
+        return Ok(report);
+    }
 
     let manifest = write::manifest_csv(&rows);
     report.manifest = Some(
@@ -249,6 +340,28 @@ fn export_inputs(dir: &std::path::Path, jobs: &[Job]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The frequency cap: the date of a card or letter to this person within
+/// `min_days_between` days before the run date (the ledger's entries are
+/// history too). A piece of this very campaign and occasion does not count,
+/// so `--force` can regenerate it.
+fn recent_piece(
+    person: &crate::model::Person,
+    config: &Config,
+    occasion: &str,
+) -> Option<chrono::NaiveDate> {
+    let days = config.policy.min_days_between?;
+    person
+        .events
+        .iter()
+        .rev()
+        .filter(|e| e.kind == "card" || e.kind == "letter")
+        .filter(|e| {
+            !(e.summary == config.name && e.extra.get("occasion").is_some_and(|o| o == occasion))
+        })
+        .find(|e| e.date <= config.date && (config.date - e.date).num_days() < days)
+        .map(|e| e.date)
 }
 
 /// A composed piece waiting for the typesetter.

@@ -23,7 +23,16 @@ fn sample(name: &str) -> String {
 }
 
 fn render_sample(w: &Workdir, campaign: &str) -> util::Run {
-    let run = w.run(&["render", &sample(campaign), "--out", "out", "--quiet"]);
+    // The ledger goes into the workdir, never into the repository's samples/.
+    let run = w.run(&[
+        "render",
+        &sample(campaign),
+        "--out",
+        "out",
+        "--state",
+        "state",
+        "--quiet",
+    ]);
     run.expect_code(0);
     run
 }
@@ -213,11 +222,14 @@ fn cli_without_campaign_uses_builtin_template_and_default_folder() {
 fn same_inputs_and_date_give_identical_pdfs() {
     let w = Workdir::new();
     for out in ["a", "b"] {
+        let state = format!("state-{out}");
         w.run(&[
             "render",
             &sample("christmas-2026.toml"),
             "--out",
             out,
+            "--state",
+            &state,
             "-q",
             "--jobs",
             "2",
@@ -346,12 +358,34 @@ fn a_failing_recipient_is_reported_and_the_others_written() {
 }
 
 #[test]
-fn existing_outputs_are_kept_unless_forced() {
+fn reruns_skip_what_the_ledger_holds_and_keep_existing_files() {
     let w = Workdir::new();
     let c = campaign(&w, PEOPLE, None, "Ein Gruß.");
     w.run(&["render", &c, "--out", "out", "-q"]).expect_code(0);
     let first = std::fs::read(w.join("out/A-Weber.pdf")).unwrap();
+    let ledger = std::fs::read_to_string(w.join("state/ledger.csv")).unwrap();
+    assert_eq!(ledger.lines().count(), 3, "{ledger}");
+    assert!(
+        ledger.contains("t,t,A,A-Weber.pdf,") && ledger.contains(",2026-12-01,letter"),
+        "{ledger}"
+    );
     std::fs::write(w.join("out/A-Weber.pdf"), b"edited by hand").unwrap();
+    // A re-run produces nothing: the ledger holds both.
+    let run = w.run(&["render", &c, "--out", "out"]);
+    run.expect_code(0);
+    assert!(
+        run.stderr()
+            .contains("skipped 2 recipient(s) the ledger says were already produced"),
+        "{}",
+        run.stderr()
+    );
+    assert!(run.stderr().contains("nothing to do"), "{}", run.stderr());
+    assert_eq!(
+        std::fs::read(w.join("out/A-Weber.pdf")).unwrap(),
+        b"edited by hand"
+    );
+    // Without the ledger, existing files are kept (and recorded again).
+    std::fs::remove_file(w.join("state/ledger.csv")).unwrap();
     let run = w.run(&["render", &c, "--out", "out"]);
     run.expect_code(0);
     assert!(
@@ -363,9 +397,86 @@ fn existing_outputs_are_kept_unless_forced() {
         std::fs::read(w.join("out/A-Weber.pdf")).unwrap(),
         b"edited by hand"
     );
+    assert_eq!(
+        std::fs::read_to_string(w.join("state/ledger.csv"))
+            .unwrap()
+            .lines()
+            .count(),
+        3
+    );
+    // --dry-run lists, writes nothing.
+    let run = w.run(&["render", &c, "--out", "out", "--force", "--dry-run"]);
+    run.expect_code(0);
+    let planned = String::from_utf8_lossy(&run.output.stdout).into_owned();
+    assert_eq!(planned, "A\tt\tA-Weber.pdf\nB\tt\tB-Braun.pdf\n");
+    assert_eq!(
+        std::fs::read(w.join("out/A-Weber.pdf")).unwrap(),
+        b"edited by hand"
+    );
+    // --force regenerates.
     w.run(&["render", &c, "--out", "out", "--force", "-q"])
         .expect_code(0);
     assert_eq!(std::fs::read(w.join("out/A-Weber.pdf")).unwrap(), first);
+}
+
+#[test]
+fn frequency_cap_leaves_out_recent_recipients() {
+    let w = Workdir::new();
+    let history =
+        "person_id,date,kind,summary\nA,2026-11-20,card,Herbstgruß\nB,2026-06-01,card,Sommergruß\n";
+    let c = campaign(&w, PEOPLE, Some(history), "Ein Gruß.");
+    let mut toml = std::fs::read_to_string(w.join(&c)).unwrap();
+    toml.push_str("[policy]\nmin_days_between = 30\n");
+    w.write(&c, toml);
+    let run = w.run(&["render", &c, "--out", "out"]);
+    run.expect_code(0);
+    assert!(
+        run.stderr()
+            .contains("left out 1 recipient(s) who got a piece too recently"),
+        "{}",
+        run.stderr()
+    );
+    assert!(
+        run.stderr().contains("A (last piece 2026-11-20)"),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(w.pdfs("out").len(), 1);
+    // The ledger's own pieces count too: another campaign the next day is capped for B.
+    let other = std::fs::read_to_string(w.join(&c))
+        .unwrap()
+        .replace("name = \"t\"", "name = \"t2\"")
+        .replace("2026-12-01", "2026-12-02");
+    w.write("c2.toml", other);
+    let run = w.run(&["render", "c2.toml", "--out", "out2"]);
+    run.expect_code(0);
+    assert!(
+        run.stderr().contains("B (last piece 2026-12-01)"),
+        "{}",
+        run.stderr()
+    );
+}
+
+#[test]
+fn a_second_run_of_the_same_campaign_is_refused_while_one_runs() {
+    let w = Workdir::new();
+    let c = campaign(&w, PEOPLE, None, "Ein Gruß.");
+    std::fs::create_dir_all(w.join("state")).unwrap();
+    // A lock held by a live process (this test).
+    w.write("state/t.lock", format!("{}\n", std::process::id()));
+    let run = w.run(&["render", &c, "--out", "out"]);
+    run.expect_code(2);
+    assert!(
+        run.stderr()
+            .contains("another run of campaign \"t\" is in progress"),
+        "{}",
+        run.stderr()
+    );
+    assert!(!w.join("out").exists());
+    // A lock left by a killed run is taken over.
+    w.write("state/t.lock", "999999999\n");
+    w.run(&["render", &c, "--out", "out", "-q"]).expect_code(0);
+    assert!(!w.join("state/t.lock").exists());
 }
 
 #[test]
@@ -445,14 +556,19 @@ fn data_is_text_never_code() {
     assert_eq!(manifest[0]["id"], "../../x");
     assert_eq!(manifest[0]["file"], "x-set-page_width_1cm.pdf");
     assert!(!t_contains_49(&pdfs), "Jinja syntax in data was evaluated");
-    // Nothing was written outside the output folder.
+    // Nothing was written outside the output folder (but the ledger).
+    let ours = [
+        "people.csv",
+        "c.toml",
+        "msg",
+        "msg/message.de.j2",
+        "state",
+        "state/ledger.csv",
+    ];
     let outside: Vec<String> = w
         .tree()
         .into_iter()
-        .filter(|p| {
-            !p.starts_with("out")
-                && !["people.csv", "c.toml", "msg", "msg/message.de.j2"].contains(&p.as_str())
-        })
+        .filter(|p| !p.starts_with("out") && !ours.contains(&p.as_str()))
         .collect();
     assert!(outside.is_empty(), "{outside:?}");
     assert!(!w.path().parent().unwrap().join("x-Eva.pdf").exists());

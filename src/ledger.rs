@@ -1,0 +1,322 @@
+//! The ledger: an append-only CSV of every piece produced, kept in a state
+//! folder beside the campaign. It makes runs idempotent — a re-run skips
+//! what the ledger holds, so a daily cron job never sends twice — and it
+//! reads back as history (`card` / `letter` events), so templates can
+//! mention the last card and the frequency cap sees it.
+//!
+//! Crash safety: a PDF is renamed into place before its ledger line is
+//! appended, and each line is flushed to disk on its own. A run killed in
+//! between leaves a complete PDF without a line; the next run keeps that
+//! file and writes the missing line. A torn last line is ignored on reading.
+
+use std::collections::HashSet;
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use indexmap::IndexMap;
+
+use crate::error::{Error, Result};
+use crate::model::{Event, Person};
+
+pub const LEDGER_FILE: &str = "ledger.csv";
+const HEADER: &str = "campaign,occasion,person_id,file,sha256,run_date,kind\n";
+
+/// One produced piece.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Entry {
+    pub campaign: String,
+    /// Occasion key, e.g. `birthday-2027`, or the campaign name for one-off campaigns.
+    pub occasion: String,
+    pub person_id: String,
+    pub file: String,
+    pub sha256: String,
+    pub run_date: NaiveDate,
+    /// `card` or `letter`: what the piece was, as history.
+    pub kind: String,
+}
+
+/// The ledger of a state folder.
+pub struct Ledger {
+    path: PathBuf,
+    entries: Vec<Entry>,
+    done: HashSet<(String, String, String)>,
+}
+
+impl Ledger {
+    /// Reads the ledger (an absent one is empty). A last line cut off by a
+    /// crash is ignored.
+    pub fn open(folder: &Path) -> Result<Ledger> {
+        let path = folder.join(LEDGER_FILE);
+        let mut entries = Vec::new();
+        if path.exists() {
+            let mut text = String::new();
+            File::open(&path)
+                .and_then(|mut f| f.read_to_string(&mut text))
+                .map_err(|e| Error::io(&path, e))?;
+            // Only complete lines count.
+            let complete = match text.rfind('\n') {
+                Some(end) => &text[..=end],
+                None => "",
+            };
+            let mut reader = csv::ReaderBuilder::new()
+                .flexible(true)
+                .from_reader(complete.as_bytes());
+            for (i, record) in reader.deserialize::<Entry>().enumerate() {
+                match record {
+                    Ok(entry) => entries.push(entry),
+                    Err(e) => {
+                        return Err(Error::input(
+                            crate::error::Location::at(&path, i as u64 + 2, None),
+                            format!("the ledger line cannot be read: {e}"),
+                        )
+                        .with_hint(
+                            "the ledger is written by warmly only; restore it from a backup",
+                        ))
+                    }
+                }
+            }
+        }
+        let done = entries
+            .iter()
+            .map(|e| (e.campaign.clone(), e.occasion.clone(), e.person_id.clone()))
+            .collect();
+        Ok(Ledger {
+            path,
+            entries,
+            done,
+        })
+    }
+
+    pub fn contains(&self, campaign: &str, occasion: &str, person_id: &str) -> bool {
+        self.done.contains(&(
+            campaign.to_string(),
+            occasion.to_string(),
+            person_id.to_string(),
+        ))
+    }
+
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// Appends one entry and flushes it to disk before returning.
+    pub fn append(&mut self, entry: Entry) -> Result<()> {
+        let io = |e| Error::io(&self.path, e);
+        if self.path.exists() && !ends_with_newline(&self.path) {
+            cut_torn_line(&self.path).map_err(io)?;
+        }
+        let fresh = !self.path.exists()
+            || std::fs::metadata(&self.path)
+                .map(|m| m.len() == 0)
+                .unwrap_or(true);
+        let mut file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)
+            .map_err(io)?;
+        let mut line = String::new();
+        if fresh {
+            line.push_str(HEADER);
+        }
+        let mut writer = csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(Vec::new());
+        writer
+            .serialize(&entry)
+            .expect("serialising a ledger entry to memory");
+        line.push_str(
+            &String::from_utf8(writer.into_inner().expect("flush to memory")).expect("UTF-8"),
+        );
+        file.write_all(line.as_bytes()).map_err(io)?;
+        file.sync_data().map_err(io)?;
+        self.done.insert((
+            entry.campaign.clone(),
+            entry.occasion.clone(),
+            entry.person_id.clone(),
+        ));
+        self.entries.push(entry);
+        Ok(())
+    }
+
+    /// Adds the ledger's pieces to the persons' histories as `card` /
+    /// `letter` events (summary: the campaign), sorted in by date.
+    pub fn add_to_history(&self, persons: &mut [Person]) {
+        let index: std::collections::HashMap<String, usize> = persons
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.id.clone(), i))
+            .collect();
+        let mut touched = HashSet::new();
+        for entry in &self.entries {
+            if let Some(&i) = index.get(&entry.person_id) {
+                let mut extra = IndexMap::new();
+                extra.insert("occasion".to_string(), entry.occasion.clone());
+                extra.insert("file".to_string(), entry.file.clone());
+                extra.insert("source".to_string(), "ledger".to_string());
+                persons[i].events.push(Event {
+                    date: entry.run_date,
+                    kind: entry.kind.clone(),
+                    summary: entry.campaign.clone(),
+                    line: 0,
+                    extra,
+                });
+                touched.insert(i);
+            }
+        }
+        for i in touched {
+            persons[i].events.sort_by_key(|e| (e.date, e.line));
+        }
+    }
+}
+
+/// Drops a last line that a killed run left unfinished (we hold the lock,
+/// so nobody else is writing).
+fn cut_torn_line(path: &Path) -> std::io::Result<()> {
+    let bytes = std::fs::read(path)?;
+    let keep = bytes
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map(|i| i + 1)
+        .unwrap_or(0);
+    let file = OpenOptions::new().write(true).open(path)?;
+    file.set_len(keep as u64)?;
+    file.sync_all()
+}
+
+fn ends_with_newline(path: &Path) -> bool {
+    use std::io::{Seek, SeekFrom};
+    let Ok(mut file) = File::open(path) else {
+        return true;
+    };
+    if file.seek(SeekFrom::End(-1)).is_err() {
+        return true;
+    }
+    let mut last = [0u8; 1];
+    file.read_exact(&mut last)
+        .map(|_| last[0] == b'\n')
+        .unwrap_or(true)
+}
+
+/// A lock that refuses a second run of the same campaign while one is going.
+/// It holds the owner's process id; a lock left by a killed run (its process
+/// is gone) is taken over.
+#[derive(Debug)]
+pub struct Lock {
+    path: PathBuf,
+}
+
+impl Lock {
+    pub fn acquire(folder: &Path, campaign: &str) -> Result<Lock> {
+        let path = folder.join(format!(
+            "{}.lock",
+            crate::write::sanitize_component(campaign)
+        ));
+        for _ in 0..2 {
+            match OpenOptions::new().write(true).create_new(true).open(&path) {
+                Ok(mut file) => {
+                    let _ = writeln!(file, "{}", std::process::id());
+                    let _ = file.sync_all();
+                    return Ok(Lock { path });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let owner = std::fs::read_to_string(&path)
+                        .ok()
+                        .and_then(|s| s.trim().parse::<u32>().ok());
+                    match owner {
+                        Some(pid) if process_alive(pid) => {
+                            return Err(Error::config(format!(
+                                "another run of campaign \"{campaign}\" is in progress (process {pid})"
+                            ))
+                            .with_hint(format!("wait for it to finish; the lock is {}", path.display())));
+                        }
+                        // The owner is gone (killed, crashed): the lock is stale.
+                        _ => {
+                            let _ = std::fs::remove_file(&path);
+                        }
+                    }
+                }
+                Err(e) => return Err(Error::io(&path, e)),
+            }
+        }
+        Err(Error::config(format!(
+            "cannot take the lock {}",
+            path.display()
+        )))
+    }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+fn process_alive(pid: u32) -> bool {
+    if pid == std::process::id() {
+        return true;
+    }
+    // Linux: a live process has /proc/<pid>; a zombie does not count.
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !stat
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .trim_start()
+            .starts_with('Z'),
+        Err(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(id: &str) -> Entry {
+        Entry {
+            campaign: "c".into(),
+            occasion: "birthday-2027".into(),
+            person_id: id.into(),
+            file: format!("{id}.pdf"),
+            sha256: "ab".into(),
+            run_date: NaiveDate::from_ymd_opt(2027, 1, 2).unwrap(),
+            kind: "card".into(),
+        }
+    }
+
+    #[test]
+    fn appends_survive_and_torn_lines_are_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = Ledger::open(dir.path()).unwrap();
+        ledger.append(entry("A")).unwrap();
+        ledger.append(entry("B")).unwrap();
+        // A crash in the middle of a line.
+        let mut f = OpenOptions::new()
+            .append(true)
+            .open(dir.path().join(LEDGER_FILE))
+            .unwrap();
+        f.write_all(b"c,birthday-2027,C,C.pd").unwrap();
+        let mut ledger = Ledger::open(dir.path()).unwrap();
+        assert_eq!(ledger.entries().len(), 2);
+        assert!(ledger.contains("c", "birthday-2027", "B"));
+        assert!(!ledger.contains("c", "birthday-2027", "C"));
+        ledger.append(entry("C")).unwrap();
+        let ledger = Ledger::open(dir.path()).unwrap();
+        assert_eq!(ledger.entries().len(), 3);
+        assert!(ledger.contains("c", "birthday-2027", "C"));
+    }
+
+    #[test]
+    fn a_second_lock_is_refused_and_a_stale_one_taken_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let lock = Lock::acquire(dir.path(), "c").unwrap();
+        assert!(Lock::acquire(dir.path(), "c")
+            .unwrap_err()
+            .to_string()
+            .contains("in progress"));
+        drop(lock);
+        std::fs::write(dir.path().join("c.lock"), "999999999\n").unwrap();
+        assert!(Lock::acquire(dir.path(), "c").is_ok());
+    }
+}
