@@ -23,6 +23,34 @@ pub enum Command {
     /// typesetting, and report what was understood and every problem.
     #[command(after_help = CHECK_EXAMPLES)]
     Check(CheckArgs),
+    /// Who is due for what and why, for one or more campaigns.
+    #[command(after_help = DUE_EXAMPLES)]
+    Due(DueArgs),
+}
+
+const DUE_EXAMPLES: &str = "\
+Examples:
+  warmly due samples/birthday.toml
+  warmly due --date 2026-12-20 --within 14d samples/*.toml
+  warmly due samples/birthday.toml samples/anniversary.toml --json";
+
+#[derive(Debug, Args)]
+pub struct DueArgs {
+    /// Campaign files (TOML).
+    #[arg(required = true)]
+    pub campaigns: Vec<PathBuf>,
+
+    /// The day to look from (YYYY-MM-DD) [default: each campaign's date, else today].
+    #[arg(long, env = "WARMLY_DATE")]
+    pub date: Option<String>,
+
+    /// How far ahead, e.g. `14d`, `2w` [default: each campaign's `within`].
+    #[arg(long, value_name = "DAYS")]
+    pub within: Option<String>,
+
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 const CHECK_EXAMPLES: &str = "\
@@ -50,7 +78,7 @@ Examples:
   warmly render --template letter --people customers.csv --history history.csv
   warmly render --template ./my-card --people customers.csv --out out/cards --jobs 2";
 
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct RenderArgs {
     /// Campaign file (TOML): template, data files, sender, texts, selection.
     pub campaign: Option<PathBuf>,
@@ -111,6 +139,11 @@ pub struct RenderArgs {
     /// real data, or to feed other tools.
     #[arg(long, value_name = "DIR")]
     pub export_inputs: Option<PathBuf>,
+
+    /// Lead window: an occasion up to this far after the run date is due
+    /// now, e.g. `14d`, `2w` [default: the campaign's `within`, else 0d].
+    #[arg(long, value_name = "DAYS")]
+    pub within: Option<String>,
 
     /// Show who would get what, and write nothing.
     #[arg(long)]

@@ -52,11 +52,18 @@ pub fn check(config: &Config) -> Result<CheckReport> {
     let loaded = load::load(&config.load_options())?;
     let mut problems = loaded.problems;
     let composer = Composer::new(config, &template)?;
-    let selection = select(&loaded.persons, config, &composer)?;
+    let ledger = match &config.state_dir {
+        Some(dir) if dir.join(crate::ledger::LEDGER_FILE).exists() => {
+            Some(crate::ledger::Ledger::open(dir)?)
+        }
+        _ => None,
+    };
+    let selection = select(&loaded.persons, config, &composer, ledger.as_ref())?;
     let used = composer.person_fields_used();
     let mut empty_fields: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (index, person) in selection.recipients.iter().enumerate() {
-        if let Err(e) = composer.compose(index, person) {
+    for (index, due) in selection.recipients.iter().enumerate() {
+        let person = due.person;
+        if let Err(e) = composer.compose(index, person, due.occasion.as_ref()) {
             problems.push(Problem::error(
                 Location::at(&config.people, person.line, None),
                 format!("{}: {}", person.id, e.0),

@@ -48,6 +48,9 @@ pub struct Campaign {
     pub policy: Policy,
     #[serde(default)]
     pub state: State,
+    /// When a person is due: `kind = "birthday"`, … (see occasion.rs), plus
+    /// `within = "14d"`, the lead window.
+    pub occasion: Option<toml::Table>,
 }
 
 /// Rules that protect the relationship.
@@ -131,6 +134,10 @@ pub struct Config {
     /// Ledger and lock folder; none = no ledger (one-off runs without a campaign).
     pub state_dir: Option<PathBuf>,
     pub policy: Policy,
+    /// The campaign's occasion rule; none = everyone selected, once.
+    pub occasion: Option<crate::occasion::Rule>,
+    /// Days after the run date in which an occasion counts as due.
+    pub within: i64,
     /// Write the typesetter's inputs here instead of PDFs.
     pub export_inputs: Option<PathBuf>,
     pub sender: IndexMap<String, String>,
@@ -275,6 +282,27 @@ impl Config {
                     .with_hint("dmy reads 04/03/2026 as 4 March, mdy as April 3")
             })?),
         };
+        let (occasion, campaign_within) = match &campaign.occasion {
+            None => (None, None),
+            Some(table) => {
+                let mut table = table.clone();
+                let within = table.remove("within").map(|v| match v {
+                    toml::Value::String(s) => s,
+                    other => other.to_string(),
+                });
+                let rule: crate::occasion::Rule = table.try_into().map_err(|e: toml::de::Error| {
+                    Error::config(format!("[occasion]: {}", e.message()))
+                        .with_hint("kind = \"fixed\" | \"birthday\" | \"anniversary\" | \"after_event\" | \"silence\" (see README)")
+                })?;
+                rule.validate().map_err(Error::config)?;
+                (Some(rule), within)
+            }
+        };
+        let within = match args.within.as_deref().or(campaign_within.as_deref()) {
+            Some(s) => crate::occasion::parse_window(s)
+                .map_err(|e| Error::config(format!("within: {e}")))?,
+            None => 0,
+        };
         let mut columns = campaign.columns.clone();
         for (field, header) in &args.columns {
             columns.insert(field.clone(), header.clone());
@@ -308,6 +336,8 @@ impl Config {
                     .map(|_| rel(campaign.state.folder.as_deref().unwrap_or("state")))
             }),
             policy: campaign.policy.clone(),
+            occasion,
+            within,
             quiet: args.quiet,
             export_inputs: args.export_inputs.clone(),
             sender: campaign.sender,

@@ -28,6 +28,17 @@ fn main() -> ExitCode {
             }
             Ok(report.exit_code())
         }),
+        Command::Due(args) => warmly::due::due(&args).map(|rows| {
+            if args.json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&rows).expect("the rows are plain data")
+                );
+            } else {
+                warmly::due::print(&rows);
+            }
+            warmly::error::EXIT_OK
+        }),
     };
     match result {
         Ok(code) => ExitCode::from(code),

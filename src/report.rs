@@ -66,6 +66,12 @@ pub fn print_render(report: &Report, quiet: bool) {
         );
         return;
     }
+    if report.not_due > 0 {
+        eprintln!(
+            "{} person(s) have no occasion due in this run's window",
+            report.not_due
+        );
+    }
     if report.not_matching > 0 {
         eprintln!(
             "{} person(s) did not match the campaign's selection",

@@ -50,6 +50,8 @@ pub struct Report {
     pub recipients: usize,
     /// Left out because the ledger holds them (a re-run).
     pub already_done: usize,
+    /// Not due for the campaign's occasion in the window.
+    pub not_due: usize,
     /// Left out by the frequency cap: "id (last piece date)".
     pub capped: Vec<String>,
     /// With --dry-run: (id, occasion, file) that would be produced.
@@ -112,7 +114,7 @@ pub fn render(config: &Config) -> Result<Report> {
 
     // select
     let composer = Composer::new(config, &template)?;
-    let selection = select(&persons, config, &composer)?;
+    let selection = select(&persons, config, &composer, ledger.as_ref())?;
     report.opted_out = selection.opted_out.clone();
     report.not_matching = selection.not_matching;
     let piece_kind = template
@@ -120,23 +122,14 @@ pub fn render(config: &Config) -> Result<Report> {
         .closing_style
         .clone()
         .unwrap_or_else(|| "letter".into());
-    let occasion_key = config.name.clone();
-    let mut recipients: Vec<&crate::model::Person> = Vec::new();
-    for person in selection.recipients {
-        if let Some(ledger) = &ledger {
-            if !config.force && ledger.contains(&config.name, &occasion_key, &person.id) {
-                report.already_done += 1;
-                continue;
-            }
-        }
-        if let Some(last) = recent_piece(person, config, &occasion_key) {
-            report
-                .capped
-                .push(format!("{} (last piece {last})", person.id));
-            continue;
-        }
-        recipients.push(person);
+    report.already_done = selection.already_done.len();
+    report.not_due = selection.not_due;
+    for (due, last) in &selection.capped {
+        report
+            .capped
+            .push(format!("{} (last piece {last})", due.person.id));
     }
+    let recipients = selection.recipients;
     report.recipients = recipients.len();
 
     let known: Vec<String> = persons
@@ -163,10 +156,12 @@ pub fn render(config: &Config) -> Result<Report> {
     let mut namer = Namer::new(&config.pattern);
     let mut jobs: Vec<Job> = Vec::new();
     let mut rows: Vec<ManifestRow> = Vec::new();
-    for (index, person) in recipients.iter().enumerate() {
+    for (index, due) in recipients.iter().enumerate() {
+        let person = due.person;
         let file = namer.name(person);
         let mut row = ManifestRow {
             id: person.id.clone(),
+            occasion: due.key.clone(),
             status: "failed",
             file: file.clone(),
             pages: None,
@@ -185,7 +180,7 @@ pub fn render(config: &Config) -> Result<Report> {
                 .unwrap_or_default();
             report.kept.push(file);
         } else {
-            match composer.compose(index, person) {
+            match composer.compose(index, person, due.occasion.as_ref()) {
                 Ok(piece) => {
                     row.language = piece.lang.clone();
                     jobs.push(Job {
@@ -209,10 +204,10 @@ pub fn render(config: &Config) -> Result<Report> {
 
     if config.dry_run {
         report.dry_run = true;
-        for (row, person) in rows.iter().zip(&recipients) {
+        for row in &rows {
             report
                 .planned
-                .push((person.id.clone(), occasion_key.clone(), row.file.clone()));
+                .push((row.id.clone(), row.occasion.clone(), row.file.clone()));
         }
         return Ok(report);
     }
@@ -231,7 +226,7 @@ pub fn render(config: &Config) -> Result<Report> {
     }
     let entry = |row: &ManifestRow| Entry {
         campaign: config.name.clone(),
-        occasion: occasion_key.clone(),
+        occasion: row.occasion.clone(),
         person_id: row.id.clone(),
         file: row.file.clone(),
         sha256: row.sha256.clone(),
@@ -242,7 +237,7 @@ pub fn render(config: &Config) -> Result<Report> {
     // killed before it could write the line: record it now.
     if let Some(ledger) = ledger.as_mut() {
         for row in rows.iter().filter(|r| r.status == "kept") {
-            if !ledger.contains(&config.name, &occasion_key, &row.id) {
+            if !ledger.contains(&config.name, &row.occasion, &row.id) {
                 ledger.append(entry(row))?;
             }
         }
@@ -340,28 +335,6 @@ fn export_inputs(dir: &std::path::Path, jobs: &[Job]) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// The frequency cap: the date of a card or letter to this person within
-/// `min_days_between` days before the run date (the ledger's entries are
-/// history too). A piece of this very campaign and occasion does not count,
-/// so `--force` can regenerate it.
-fn recent_piece(
-    person: &crate::model::Person,
-    config: &Config,
-    occasion: &str,
-) -> Option<chrono::NaiveDate> {
-    let days = config.policy.min_days_between?;
-    person
-        .events
-        .iter()
-        .rev()
-        .filter(|e| e.kind == "card" || e.kind == "letter")
-        .filter(|e| {
-            !(e.summary == config.name && e.extra.get("occasion").is_some_and(|o| o == occasion))
-        })
-        .find(|e| e.date <= config.date && (config.date - e.date).num_days() < days)
-        .map(|e| e.date)
 }
 
 /// A composed piece waiting for the typesetter.

@@ -149,6 +149,8 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ManifestRow {
     pub id: String,
+    /// The occasion key (`birthday-2027`), or the campaign name.
+    pub occasion: String,
     /// written, kept (existed, not regenerated), failed
     pub status: &'static str,
     pub file: String,

@@ -809,3 +809,255 @@ fn explicit_column_mapping_and_date_format() {
     let t = text(&w.join("out/A1-Roth.pdf"));
     assert!(t.contains("seit sechs Jahren"), "{t}");
 }
+
+/// A copy of the samples in the workdir, so runs write their ledger there.
+fn copy_samples(w: &Workdir) {
+    for entry in walk(&repo().join("samples")) {
+        let rel = entry.strip_prefix(repo().join("samples")).unwrap();
+        if rel.starts_with("state") {
+            continue;
+        }
+        w.write(
+            &format!("samples/{}", rel.display()),
+            std::fs::read(&entry).unwrap(),
+        );
+    }
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+fn due_json(w: &Workdir, args: &[&str]) -> Vec<serde_json::Value> {
+    let mut all = vec!["due", "--json"];
+    all.extend_from_slice(args);
+    let run = w.run(&all);
+    run.expect_code(0);
+    serde_json::from_slice::<Vec<serde_json::Value>>(&run.output.stdout).unwrap()
+}
+
+fn summary(rows: &[serde_json::Value]) -> Vec<String> {
+    rows.iter()
+        .map(|r| {
+            format!(
+                "{} {} {} {} {}",
+                r["id"].as_str().unwrap(),
+                r["status"].as_str().unwrap(),
+                r["key"].as_str().unwrap(),
+                r["occasion"]["date"].as_str().unwrap_or("-"),
+                r["why"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn due_lists_occasions_across_year_end_and_leap_day() {
+    let w = Workdir::new();
+    copy_samples(&w);
+    // Christmas week: a birthday on 21 December, seen from 20 December.
+    let rows = due_json(
+        &w,
+        &[
+            "--date",
+            "2026-12-20",
+            "--within",
+            "14d",
+            "samples/birthday.toml",
+        ],
+    );
+    assert_eq!(
+        summary(&rows),
+        ["K-1016 due birthday-2026 2026-12-21 birthday, turns 54"]
+    );
+    // Across the year end: from 28 December, a birthday on 27 January is in the next year.
+    let rows = due_json(
+        &w,
+        &[
+            "--date",
+            "2026-12-28",
+            "--within",
+            "5w",
+            "samples/birthday.toml",
+        ],
+    );
+    assert_eq!(
+        summary(&rows),
+        ["K-1013 due birthday-2027 2027-01-27 birthday, turns 67"]
+    );
+    // Born on 29 February 1964: in 2027 the birthday is kept on 28 February.
+    let rows = due_json(
+        &w,
+        &[
+            "--date",
+            "2027-02-20",
+            "--within",
+            "14d",
+            "samples/birthday.toml",
+        ],
+    );
+    assert!(
+        summary(&rows)
+            .contains(&"K-1028 due birthday-2027 2027-02-28 birthday, turns 63".to_string()),
+        "{:?}",
+        summary(&rows)
+    );
+    // ... and in the leap year 2028 on the day itself.
+    let rows = due_json(
+        &w,
+        &[
+            "--date",
+            "2028-02-20",
+            "--within",
+            "14d",
+            "samples/birthday.toml",
+        ],
+    );
+    assert!(summary(&rows)
+        .contains(&"K-1028 due birthday-2028 2028-02-29 birthday, turns 64".to_string()));
+    // Several campaigns at once, each with its own date and rule.
+    let rows = due_json(
+        &w,
+        &["samples/after-purchase.toml", "samples/keep-in-touch.toml"],
+    );
+    let s = summary(&rows);
+    assert!(s.contains(&"K-1001 due after_order-2026-11-04 2026-11-11 order on 2026-11-04: Leiter für Bücherwand".to_string()), "{s:?}");
+    assert!(
+        s.contains(&"K-1029 due silence-never 2026-12-01 no contact on record".to_string()),
+        "{s:?}"
+    );
+}
+
+#[test]
+fn occasion_campaigns_use_the_triggering_fact_and_run_once() {
+    let w = Workdir::new();
+    copy_samples(&w);
+    w.run(&["render", "samples/anniversary.toml", "--out", "out", "-q"])
+        .expect_code(0);
+    let t = text(&w.join("out/K-1013-Brändli.pdf"));
+    assert!(
+        t.contains("11 Jahre gemeinsam") && t.contains("seit elf Jahren unser Kunde"),
+        "{t}"
+    );
+    assert!(t.contains("Wendeltreppe in Nussbaum"), "{t}");
+    // The next day's run finds it in the ledger: nothing twice.
+    let run = w.run(&[
+        "render",
+        "samples/anniversary.toml",
+        "--out",
+        "out",
+        "--date",
+        "2026-11-09",
+    ]);
+    run.expect_code(0);
+    assert!(
+        run.stderr()
+            .contains("skipped 1 recipient(s) the ledger says were already produced"),
+        "{}",
+        run.stderr()
+    );
+    let rows = due_json(&w, &["--date", "2026-11-09", "samples/anniversary.toml"]);
+    assert_eq!(
+        summary(&rows),
+        ["K-1013 done anniversary-2026 2026-11-12 11 year(s) as a customer"]
+    );
+    // The ledger reads back as history: the letter is the last piece sent.
+    w.write("samples/last/message.de.j2", "Zuletzt: {{ history.last('letter').summary }} am {{ history.last('letter').date | date }}.");
+    let toml = std::fs::read_to_string(w.join("samples/anniversary.toml")).unwrap();
+    w.write(
+        "samples/echo.toml",
+        toml.replace("name = \"anniversary\"", "name = \"echo\"")
+            .replace("messages = \"anniversary\"", "messages = \"last\"")
+            .replace("date = \"2026-11-08\"", "date = \"2026-11-10\""),
+    );
+    w.run(&["render", "samples/echo.toml", "--out", "echo", "-q"])
+        .expect_code(0);
+    let t = text(&w.join("echo/K-1013-Brändli.pdf"));
+    assert!(
+        t.contains("Zuletzt: anniversary am 8. November 2026."),
+        "{t}"
+    );
+}
+
+/// kill -9 in the middle of a run: every PDF left is complete, the ledger
+/// names only complete files, and the next run produces exactly the rest.
+#[test]
+fn a_killed_run_resumes_with_exactly_the_missing_rest() {
+    let w = Workdir::new();
+    let mut people = String::from(
+        "id,salutation,first_name,last_name,street,postal_code,city,country,language\n",
+    );
+    for i in 0..150 {
+        people.push_str(&format!(
+            "R{i:03},Frau,Eva,Muster{i},Weg {i},01069,Dresden,DE,de\n"
+        ));
+    }
+    let c = campaign(&w, &people, None, "Ein Gruß an {{ person.last_name }}.");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_warmly"))
+        .args(["render", &c, "--out", "out", "--jobs", "1", "-q"])
+        .current_dir(w.path())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    loop {
+        let done = std::fs::read_dir(w.join("out"))
+            .map(|d| d.count())
+            .unwrap_or(0);
+        if done >= 10 || started.elapsed() > std::time::Duration::from_secs(60) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let first = w.pdfs("out");
+    assert!(
+        !first.is_empty() && first.len() < 150,
+        "killed after {} PDFs",
+        first.len()
+    );
+    for pdf in &first {
+        assert_eq!(pages(pdf), 1, "{} is incomplete", pdf.display());
+    }
+    let check_ledger = |expected: usize| {
+        let ledger = read_manifest(&w.join("state/ledger.csv"));
+        for line in &ledger {
+            let bytes = std::fs::read(w.join("out").join(&line["file"])).unwrap();
+            assert_eq!(sha256(&bytes), line["sha256"], "{}", line["file"]);
+        }
+        let ids: std::collections::BTreeSet<&str> =
+            ledger.iter().map(|l| l["person_id"].as_str()).collect();
+        assert_eq!(ids.len(), ledger.len(), "a piece is in the ledger twice");
+        assert!(ledger.len() <= expected);
+        ledger.len()
+    };
+    check_ledger(first.len());
+    // The lock of the killed run is stale; the next run takes it over.
+    w.run(&["render", &c, "--out", "out", "-q"]).expect_code(0);
+    assert_eq!(w.pdfs("out").len(), 150);
+    assert_eq!(check_ledger(150), 150);
+    let leftovers: Vec<String> = w
+        .tree()
+        .into_iter()
+        .filter(|p| p.ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    // And a third run has nothing to do.
+    let run = w.run(&["render", &c, "--out", "out"]);
+    run.expect_code(0);
+    assert!(run.stderr().contains("nothing to do"), "{}", run.stderr());
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    warmly::write::sha256_hex(bytes)
+}

@@ -16,6 +16,7 @@ use serde_json::json;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::model::Person;
+use crate::occasion::Occasion;
 use crate::template::Template;
 use history::History;
 
@@ -173,10 +174,17 @@ impl<'a> Composer<'a> {
     pub fn context(&self, person: &Person, lang: &str) -> Value {
         let salutation = salutation::salutation_line(person, lang);
         let closing = salutation::closing(person, lang, &self.closing_style);
-        self.context_with(person, lang, &salutation, &closing)
+        self.context_with(person, lang, &salutation, &closing, None)
     }
 
-    fn context_with(&self, person: &Person, lang: &str, salutation: &str, closing: &str) -> Value {
+    fn context_with(
+        &self,
+        person: &Person,
+        lang: &str,
+        salutation: &str,
+        closing: &str,
+        occasion: Option<&Occasion>,
+    ) -> Value {
         let mut ctx: IndexMap<String, Value> = IndexMap::new();
         ctx.insert(
             "person".into(),
@@ -199,17 +207,29 @@ impl<'a> Composer<'a> {
         ctx.insert("campaign".into(), Value::from(self.config.name.as_str()));
         ctx.insert("salutation".into(), Value::from(salutation));
         ctx.insert("closing".into(), Value::from(closing));
+        // occasion.kind/key/date/years/event — none for campaigns without one
+        ctx.insert(
+            "occasion".into(),
+            occasion
+                .map(|o| Value::from(minijinja::value::Serde(o)))
+                .unwrap_or(Value::from(())),
+        );
         history::map_value(ctx)
     }
 
     /// Composes one recipient.
-    pub fn compose(&self, index: usize, person: &Person) -> Result<Piece, ComposeError> {
+    pub fn compose(
+        &self,
+        index: usize,
+        person: &Person,
+        occasion: Option<&Occasion>,
+    ) -> Result<Piece, ComposeError> {
         let mut warnings = Vec::new();
         let (lang, warning) = self.language_for(person);
         warnings.extend(warning);
         let salutation = salutation::salutation_line(person, &lang);
         let closing = salutation::closing(person, &lang, &self.closing_style);
-        let ctx = self.context_with(person, &lang, &salutation, &closing);
+        let ctx = self.context_with(person, &lang, &salutation, &closing, occasion);
         let render = |name: &str| -> Result<String, ComposeError> {
             let tmpl = self
                 .env
