@@ -60,6 +60,9 @@ pub struct Policy {
     /// Minimum days between two pieces to the same person (cards and letters
     /// in the ledger and the history count).
     pub min_days_between: Option<i64>,
+    /// A text that uses no fact from the person's history: "warn" (the
+    /// default) or "error" (that recipient fails).
+    pub generic: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -303,6 +306,16 @@ impl Config {
                 .map_err(|e| Error::config(format!("within: {e}")))?,
             None => 0,
         };
+        if let Some(g) = campaign
+            .policy
+            .generic
+            .as_deref()
+            .filter(|g| !["warn", "error"].contains(g))
+        {
+            return Err(Error::config(format!(
+                "policy.generic = \"{g}\": use \"warn\" or \"error\""
+            )));
+        }
         let mut columns = campaign.columns.clone();
         for (field, header) in &args.columns {
             columns.insert(field.clone(), header.clone());

@@ -93,6 +93,16 @@ pub fn print_render(report: &Report, quiet: bool) {
         report.failed.len(),
         report.out_dir.display()
     );
+    if !report.facts.is_empty() {
+        let count = |f: &dyn Fn(usize) -> bool| report.facts.iter().filter(|&&n| f(n)).count();
+        eprintln!(
+            "history facts per piece: none {} · one {} · two {} · three or more {}",
+            count(&|n| n == 0),
+            count(&|n| n == 1),
+            count(&|n| n == 2),
+            count(&|n| n >= 3)
+        );
+    }
     if let Some(combined) = &report.combined {
         eprintln!("print file: {}", combined.display());
     }

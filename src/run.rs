@@ -57,6 +57,8 @@ pub struct Report {
     /// With --dry-run: (id, occasion, file) that would be produced.
     pub planned: Vec<(String, String, String)>,
     pub dry_run: bool,
+    /// History facts used, per written piece.
+    pub facts: Vec<usize>,
 }
 
 impl Report {
@@ -166,6 +168,7 @@ pub fn render(config: &Config) -> Result<Report> {
             file: file.clone(),
             pages: None,
             sha256: String::new(),
+            facts: None,
             warnings: String::new(),
             error: String::new(),
             line: person.line,
@@ -250,6 +253,8 @@ pub fn render(config: &Config) -> Result<Report> {
             match result.and_then(|t| write_piece(config, job, t)) {
                 Ok((typeset, sha)) => {
                     row.status = "written";
+                    row.facts = Some(job.piece.facts);
+                    report.facts.push(job.piece.facts);
                     row.pages = Some(typeset.pages);
                     row.sha256 = sha;
                     let mut warnings = job.piece.warnings.clone();

@@ -156,6 +156,8 @@ pub struct ManifestRow {
     pub file: String,
     pub pages: Option<usize>,
     pub sha256: String,
+    /// Facts from the person's history the text used (0 = generic).
+    pub facts: Option<usize>,
     pub warnings: String,
     /// Why a failed recipient failed (template file and line).
     pub error: String,

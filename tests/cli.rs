@@ -1061,3 +1061,43 @@ fn a_killed_run_resumes_with_exactly_the_missing_rest() {
 fn sha256(bytes: &[u8]) -> String {
     warmly::write::sha256_hex(bytes)
 }
+
+#[test]
+fn generic_texts_are_flagged_and_can_be_refused() {
+    let w = Workdir::new();
+    let history = "person_id,date,kind,summary\nA,2026-05-14,project,Küche Eiche\n";
+    let message = "{% set p = history.last('project') %}{% if p %}Danke für „{{ p.summary }}“.{% else %}Ein Gruß.{% endif %}";
+    let c = campaign(&w, PEOPLE, Some(history), message);
+    let run = w.run(&["render", &c, "--out", "out"]);
+    run.expect_code(0);
+    assert!(
+        run.stderr()
+            .contains("warning: B: generic text: it uses no fact from the person's history"),
+        "{}",
+        run.stderr()
+    );
+    assert!(
+        run.stderr()
+            .contains("history facts per piece: none 1 · one 1 · two 0 · three or more 0"),
+        "{}",
+        run.stderr()
+    );
+    let manifest = read_manifest(&w.join("out/manifest.csv"));
+    assert_eq!(
+        (manifest[0]["facts"].as_str(), manifest[1]["facts"].as_str()),
+        ("1", "0")
+    );
+    assert!(manifest[1]["warnings"].contains("generic text"));
+    // The campaign can make it an error: B fails, A is written.
+    let mut toml = std::fs::read_to_string(w.join(&c)).unwrap();
+    toml.push_str("[policy]\ngeneric = \"error\"\n");
+    w.write(&c, toml);
+    let run = w.run(&["render", &c, "--out", "out2", "--state", "state2"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr().contains("failed: B") && run.stderr().contains("policy.generic"),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(w.pdfs("out2").len(), 1);
+}

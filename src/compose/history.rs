@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate};
-use minijinja::value::{from_args, Enumerator, Object, Value};
+use minijinja::value::{from_args, Enumerator, Object, ObjectExt, Value};
 use minijinja::{Error, ErrorKind, State};
 
 use crate::load::parse_date;
@@ -18,6 +18,58 @@ pub fn years_between(from: NaiveDate, to: NaiveDate) -> i64 {
         years -= 1;
     }
     years.max(0)
+}
+
+/// The history facts a text used while it was rendered: non-empty history
+/// questions (`last(project)`) and the derived customer facts (`years`,
+/// `since`, `first_year`). A text that uses none is generic.
+#[derive(Debug, Default)]
+pub struct FactLog(std::sync::Mutex<std::collections::BTreeSet<String>>);
+
+impl FactLog {
+    pub fn record(&self, fact: impl Into<String>) {
+        if let Ok(mut set) = self.0.lock() {
+            set.insert(fact.into());
+        }
+    }
+
+    pub fn count(&self) -> usize {
+        self.0.lock().map(|s| s.len()).unwrap_or(0)
+    }
+}
+
+/// The person as a template object: its map, and a note in the fact log
+/// whenever a history-derived field is read.
+#[derive(Debug)]
+struct PersonObject {
+    map: indexmap::IndexMap<String, Value>,
+    log: Arc<FactLog>,
+}
+
+const DERIVED_FACTS: [&str; 3] = ["since", "years", "first_year"];
+
+impl Object for PersonObject {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let key = key.as_str()?;
+        let value = self.map.get(key)?.clone();
+        // `first_year` false or `years` 0 tells the reader nothing.
+        if DERIVED_FACTS.contains(&key) && value.is_true() {
+            self.log.record(format!("person.{key}"));
+        }
+        Some(value)
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        self.mapped_enumerator(|this| {
+            Box::new(
+                this.map
+                    .keys()
+                    .map(|k| Value::from(k.as_str()))
+                    .collect::<Vec<_>>()
+                    .into_iter(),
+            )
+        })
+    }
 }
 
 /// A map value with keys in insertion order.
@@ -34,7 +86,7 @@ pub fn map_value<K: Into<String>>(pairs: impl IntoIterator<Item = (K, Value)>) -
 /// `du` (a du / first-name relationship),
 /// `since` (customer since, else first event), `years` (full years since)
 /// and `first_year` (a customer for less than a year).
-pub fn person_value(person: &Person, run_date: NaiveDate) -> Value {
+pub fn person_value(person: &Person, run_date: NaiveDate, log: Arc<FactLog>) -> Value {
     let mut map: indexmap::IndexMap<String, Value> = person
         .fields
         .iter()
@@ -62,7 +114,7 @@ pub fn person_value(person: &Person, run_date: NaiveDate) -> Value {
             map.insert("first_year".into(), Value::from(true));
         }
     }
-    map_value(map)
+    Value::from_object(PersonObject { map, log })
 }
 
 /// An event as a template value: `date` (ISO), `kind`, `summary`, `year`,
@@ -91,17 +143,22 @@ fn event_value(event: &Event, run_date: NaiveDate) -> Value {
 pub struct History {
     events: Vec<(Event, Value)>,
     run_date: NaiveDate,
+    log: Arc<FactLog>,
 }
 
 impl History {
-    pub fn new(person: &Person, run_date: NaiveDate) -> History {
+    pub fn new(person: &Person, run_date: NaiveDate, log: Arc<FactLog>) -> History {
         let events = person
             .events
             .iter()
             .filter(|e| e.date <= run_date)
             .map(|e| (e.clone(), event_value(e, run_date)))
             .collect();
-        History { events, run_date }
+        History {
+            events,
+            run_date,
+            log,
+        }
     }
 
     fn of_kind<'a>(
@@ -117,7 +174,12 @@ impl History {
 impl Object for History {
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         match key.as_str()? {
-            "all" => Some(self.events.iter().map(|(_, v)| v.clone()).collect()),
+            "all" => {
+                if !self.events.is_empty() {
+                    self.log.record("history.all");
+                }
+                Some(self.events.iter().map(|(_, v)| v.clone()).collect())
+            }
             "count" => Some(Value::from(self.events.len())),
             _ => None,
         }
@@ -133,6 +195,23 @@ impl Object for History {
         method: &str,
         args: &[Value],
     ) -> Result<Value, Error> {
+        let answer = self.answer(method, args)?;
+        // A question with a non-empty answer is a fact the text can use.
+        let empty = answer.is_none()
+            || answer.len() == Some(0)
+            || answer.as_i64() == Some(0)
+            || f64::try_from(answer.clone()).is_ok_and(|f| f == 0.0);
+        if !empty {
+            let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+            self.log
+                .record(format!("history.{method}({})", args.join(", ")));
+        }
+        Ok(answer)
+    }
+}
+
+impl History {
+    fn answer(&self, method: &str, args: &[Value]) -> Result<Value, Error> {
         let list = |it: &mut dyn Iterator<Item = &(Event, Value)>| -> Value {
             it.map(|(_, v)| v.clone()).collect()
         };

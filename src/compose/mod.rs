@@ -34,6 +34,8 @@ pub struct Piece {
     /// `/message.typ`: the personal message as Typst markup.
     pub message: String,
     pub warnings: Vec<String>,
+    /// How many facts from the person's history the texts used.
+    pub facts: usize,
 }
 
 /// A recipient that could not be composed; the run goes on without it.
@@ -50,6 +52,8 @@ pub struct Composer<'a> {
     texts: IndexMap<String, Vec<String>>,
     closing_style: String,
     sender: IndexMap<String, String>,
+    /// Languages whose message refers to `occasion`.
+    occasion_used: std::collections::BTreeSet<String>,
 }
 
 impl<'a> Composer<'a> {
@@ -114,7 +118,17 @@ impl<'a> Composer<'a> {
             .collect();
             sender.insert("return_line".into(), parts.join(" · "));
         }
+        let occasion_used = messages
+            .iter()
+            .filter(|(_, name)| {
+                env.get_template(name)
+                    .map(|t| t.undeclared_variables(false).contains("occasion"))
+                    .unwrap_or(false)
+            })
+            .map(|(lang, _)| lang.clone())
+            .collect();
         Ok(Composer {
+            occasion_used,
             env,
             config,
             messages,
@@ -174,7 +188,14 @@ impl<'a> Composer<'a> {
     pub fn context(&self, person: &Person, lang: &str) -> Value {
         let salutation = salutation::salutation_line(person, lang);
         let closing = salutation::closing(person, lang, &self.closing_style);
-        self.context_with(person, lang, &salutation, &closing, None)
+        self.context_with(
+            person,
+            lang,
+            &salutation,
+            &closing,
+            None,
+            Default::default(),
+        )
     }
 
     fn context_with(
@@ -184,15 +205,16 @@ impl<'a> Composer<'a> {
         salutation: &str,
         closing: &str,
         occasion: Option<&Occasion>,
+        log: std::sync::Arc<history::FactLog>,
     ) -> Value {
         let mut ctx: IndexMap<String, Value> = IndexMap::new();
         ctx.insert(
             "person".into(),
-            history::person_value(person, self.config.date),
+            history::person_value(person, self.config.date, log.clone()),
         );
         ctx.insert(
             "history".into(),
-            Value::from_object(History::new(person, self.config.date)),
+            Value::from_object(History::new(person, self.config.date, log)),
         );
         ctx.insert(
             "sender".into(),
@@ -229,7 +251,8 @@ impl<'a> Composer<'a> {
         warnings.extend(warning);
         let salutation = salutation::salutation_line(person, &lang);
         let closing = salutation::closing(person, &lang, &self.closing_style);
-        let ctx = self.context_with(person, &lang, &salutation, &closing, occasion);
+        let log = std::sync::Arc::new(history::FactLog::default());
+        let ctx = self.context_with(person, &lang, &salutation, &closing, occasion, log.clone());
         let render = |name: &str| -> Result<String, ComposeError> {
             let tmpl = self
                 .env
@@ -306,6 +329,20 @@ impl<'a> Composer<'a> {
             "recipient": recipient,
             "info": info,
         });
+        // The occasion (a birthday, the order it thanks for) is a fact when
+        // the message refers to it.
+        if occasion.is_some() && self.occasion_used.contains(&lang) {
+            log.record("occasion");
+        }
+        let facts = log.count();
+        if facts == 0 {
+            if self.config.policy.generic.as_deref() == Some("error") {
+                return Err(ComposeError(
+                    "generic text: it uses no fact from the person's history (policy.generic = \"error\")".into(),
+                ));
+            }
+            warnings.push("generic text: it uses no fact from the person's history".into());
+        }
         Ok(Piece {
             index,
             id: person.id.clone(),
@@ -314,6 +351,7 @@ impl<'a> Composer<'a> {
             data: serde_json::to_vec_pretty(&data).expect("JSON of strings always serialises"),
             message,
             warnings,
+            facts,
         })
     }
 }
