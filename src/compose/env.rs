@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use minijinja::value::Value;
 use minijinja::{
     escape_formatter, AutoEscape, Environment, Error, ErrorKind, State, UndefinedBehavior,
@@ -86,6 +86,15 @@ pub fn environment(run_date: NaiveDate) -> Environment<'static> {
     });
     env.add_function("years_since", move |value: Value| -> Result<i64, Error> {
         Ok(years_between(to_date(&value)?, run_date))
+    });
+    env.add_function("months_since", move |value: Value| -> Result<i64, Error> {
+        let from = to_date(&value)?;
+        let mut months = (run_date.year() - from.year()) as i64 * 12 + run_date.month() as i64
+            - from.month() as i64;
+        if run_date.day() < from.day() {
+            months -= 1;
+        }
+        Ok(months.max(0))
     });
     env.add_function("days_since", move |value: Value| -> Result<i64, Error> {
         Ok((run_date - to_date(&value)?).num_days())
@@ -179,13 +188,13 @@ mod tests {
         let env = environment(NaiveDate::from_ymd_opt(2026, 12, 1).unwrap());
         let out = env
             .render_str(
-                "{{ d | date }} / {{ d | date('month') }} / {{ 1234.5 | money }} / {{ 10 | words }} / {{ years_since('2016-11-30') }}",
+                "{{ d | date }} / {{ d | date('month') }} / {{ 1234.5 | money }} / {{ 10 | words }} / {{ years_since('2016-11-30') }} / {{ months_since('2026-05-14') }}",
                 minijinja::context! { d => "2026-05-14", lang => "de" },
             )
             .unwrap();
         assert_eq!(
             out,
-            "#\"14. Mai 2026\"; / #\"Mai\"; / #\"1.234,50\u{a0}€\"; / #\"zehn\"; / #\"10\";"
+            "#\"14. Mai 2026\"; / #\"Mai\"; / #\"1.234,50\u{a0}€\"; / #\"zehn\"; / #\"10\"; / #\"6\";"
         );
     }
 }
