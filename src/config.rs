@@ -144,6 +144,9 @@ pub struct Config {
     /// Write the typesetter's inputs here instead of PDFs.
     pub export_inputs: Option<PathBuf>,
     pub sender: IndexMap<String, String>,
+    /// `sender.signature_image`: the file and its bytes, served to templates
+    /// as `/signature.<ext>` (and named so in `sender.signature_image`).
+    pub signature_image: Option<(String, Vec<u8>)>,
     pub text: IndexMap<String, IndexMap<String, String>>,
     pub theme: IndexMap<String, String>,
     pub select_where: Option<String>,
@@ -316,6 +319,31 @@ impl Config {
                 "policy.generic = \"{g}\": use \"warn\" or \"error\""
             )));
         }
+        let mut sender = campaign.sender.clone();
+        let signature_image = match sender
+            .get("signature_image")
+            .filter(|s| !s.trim().is_empty())
+        {
+            None => None,
+            Some(file) => {
+                let path = rel(file);
+                let ext = path
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .map(str::to_lowercase)
+                    .unwrap_or_default();
+                if !["png", "jpg", "jpeg", "svg"].contains(&ext.as_str()) {
+                    return Err(Error::config(format!(
+                        "sender.signature_image {}: use a .png, .jpg or .svg file",
+                        path.display()
+                    )));
+                }
+                let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+                let vpath = format!("/signature.{ext}");
+                sender.insert("signature_image".into(), vpath.clone());
+                Some((vpath, bytes))
+            }
+        };
         let mut columns = campaign.columns.clone();
         for (field, header) in &args.columns {
             columns.insert(field.clone(), header.clone());
@@ -353,7 +381,8 @@ impl Config {
             within,
             quiet: args.quiet,
             export_inputs: args.export_inputs.clone(),
-            sender: campaign.sender,
+            sender,
+            signature_image,
             text: campaign.text,
             theme: campaign.theme,
             select_where: campaign.select.where_,

@@ -246,7 +246,13 @@ pub fn render(config: &Config) -> Result<Report> {
         }
     }
     if !jobs.is_empty() {
-        let typesetter = Typesetter::new(&template, &config.font_dirs, config.date, &config.name)?;
+        let typesetter = Typesetter::new(
+            &template,
+            config.signature_image.as_slice(),
+            &config.font_dirs,
+            config.date,
+            &config.name,
+        )?;
         let progress = Progress::new(jobs.len(), config.quiet);
         typeset_all(&typesetter, &jobs, config.jobs, |job, result| {
             let row = &mut rows[job.row];

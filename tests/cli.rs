@@ -1101,3 +1101,53 @@ fn generic_texts_are_flagged_and_can_be_refused() {
     );
     assert_eq!(w.pdfs("out2").len(), 1);
 }
+
+#[test]
+fn a_signature_image_replaces_the_handwritten_name() {
+    let w = Workdir::new();
+    let c = campaign(&w, PEOPLE, None, "Ein Gruß.");
+    let signed = |dir: &str| {
+        text(&w.join(&format!("{dir}/A-Weber.pdf")))
+            .matches("Eva Test")
+            .count()
+    };
+    w.run(&["render", &c, "--out", "plain", "-q"])
+        .expect_code(0);
+    assert_eq!(
+        signed("plain"),
+        3,
+        "contact in the information block, handwritten and printed name"
+    );
+    w.write(
+        "sig.svg",
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40"><path d="M5 30 C 20 5, 35 5, 45 30 S 75 50, 90 15 L 115 25" stroke="#1f3d33" stroke-width="2.5" fill="none"/></svg>"##,
+    );
+    let toml = std::fs::read_to_string(w.join(&c))
+        .unwrap()
+        .replace("[sender]\n", "[sender]\nsignature_image = \"sig.svg\"\n");
+    w.write(&c, toml);
+    w.run(&[
+        "render",
+        &c,
+        "--out",
+        "signed",
+        "--state",
+        "state-signed",
+        "-q",
+    ])
+    .expect_code(0);
+    assert_eq!(
+        signed("signed"),
+        2,
+        "the image instead of the handwritten name"
+    );
+    // A missing image is a configuration error before anything is written.
+    let toml = std::fs::read_to_string(w.join(&c))
+        .unwrap()
+        .replace("sig.svg", "missing.png");
+    w.write(&c, toml);
+    let run = w.run(&["render", &c, "--out", "none"]);
+    run.expect_code(2);
+    assert!(run.stderr().contains("missing.png"), "{}", run.stderr());
+    assert!(!w.join("none").exists());
+}

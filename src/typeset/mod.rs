@@ -36,8 +36,11 @@ pub struct Typesetter {
 }
 
 impl Typesetter {
+    /// `extra` are files every document may read besides the template's
+    /// (the campaign's signature image).
     pub fn new(
         template: &Template,
+        extra: &[(String, Vec<u8>)],
         font_dirs: &[PathBuf],
         date: NaiveDate,
         campaign: &str,
@@ -46,7 +49,11 @@ impl Typesetter {
             .ok_or_else(|| Error::config(format!("run date {date} cannot be represented")))?;
         let mut files = HashMap::new();
         let mut sources = HashMap::new();
-        for (path, bytes) in &template.files {
+        for (path, bytes) in template
+            .files
+            .iter()
+            .chain(extra.iter().map(|(p, b)| (p, b)))
+        {
             if VirtualPath::new(path).is_err() {
                 continue; // a name Typst cannot address cannot be used anyway
             }
