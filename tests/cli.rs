@@ -56,11 +56,7 @@ fn christmas_sample_gives_one_card_per_customer() {
     let pdfs = w.pdfs("out");
     // 30 customers, 2 of them opted out.
     assert_eq!(pdfs.len(), 28, "{:?}", pdfs);
-    assert!(
-        run.stderr().contains("opted out: K-1019, K-1025"),
-        "{}",
-        run.stderr()
-    );
+    run.expect_stderr("opted out: K-1019, K-1025");
     for pdf in &pdfs {
         assert_eq!(pages(pdf), 2, "{}", pdf.display());
         let (w, h) = page_size(pdf);
@@ -158,7 +154,7 @@ fn thank_you_letters_go_to_recent_orders_only() {
         ids,
         ["K-1001", "K-1003", "K-1006", "K-1009", "K-1011", "K-1014", "K-1021", "K-1022"]
     );
-    assert!(run.stderr().contains("did not match"), "{}", run.stderr());
+    run.expect_stderr("did not match");
     for pdf in w.pdfs("out") {
         let (width, height) = page_size(&pdf);
         assert!(
@@ -335,7 +331,7 @@ fn invalid_history_date_names_file_line_column_and_value() {
         "{}",
         run.stderr()
     );
-    assert!(run.stderr().contains("hint:"), "{}", run.stderr());
+    run.expect_stderr("hint:");
     assert!(!w.join("out").exists());
 }
 
@@ -379,7 +375,7 @@ fn reruns_skip_what_the_ledger_holds_and_keep_existing_files() {
         "{}",
         run.stderr()
     );
-    assert!(run.stderr().contains("nothing to do"), "{}", run.stderr());
+    run.expect_stderr("nothing to do");
     assert_eq!(
         std::fs::read(w.join("out/A-Weber.pdf")).unwrap(),
         b"edited by hand"
@@ -388,11 +384,7 @@ fn reruns_skip_what_the_ledger_holds_and_keep_existing_files() {
     std::fs::remove_file(w.join("state/ledger.csv")).unwrap();
     let run = w.run(&["render", &c, "--out", "out"]);
     run.expect_code(0);
-    assert!(
-        run.stderr().contains("kept 2 existing file(s)"),
-        "{}",
-        run.stderr()
-    );
+    run.expect_stderr("kept 2 existing file(s)");
     assert_eq!(
         std::fs::read(w.join("out/A-Weber.pdf")).unwrap(),
         b"edited by hand"
@@ -436,11 +428,7 @@ fn frequency_cap_leaves_out_recent_recipients() {
         "{}",
         run.stderr()
     );
-    assert!(
-        run.stderr().contains("A (last piece 2026-11-20)"),
-        "{}",
-        run.stderr()
-    );
+    run.expect_stderr("A (last piece 2026-11-20)");
     assert_eq!(w.pdfs("out").len(), 1);
     // The ledger's own pieces count too: another campaign the next day is capped for B.
     let other = std::fs::read_to_string(w.join(&c))
@@ -450,11 +438,7 @@ fn frequency_cap_leaves_out_recent_recipients() {
     w.write("c2.toml", other);
     let run = w.run(&["render", "c2.toml", "--out", "out2"]);
     run.expect_code(0);
-    assert!(
-        run.stderr().contains("B (last piece 2026-12-01)"),
-        "{}",
-        run.stderr()
-    );
+    run.expect_stderr("B (last piece 2026-12-01)");
 }
 
 #[test]
@@ -587,11 +571,7 @@ fn bad_campaign_key_is_a_clear_error() {
     );
     let run = w.run(&["render", "c.toml"]);
     run.expect_code(2);
-    assert!(
-        run.stderr().contains("c.toml:5:1: unknown field `folderr`"),
-        "{}",
-        run.stderr()
-    );
+    run.expect_stderr("c.toml:5:1: unknown field `folderr`");
 }
 
 #[test]
@@ -1055,7 +1035,7 @@ fn a_killed_run_resumes_with_exactly_the_missing_rest() {
     // And a third run has nothing to do.
     let run = w.run(&["render", &c, "--out", "out"]);
     run.expect_code(0);
-    assert!(run.stderr().contains("nothing to do"), "{}", run.stderr());
+    run.expect_stderr("nothing to do");
 }
 
 fn sha256(bytes: &[u8]) -> String {
@@ -1148,6 +1128,6 @@ fn a_signature_image_replaces_the_handwritten_name() {
     w.write(&c, toml);
     let run = w.run(&["render", &c, "--out", "none"]);
     run.expect_code(2);
-    assert!(run.stderr().contains("missing.png"), "{}", run.stderr());
+    run.expect_stderr("missing.png");
     assert!(!w.join("none").exists());
 }

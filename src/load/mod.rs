@@ -57,6 +57,28 @@ pub struct SourceReport {
     pub derived_ids: bool,
 }
 
+impl SourceReport {
+    fn new(
+        file: &Path,
+        table: &Table,
+        mapping: &Mapping,
+        date_order: DateOrder,
+        reason: &str,
+    ) -> SourceReport {
+        SourceReport {
+            file: file.to_path_buf(),
+            format: table.format.clone(),
+            header_set: mapping.header_set,
+            mapped: mapping.describe(&table.headers),
+            other_columns: mapping.extra.iter().map(|(n, _)| n.clone()).collect(),
+            rows: table.rows.len(),
+            date_order,
+            date_order_reason: reason.to_string(),
+            derived_ids: false,
+        }
+    }
+}
+
 /// The loaded data.
 #[derive(Debug)]
 pub struct Loaded {
@@ -107,17 +129,14 @@ pub fn load(options: &LoadOptions) -> Result<Loaded> {
         options.pivot_year,
         &mut problems,
     );
-    let people = SourceReport {
-        file: people_file.clone(),
-        format: table.format.clone(),
-        header_set: mapping.header_set,
-        mapped: mapping.describe(&table.headers),
-        other_columns: mapping.extra.iter().map(|(n, _)| n.clone()).collect(),
-        rows: table.rows.len(),
+    let mut people = SourceReport::new(
+        people_file,
+        &table,
+        &mapping,
         date_order,
-        date_order_reason: date_order_reason.clone(),
-        derived_ids: !mapping.fields.contains_key("id"),
-    };
+        &date_order_reason,
+    );
+    people.derived_ids = !mapping.fields.contains_key("id");
     let history = match &options.history {
         Some(path) => {
             let table = read_table(path, None)?;
@@ -132,17 +151,13 @@ pub fn load(options: &LoadOptions) -> Result<Loaded> {
                 &mut persons,
                 &mut problems,
             )?;
-            Some(SourceReport {
-                file: path.clone(),
-                format: table.format.clone(),
-                header_set: mapping.header_set,
-                mapped: mapping.describe(&table.headers),
-                other_columns: mapping.extra.iter().map(|(n, _)| n.clone()).collect(),
-                rows: table.rows.len(),
+            Some(SourceReport::new(
+                path,
+                &table,
+                &mapping,
                 date_order,
-                date_order_reason,
-                derived_ids: false,
-            })
+                &date_order_reason,
+            ))
         }
         None => None,
     };

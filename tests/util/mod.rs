@@ -95,6 +95,17 @@ impl Run {
         self.output.status.code().unwrap_or(-1)
     }
 
+    /// Asserts that the messages contain `needle`, showing them if not.
+    #[track_caller]
+    pub fn expect_stderr(&self, needle: &str) -> &Run {
+        assert!(
+            self.stderr().contains(needle),
+            "missing {needle:?} in:\n{}",
+            self.stderr()
+        );
+        self
+    }
+
     pub fn stderr(&self) -> String {
         String::from_utf8_lossy(&self.output.stderr).into_owned()
     }
