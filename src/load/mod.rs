@@ -194,8 +194,14 @@ fn people(
     pivot: i32,
     problems: &mut Vec<Problem>,
 ) -> Vec<Person> {
+    if table.rows.is_empty() {
+        problems.push(Problem::warning(
+            Some(Location::file(path)),
+            "the file has no rows below the header: nobody to write to",
+        ));
+    }
     let derived = !mapping.fields.contains_key("id");
-    if derived {
+    if derived && !table.rows.is_empty() {
         problems.push(Problem::warning(
             Some(Location::file(path)),
             "no id column: ids are derived from name and address (stable when the file is re-sorted)",
