@@ -99,6 +99,18 @@ pub struct Output {
     pub pattern: Option<String>,
     /// Name of the combined print file; `false` for none.
     pub combined: Option<toml::Value>,
+    /// Order of the print file: `postal_code` (default), `name`, `input`.
+    pub order: Option<String>,
+    /// Start every recipient on a front side (blank backs after odd pages).
+    pub duplex: Option<bool>,
+}
+
+/// How the combined print file is sorted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrintOrder {
+    PostalCode,
+    Name,
+    Input,
 }
 
 /// Where the layout comes from.
@@ -152,6 +164,8 @@ pub struct Config {
     pub select_where: Option<String>,
     pub pattern: String,
     pub combined: Option<String>,
+    pub print_order: PrintOrder,
+    pub duplex: bool,
 }
 
 pub const DEFAULT_PATTERN: &str = "{id}-{last_name}";
@@ -269,6 +283,17 @@ impl Config {
             }
         };
 
+        let print_order = match campaign.output.order.as_deref() {
+            None | Some("postal_code") | Some("postcode") | Some("plz") => PrintOrder::PostalCode,
+            Some("name") => PrintOrder::Name,
+            Some("input") => PrintOrder::Input,
+            Some(other) => {
+                return Err(Error::config(format!(
+                    "output.order = \"{other}\": use \"postal_code\", \"name\" or \"input\""
+                )))
+            }
+        };
+        let duplex = campaign.output.duplex.unwrap_or(false);
         let jobs = match args.jobs {
             Some(0) => return Err(Error::config("--jobs must be at least 1")),
             Some(n) => n,
@@ -391,6 +416,8 @@ impl Config {
                 .pattern
                 .unwrap_or_else(|| DEFAULT_PATTERN.into()),
             combined,
+            print_order,
+            duplex,
         })
     }
 }

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 
 use crate::compose::{Composer, Piece};
-use crate::config::Config;
+use crate::config::{Config, PrintOrder};
 use crate::error::{Error, Result, EXIT_OK, EXIT_PARTIAL};
 use crate::ledger::{Entry, Ledger, Lock};
 use crate::load;
@@ -158,6 +158,7 @@ pub fn render(config: &Config) -> Result<Report> {
     let mut namer = Namer::new(&config.pattern);
     let mut jobs: Vec<Job> = Vec::new();
     let mut rows: Vec<ManifestRow> = Vec::new();
+    let mut sort_keys: Vec<PrintKey> = Vec::new();
     for (index, due) in recipients.iter().enumerate() {
         let person = due.person;
         let file = namer.name(person);
@@ -175,6 +176,7 @@ pub fn render(config: &Config) -> Result<Report> {
             language: String::new(),
             id_source,
         };
+        sort_keys.push(PrintKey::of(person));
         let target = config.out_dir.join(&file);
         if target.exists() && !config.force && config.export_inputs.is_none() {
             row.status = "kept";
@@ -314,19 +316,45 @@ pub fn render(config: &Config) -> Result<Report> {
             .map_err(|e| Error::io(&config.out_dir, e))?,
     );
     if let Some(name) = &config.combined {
-        let inputs: Vec<PathBuf> = rows
+        let home = config
+            .sender
+            .get("country")
+            .map(|c| crate::compose::lang::normalize_country(c))
+            .unwrap_or_default();
+        let home = if home.is_empty() {
+            "DE".to_string()
+        } else {
+            home
+        };
+        let mut order: Vec<usize> = (0..rows.len())
+            .filter(|&i| rows[i].status != "failed")
+            .collect();
+        match config.print_order {
+            PrintOrder::PostalCode => {
+                order.sort_by(|&a, &b| sort_keys[a].postal(&home).cmp(&sort_keys[b].postal(&home)))
+            }
+            PrintOrder::Name => order.sort_by(|&a, &b| sort_keys[a].name.cmp(&sort_keys[b].name)),
+            PrintOrder::Input => {}
+        }
+        let inputs: Vec<PathBuf> = order
             .iter()
-            .filter(|r| r.status != "failed")
-            .map(|r| config.out_dir.join(&r.file))
+            .map(|&i| config.out_dir.join(&rows[i].file))
             .collect();
         if !inputs.is_empty() {
             let target = config.out_dir.join(name);
-            match write::combine_pdfs(&inputs, &target) {
+            match write::combine_pdfs(&inputs, &target, config.duplex) {
                 Ok(()) => report.combined = Some(target),
                 Err(e) => report
                     .warnings
                     .push(format!("the combined print file could not be written: {e}")),
             }
+            let keys: Vec<&PrintKey> = order.iter().map(|&i| &sort_keys[i]).collect();
+            let summary = write::postcode_summary(
+                keys.iter()
+                    .map(|k| (k.country.as_str(), k.postal_code.as_str())),
+            );
+            write::write_atomic(&config.out_dir, "postcodes.csv", &summary)
+                .map_err(|e| Error::io(&config.out_dir, e))?;
         }
     }
     Ok(report)
@@ -346,6 +374,40 @@ fn export_inputs(dir: &std::path::Path, jobs: &[Job]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// What the print file is sorted by.
+struct PrintKey {
+    country: String,
+    postal_code: String,
+    /// Last name (or company), then first name, lower case.
+    name: String,
+}
+
+impl PrintKey {
+    fn of(person: &crate::model::Person) -> PrintKey {
+        let last = if person.get("last_name").is_empty() {
+            person.get("company")
+        } else {
+            person.get("last_name")
+        };
+        PrintKey {
+            country: person.get("country").to_string(),
+            postal_code: person.get("postal_code").to_string(),
+            name: format!("{} {}", last, person.get("first_name")).to_lowercase(),
+        }
+    }
+
+    /// Domestic mail first, by postcode; then abroad by country and postcode.
+    fn postal(&self, home: &str) -> (bool, &str, &str, &str) {
+        let abroad = !self.country.is_empty() && self.country != home;
+        (
+            abroad,
+            if abroad { self.country.as_str() } else { "" },
+            self.postal_code.as_str(),
+            self.name.as_str(),
+        )
+    }
 }
 
 /// A composed piece waiting for the typesetter.

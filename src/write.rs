@@ -179,17 +179,44 @@ pub fn manifest_csv(rows: &[ManifestRow]) -> Vec<u8> {
     writer.into_inner().expect("flushing to memory cannot fail")
 }
 
+/// `postcodes.csv` for a bulk-mail hand-off: pieces per country and 2-digit
+/// region (the German Leitregion) and per postcode, in postcode order.
+pub fn postcode_summary<'a>(pieces: impl Iterator<Item = (&'a str, &'a str)>) -> Vec<u8> {
+    let mut regions: BTreeMap<(String, String), usize> = BTreeMap::new();
+    let mut codes: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for (country, code) in pieces {
+        let code = code.trim();
+        let region: String = code.chars().take(2).collect();
+        *regions.entry((country.to_string(), region)).or_default() += 1;
+        *codes
+            .entry((country.to_string(), code.to_string()))
+            .or_default() += 1;
+    }
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer
+        .write_record(["country", "level", "code", "pieces"])
+        .expect("CSV to memory");
+    for (level, map) in [("region", &regions), ("postal_code", &codes)] {
+        for ((country, code), n) in map {
+            writer
+                .write_record([country.as_str(), level, code.as_str(), &n.to_string()])
+                .expect("CSV to memory");
+        }
+    }
+    writer.into_inner().expect("flush to memory")
+}
+
 /// Concatenates PDFs into one, streaming: one input document is in memory
 /// at a time, so a print file of 10 000 letters costs no more memory than
 /// one letter. Written atomically to `target`.
-pub fn combine_pdfs(inputs: &[PathBuf], target: &Path) -> Result<(), String> {
+pub fn combine_pdfs(inputs: &[PathBuf], target: &Path, duplex: bool) -> Result<(), String> {
     let dir = target.parent().unwrap_or(Path::new("."));
     let name = target
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let tmp = temp_path(dir, &name);
-    let result = combine_into(inputs, &tmp)
+    let result = combine_into(inputs, &tmp, duplex)
         .and_then(|_| std::fs::rename(&tmp, target).map_err(|e| e.to_string()));
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
@@ -200,7 +227,7 @@ pub fn combine_pdfs(inputs: &[PathBuf], target: &Path) -> Result<(), String> {
 /// Inheritable page attributes that may sit on a parent `Pages` node.
 const INHERITED: [&[u8]; 4] = [b"Resources", b"MediaBox", b"CropBox", b"Rotate"];
 
-fn combine_into(inputs: &[PathBuf], tmp: &Path) -> Result<(), String> {
+fn combine_into(inputs: &[PathBuf], tmp: &Path, duplex: bool) -> Result<(), String> {
     const PAGES_ID: ObjectId = (1, 0);
     const CATALOG_ID: ObjectId = (2, 0);
     let file = File::create(tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
@@ -243,6 +270,28 @@ fn combine_into(inputs: &[PathBuf], tmp: &Path) -> Result<(), String> {
             writeln!(out, "{} {} obj", id.0, id.1).map_err(io)?;
             lopdf::Writer::write_object(&mut out, object).map_err(|e| e.to_string())?;
             out.write_all(b"\nendobj\n").map_err(io)?;
+        }
+        // Duplex: every recipient starts on a front side, so a document
+        // with an odd number of pages gets a blank back.
+        if duplex && pages.len() % 2 == 1 {
+            let last = *pages.last().expect("odd means at least one page");
+            let mut blank = Dictionary::new();
+            blank.set("Type", Object::Name(b"Page".to_vec()));
+            blank.set("Parent", Object::Reference(PAGES_ID));
+            for key in [&b"MediaBox"[..], b"TrimBox", b"BleedBox"] {
+                if let Some(value) = inherited_attribute(&doc, last, key) {
+                    blank.set(key, value);
+                }
+            }
+            blank.set("Resources", Object::Dictionary(Dictionary::new()));
+            let id = next_id;
+            next_id += 1;
+            offsets.insert(id, out.written);
+            writeln!(out, "{id} 0 obj").map_err(io)?;
+            lopdf::Writer::write_object(&mut out, &Object::Dictionary(blank))
+                .map_err(|e| e.to_string())?;
+            out.write_all(b"\nendobj\n").map_err(io)?;
+            kids.push(Object::Reference((id, 0)));
         }
     }
     let count = kids.len() as i64;

@@ -1131,3 +1131,81 @@ fn a_signature_image_replaces_the_handwritten_name() {
     run.expect_stderr("missing.png");
     assert!(!w.join("none").exists());
 }
+
+#[test]
+fn print_file_is_sorted_by_postcode_with_duplex_padding_and_a_summary() {
+    let w = Workdir::new();
+    copy_samples(&w);
+    let toml = std::fs::read_to_string(w.join("samples/thank-you.toml")).unwrap();
+    w.write(
+        "samples/thank-you.toml",
+        format!("{toml}\n[output]\nduplex = true\n"),
+    );
+    w.run(&["render", "samples/thank-you.toml", "--out", "out", "-q"])
+        .expect_code(0);
+    let print = w.join("out/print.pdf");
+    // 8 one-page letters, each followed by a blank back.
+    assert_eq!(pages(&print), 16);
+    for back in [2, 4, 16] {
+        assert_eq!(page_text(&print, back), "", "page {back} should be blank");
+    }
+    // Domestic first in postcode order, then abroad by country.
+    let first_lines: Vec<String> = (1..=8)
+        .map(|n| page_text(&print, 2 * n - 1))
+        .map(|t| {
+            [
+                "01067",
+                "01324",
+                "01662",
+                "20253",
+                "1070 Wien",
+                "6004 Luzern",
+                "SW7 2EU",
+                "1015 KL",
+            ]
+            .iter()
+            .find(|code| t.contains(*code))
+            .map(|c| c.to_string())
+            .unwrap_or_default()
+        })
+        .collect();
+    assert_eq!(
+        first_lines,
+        [
+            "01067",
+            "01324",
+            "01662",
+            "20253",
+            "1070 Wien",
+            "6004 Luzern",
+            "SW7 2EU",
+            "1015 KL"
+        ]
+    );
+    let summary = std::fs::read_to_string(w.join("out/postcodes.csv")).unwrap();
+    assert!(
+        summary.starts_with("country,level,code,pieces\n"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("DE,region,01,3\n") && summary.contains("DE,postal_code,20253,1\n"),
+        "{summary}"
+    );
+    // Input order on request, no padding by default.
+    let toml = std::fs::read_to_string(w.join("samples/thank-you.toml"))
+        .unwrap()
+        .replace("duplex = true", "order = \"input\"");
+    w.write("samples/thank-you.toml", toml);
+    w.run(&[
+        "render",
+        "samples/thank-you.toml",
+        "--out",
+        "out2",
+        "--state",
+        "state2",
+        "-q",
+    ])
+    .expect_code(0);
+    assert_eq!(pages(&w.join("out2/print.pdf")), 8);
+    assert!(page_text(&w.join("out2/print.pdf"), 1).contains("01324 Dresden"));
+}
