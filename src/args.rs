@@ -145,6 +145,11 @@ pub struct RenderArgs {
     #[arg(long, value_name = "DAYS")]
     pub within: Option<String>,
 
+    /// PDF standard to enforce, e.g. `a-2b` for archiving (PDF/A-2b also
+    /// turns a missing glyph into an error for that recipient).
+    #[arg(long, value_name = "STANDARD")]
+    pub pdf_standard: Option<String>,
+
     /// Show who would get what, and write nothing.
     #[arg(long)]
     pub dry_run: bool,

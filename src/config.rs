@@ -103,6 +103,8 @@ pub struct Output {
     pub order: Option<String>,
     /// Start every recipient on a front side (blank backs after odd pages).
     pub duplex: Option<bool>,
+    /// PDF standard, e.g. "a-2b".
+    pub pdf_standard: Option<String>,
 }
 
 /// How the combined print file is sorted.
@@ -166,6 +168,8 @@ pub struct Config {
     pub combined: Option<String>,
     pub print_order: PrintOrder,
     pub duplex: bool,
+    /// PDF standards every document must meet (`a-2b`, …).
+    pub pdf_standards: Vec<String>,
 }
 
 pub const DEFAULT_PATTERN: &str = "{id}-{last_name}";
@@ -418,6 +422,12 @@ impl Config {
             combined,
             print_order,
             duplex,
+            pdf_standards: args
+                .pdf_standard
+                .clone()
+                .or(campaign.output.pdf_standard.clone())
+                .into_iter()
+                .collect(),
         })
     }
 }

@@ -251,6 +251,7 @@ pub fn render(config: &Config) -> Result<Report> {
         let typesetter = Typesetter::new(
             &template,
             config.signature_image.as_slice(),
+            &config.pdf_standards,
             &config.font_dirs,
             config.date,
             &config.name,

@@ -1209,3 +1209,23 @@ fn print_file_is_sorted_by_postcode_with_duplex_padding_and_a_summary() {
     assert_eq!(pages(&w.join("out2/print.pdf")), 8);
     assert!(page_text(&w.join("out2/print.pdf"), 1).contains("01324 Dresden"));
 }
+
+#[test]
+fn pdf_a_for_archiving_and_missing_glyphs_fail_there() {
+    let w = Workdir::new();
+    let people = format!("{PEOPLE}C,Herr,小明,王,Weg 3,04109,Leipzig,DE,de\n");
+    let c = campaign(&w, &people, None, "Ein Gruß.");
+    let run = w.run(&["render", &c, "--out", "out", "--pdf-standard", "a-2b"]);
+    run.expect_code(1);
+    run.expect_stderr("failed: C");
+    run.expect_stderr("could not be displayed");
+    let pdf = std::fs::read(w.join("out/A-Weber.pdf")).unwrap();
+    let xmp = String::from_utf8_lossy(&pdf);
+    assert!(
+        xmp.contains("<pdfaid:part>2</pdfaid:part>")
+            && xmp.contains("<pdfaid:conformance>B</pdfaid:conformance>")
+    );
+    let run = w.run(&["render", &c, "--out", "x", "--pdf-standard", "x-9"]);
+    run.expect_code(2);
+    run.expect_stderr("unknown PDF standard \"x-9\"");
+}

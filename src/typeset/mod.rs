@@ -14,7 +14,7 @@ use typst::syntax::{Source, VirtualPath};
 use typst::utils::LazyHash;
 use typst::{Library, LibraryExt, WorldExt};
 use typst_layout::PagedDocument;
-use typst_pdf::{PdfOptions, Timestamp};
+use typst_pdf::{PdfOptions, PdfStandard, PdfStandards, Timestamp};
 
 use crate::compose::Piece;
 use crate::error::{Error, Result};
@@ -33,6 +33,7 @@ pub struct Typesetter {
     shared: Shared,
     campaign: String,
     timestamp: Timestamp,
+    standards: PdfStandards,
 }
 
 impl Typesetter {
@@ -41,6 +42,7 @@ impl Typesetter {
     pub fn new(
         template: &Template,
         extra: &[(String, Vec<u8>)],
+        standards: &[String],
         font_dirs: &[PathBuf],
         date: NaiveDate,
         campaign: &str,
@@ -73,10 +75,22 @@ impl Typesetter {
             sources,
             today,
         };
+        let mut list = Vec::new();
+        for name in standards {
+            let standard: PdfStandard =
+                serde_json::from_value(serde_json::Value::String(name.clone())).map_err(|_| {
+                    Error::config(format!("unknown PDF standard \"{name}\""))
+                        .with_hint("e.g. a-2b, a-3b, 1.7")
+                })?;
+            list.push(standard);
+        }
+        let standards = PdfStandards::new(&list)
+            .map_err(|e| Error::config(format!("PDF standards: {}", e.message())))?;
         Ok(Typesetter {
             shared,
             campaign: campaign.to_string(),
             timestamp: Timestamp::new_utc(today),
+            standards,
         })
     }
 
@@ -102,6 +116,7 @@ impl Typesetter {
                 ident: Smart::Custom(format!("{}/{}", self.campaign, piece.id)),
                 creator: Smart::Custom(Some(format!("warmly {}", env!("CARGO_PKG_VERSION")))),
                 timestamp: Some(self.timestamp),
+                standards: self.standards.clone(),
                 ..PdfOptions::default()
             };
             let pdf = typst_pdf::pdf(&document, &options)
