@@ -265,13 +265,12 @@ fn read_workbook(path: &Path, sheet: Option<&str>, ext: &str) -> Result<Table> {
     let mut headers = Vec::new();
     let mut rows = Vec::new();
     // The first non-empty row is the header.
-    for (i, row) in rows_iter.by_ref() {
+    for (_, row) in rows_iter.by_ref() {
         if row.iter().any(|c| !matches!(c, Data::Empty)) {
             headers = row
                 .iter()
                 .map(|c| cell_text(c).trim().to_string())
                 .collect();
-            let _ = i;
             break;
         }
     }
