@@ -4,7 +4,10 @@
 
 mod util;
 
-use util::{fonts, page_box, page_size, page_text, pages, read_manifest, repo, text, Workdir};
+use util::{
+    assert_contains_all, fonts, page_box, page_size, page_text, pages, read_manifest, repo, text,
+    Workdir,
+};
 
 const A4: (f64, f64) = (595.28, 841.89);
 /// A5 landscape (210 × 148 mm) plus 3 mm bleed on every side.
@@ -172,17 +175,18 @@ fn thank_you_letters_go_to_recent_orders_only() {
         }
     }
     let k1001 = text(&pdf_of(&w, "K-1001"));
-    for expected in [
-        "Herrn Dr. Konstantin von Hausen",
-        "Bautzner Landstraße 112",
-        "01324 Dresden",
-        "Vielen Dank für Ihre Bestellung",
-        "Sehr geehrter Herr Dr. von Hausen,",
-        "30. November 2026",
-        "Mit freundlichen Grüßen",
-    ] {
-        assert!(k1001.contains(expected), "missing {expected:?} in {k1001}");
-    }
+    assert_contains_all(
+        &k1001,
+        &[
+            "Herrn Dr. Konstantin von Hausen",
+            "Bautzner Landstraße 112",
+            "01324 Dresden",
+            "Vielen Dank für Ihre Bestellung",
+            "Sehr geehrter Herr Dr. von Hausen,",
+            "30. November 2026",
+            "Mit freundlichen Grüßen",
+        ],
+    );
     // Domestic mail has no country line.
     assert!(
         !k1001.contains("DEUTSCHLAND") && !k1001.contains("GERMANY"),
@@ -399,7 +403,7 @@ fn reruns_skip_what_the_ledger_holds_and_keep_existing_files() {
     // --dry-run lists, writes nothing.
     let run = w.run(&["render", &c, "--out", "out", "--force", "--dry-run"]);
     run.expect_code(0);
-    let planned = String::from_utf8_lossy(&run.output.stdout).into_owned();
+    let planned = run.stdout();
     assert_eq!(planned, "A\tt\tA-Weber.pdf\nB\tt\tB-Braun.pdf\n");
     assert_eq!(
         std::fs::read(w.join("out/A-Weber.pdf")).unwrap(),
@@ -579,7 +583,7 @@ fn help_has_examples() {
     let w = Workdir::new();
     let run = w.run(&["render", "--help"]);
     run.expect_code(0);
-    let out = String::from_utf8_lossy(&run.output.stdout).into_owned();
+    let out = run.stdout();
     assert!(
         out.contains("warmly render samples/christmas-2026.toml") && out.contains("--force"),
         "{out}"
@@ -638,14 +642,15 @@ fn german_excel_export_renders_without_mapping() {
     ]);
     run.expect_code(0);
     let t = text(&w.join("out/10001-Weiß.pdf"));
-    for expected in [
-        "Herrn Jürgen Weiß",
-        "Größe-Straße 12",
-        "01069 Dresden",
-        "Sehr geehrter Herr Weiß,",
-    ] {
-        assert!(t.contains(expected), "missing {expected:?}: {t}");
-    }
+    assert_contains_all(
+        &t,
+        &[
+            "Herrn Jürgen Weiß",
+            "Größe-Straße 12",
+            "01069 Dresden",
+            "Sehr geehrter Herr Weiß,",
+        ],
+    );
 }
 
 #[test]
@@ -659,17 +664,18 @@ fn check_reports_what_it_understood() {
         &export("outlook-contacts.csv"),
     ]);
     run.expect_code(0);
-    let out = String::from_utf8_lossy(&run.output.stdout).into_owned();
-    for expected in [
-        "CSV, windows-1252, delimiter \",\"",
-        "Outlook contacts export",
-        "street           ← Business Street | Home Street | Other Street",
-        "ids: derived from name and address",
-        "month/day/year",
-        "ok: no errors",
-    ] {
-        assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
-    }
+    let out = run.stdout();
+    assert_contains_all(
+        &out,
+        &[
+            "CSV, windows-1252, delimiter \",\"",
+            "Outlook contacts export",
+            "street           ← Business Street | Home Street | Other Street",
+            "ids: derived from name and address",
+            "month/day/year",
+            "ok: no errors",
+        ],
+    );
 }
 
 #[test]
@@ -708,15 +714,16 @@ fn check_lists_every_problem_and_exits_2() {
         })
         .collect();
     let all = problems.join("\n");
-    for expected in [
-        "error people.csv:2:8 invalid date \"31.02.1970\" in column \"Geburtstag\"",
-        "error people.csv:4:8 invalid date \"kein Datum\" in column \"Geburtstag\"",
-        "error people.csv:5:1 id \"3\" is used twice (first on line 4)",
-        "warning people.csv:2:6 postal code 1069 lost its leading zero; read as 01069",
-        "warning people.csv:6 5 has the same name and address as 1 (line 2): a duplicate?",
-    ] {
-        assert!(all.contains(expected), "missing {expected:?} in:\n{all}");
-    }
+    assert_contains_all(
+        &all,
+        &[
+            "error people.csv:2:8 invalid date \"31.02.1970\" in column \"Geburtstag\"",
+            "error people.csv:4:8 invalid date \"kein Datum\" in column \"Geburtstag\"",
+            "error people.csv:5:1 id \"3\" is used twice (first on line 4)",
+            "warning people.csv:2:6 postal code 1069 lost its leading zero; read as 01069",
+            "warning people.csv:6 5 has the same name and address as 1 (line 2): a duplicate?",
+        ],
+    );
     assert_eq!(report["opted_out"], serde_json::json!(["2"]));
     // render runs the same checks and stops before writing.
     let run = w.run(&[

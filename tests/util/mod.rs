@@ -106,6 +106,10 @@ impl Run {
         self
     }
 
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.output.stdout).into_owned()
+    }
+
     pub fn stderr(&self) -> String {
         String::from_utf8_lossy(&self.output.stderr).into_owned()
     }
@@ -226,4 +230,13 @@ pub fn read_manifest(path: &Path) -> Vec<std::collections::HashMap<String, Strin
                 .collect()
         })
         .collect()
+}
+
+/// Asserts that `text` contains every one of `expected`, naming the first
+/// that is missing.
+#[track_caller]
+pub fn assert_contains_all(text: &str, expected: &[&str]) {
+    for e in expected {
+        assert!(text.contains(e), "missing {e:?} in:\n{text}");
+    }
 }
