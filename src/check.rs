@@ -25,6 +25,12 @@ pub struct CheckReport {
     pub recipients: usize,
     pub opted_out: Vec<String>,
     pub not_matching: usize,
+    /// No occasion due in the window.
+    pub not_due: usize,
+    /// Due, but already in the ledger.
+    pub already_done: usize,
+    /// Due, but held back by the frequency cap.
+    pub capped: usize,
     /// Message fields that are empty for some recipients: field → ids.
     pub empty_fields: BTreeMap<String, Vec<String>>,
     pub problems: Vec<Problem>,
@@ -98,6 +104,9 @@ pub fn check(config: &Config) -> Result<CheckReport> {
         recipients: selection.recipients.len(),
         opted_out: selection.opted_out,
         not_matching: selection.not_matching,
+        not_due: selection.not_due,
+        already_done: selection.already_done.len(),
+        capped: selection.capped.len(),
         empty_fields,
         problems,
     })
@@ -145,17 +154,25 @@ pub fn print(report: &CheckReport) {
         report.template,
         report.languages.join(", ")
     );
+    let mut left_out = vec![format!("{} opted out", report.opted_out.len())];
+    if !report.opted_out.is_empty() {
+        left_out[0].push_str(&format!(": {}", report.opted_out.join(", ")));
+    }
+    for (n, what) in [
+        (report.not_matching, "not matching the selection"),
+        (report.not_due, "not due"),
+        (report.already_done, "already in the ledger"),
+        (report.capped, "held back by min_days_between"),
+    ] {
+        if n > 0 {
+            left_out.push(format!("{n} {what}"));
+        }
+    }
     println!(
-        "recipients: {} of {} ({} opted out{}, {} not matching the selection)",
+        "recipients: {} of {} ({})",
         report.recipients,
         report.persons,
-        report.opted_out.len(),
-        if report.opted_out.is_empty() {
-            String::new()
-        } else {
-            format!(": {}", report.opted_out.join(", "))
-        },
-        report.not_matching
+        left_out.join("; ")
     );
     for (field, ids) in &report.empty_fields {
         println!(
