@@ -751,8 +751,8 @@ fn explicit_column_mapping_and_date_format() {
         "people.csv",
         "Nr,Kontakt,Familienname,Since\nA1,Eva,Roth,04/03/2020\n",
     );
-    let run = w.run(&[
-        "check",
+    // The same mapping flags for check and render.
+    let mapping = [
         "--template",
         "letter",
         "--people",
@@ -763,8 +763,8 @@ fn explicit_column_mapping_and_date_format() {
         "customer_since=Since",
         "--date-format",
         "mdy",
-        "--json",
-    ]);
+    ];
+    let run = w.run(&[&["check"][..], &mapping, &["--json"]].concat());
     run.expect_code(0);
     let report: serde_json::Value = serde_json::from_slice(&run.output.stdout).unwrap();
     let mapped = report["people"]["mapped"].to_string();
@@ -773,24 +773,14 @@ fn explicit_column_mapping_and_date_format() {
             && mapped.contains("[\"last_name\",\"Familienname\"]"),
         "{mapped}"
     );
-    let run = w.run(&[
-        "render",
-        "--template",
-        "letter",
-        "--people",
-        "people.csv",
-        "--column",
-        "first_name=Kontakt",
-        "--column",
-        "customer_since=Since",
-        "--date-format",
-        "mdy",
-        "--date",
-        "2026-12-01",
-        "--out",
-        "out",
-        "-q",
-    ]);
+    let run = w.run(
+        &[
+            &["render"][..],
+            &mapping,
+            &["--date", "2026-12-01", "--out", "out", "-q"],
+        ]
+        .concat(),
+    );
     run.expect_code(0);
     // April 3, 2020 → six full years by 2026-12-01.
     let t = text(&w.join("out/A1-Roth.pdf"));
