@@ -26,6 +26,41 @@ pub enum Command {
     /// Who is due for what and why, for one or more campaigns.
     #[command(after_help = DUE_EXAMPLES)]
     Due(DueArgs),
+    /// One proof-sheet PDF: a thumbnail of every page of every piece a
+    /// render would produce now, with its id and the preflight's findings,
+    /// for sign-off before printing. Writes nothing else.
+    #[command(after_help = PROOF_EXAMPLES)]
+    Proof(RenderArgs),
+    /// PNG images of one recipient's pages, to look at before printing.
+    #[command(after_help = PREVIEW_EXAMPLES)]
+    Preview(PreviewArgs),
+}
+
+const PROOF_EXAMPLES: &str = "\
+Examples:
+  warmly proof samples/christmas-2026.toml          → out/christmas-2026/proof.pdf
+  warmly proof samples/thank-you.toml --format din-a
+  warmly proof samples/labels.toml --out /tmp/check
+
+Exit codes: 0 every piece passed, 1 some failed (shown in red), 2 nothing could be done.";
+
+const PREVIEW_EXAMPLES: &str = "\
+Examples:
+  warmly preview samples/christmas-2026.toml --id K-1001   → out/christmas-2026/preview/K-1001-von-Hausen-1.png, -2.png
+  warmly preview samples/thank-you.toml --id K-1003 --ppi 200";
+
+#[derive(Debug, Args)]
+pub struct PreviewArgs {
+    #[command(flatten)]
+    pub run: RenderArgs,
+
+    /// The recipient's id (first column of `warmly check`, manifest.csv).
+    #[arg(long, required = true)]
+    pub id: String,
+
+    /// Resolution of the images in pixels per inch.
+    #[arg(long, default_value_t = 110.0)]
+    pub ppi: f32,
 }
 
 const DUE_EXAMPLES: &str = "\
@@ -83,7 +118,8 @@ pub struct RenderArgs {
     /// Campaign file (TOML): template, data files, sender, texts, selection.
     pub campaign: Option<PathBuf>,
 
-    /// Built-in template (`letter`, `card`) or a path to a template folder.
+    /// Built-in template (`letter`, `card`, `envelope`, `labels`) or a path
+    /// to a template folder.
     #[arg(long, short = 't')]
     pub template: Option<String>,
 
@@ -153,6 +189,23 @@ pub struct RenderArgs {
     /// Show who would get what, and write nothing.
     #[arg(long)]
     pub dry_run: bool,
+
+    /// Format of the template: `din-b` (default), `din-a`, `us-letter` for
+    /// letters; `dl`, `c6/5`, `c5`, `us10` for envelopes; `3475`, `3490`,
+    /// `l7163`, `5160` for label sheets [default: the campaign's
+    /// print.format, else the template's first].
+    #[arg(long)]
+    pub format: Option<String>,
+
+    /// Cards: crop marks in a slug outside the 3 mm bleed.
+    #[arg(long)]
+    pub crop_marks: bool,
+
+    /// Write only `test-grid.pdf`: the format's outlines and rulers, with
+    /// the campaign's print.offset_x/offset_y applied, to check the printer
+    /// on plain paper before printing envelopes or labels.
+    #[arg(long)]
+    pub test_grid: bool,
 
     /// State folder with the ledger and the lock [default: `state/` beside
     /// the campaign file; none without a campaign].

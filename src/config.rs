@@ -48,6 +48,8 @@ pub struct Campaign {
     pub policy: Policy,
     #[serde(default)]
     pub state: State,
+    #[serde(default)]
+    pub print: Print,
     /// When a person is due: `kind = "birthday"`, … (see occasion.rs), plus
     /// `within = "14d"`, the lead window.
     pub occasion: Option<toml::Table>,
@@ -63,6 +65,27 @@ pub struct Policy {
     /// A text that uses no fact from the person's history: "warn" (the
     /// default) or "error" (that recipient fails).
     pub generic: Option<String>,
+    /// Text that does not fit (more pages than the template declares, an
+    /// address shrunk below its minimum): "warn" (default) or "error".
+    pub overflow: Option<String>,
+    /// A recipient address that is not inside the envelope window with
+    /// 3 mm clearance: "error" (default: the post cannot read it) or "warn".
+    pub window: Option<String>,
+}
+
+/// `[print]`: the physical side — which format, printer calibration, marks.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Print {
+    /// A format of the template (`din-a`, `us-letter`, `dl`, `c5`, `3475`, …).
+    pub format: Option<String>,
+    /// Printer calibration in mm: everything moves right (x) / down (y).
+    pub offset_x: Option<f64>,
+    pub offset_y: Option<f64>,
+    /// Cards: crop marks in a slug outside the bleed.
+    pub crop_marks: Option<bool>,
+    /// Label sheets: labels already used on the first sheet.
+    pub skip: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -170,10 +193,40 @@ pub struct Config {
     pub duplex: bool,
     /// PDF standards every document must meet (`a-2b`, …).
     pub pdf_standards: Vec<String>,
+    pub print: PrintSettings,
+    /// Write only the printer test grid.
+    pub test_grid: bool,
+    /// What the run produces: files (render), a proof sheet, or previews.
+    pub sink: Sink,
+}
+
+/// Where typeset documents go.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Sink {
+    /// PDFs, manifest, print file, ledger (`warmly render`).
+    #[default]
+    Files,
+    /// One proof sheet with thumbnails, nothing else (`warmly proof`).
+    Proof,
+    /// PNG images of one recipient's pages (`warmly preview`).
+    Preview { id: String, ppi: f32 },
+}
+
+/// The validated `[print]` section (format is resolved against the
+/// template later, in compose).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PrintSettings {
+    pub format: Option<String>,
+    pub offset_x: f64,
+    pub offset_y: f64,
+    pub crop_marks: bool,
+    pub skip: u32,
+    pub overflow_is_error: bool,
+    pub window_is_error: bool,
 }
 
 pub const DEFAULT_PATTERN: &str = "{id}-{last_name}";
-pub const BUILTIN_TEMPLATES: &[&str] = &["letter", "card"];
+pub const BUILTIN_TEMPLATES: &[&str] = &["letter", "card", "envelope", "labels"];
 
 impl Config {
     /// Reads the campaign (if any) and merges the command line over it.
@@ -348,6 +401,33 @@ impl Config {
                 "policy.generic = \"{g}\": use \"warn\" or \"error\""
             )));
         }
+        for (key, value) in [
+            ("overflow", &campaign.policy.overflow),
+            ("window", &campaign.policy.window),
+        ] {
+            if let Some(v) = value.as_deref().filter(|v| !["warn", "error"].contains(v)) {
+                return Err(Error::config(format!(
+                    "policy.{key} = \"{v}\": use \"warn\" or \"error\""
+                )));
+            }
+        }
+        let offset = |v: Option<f64>, key: &str| -> Result<f64> {
+            match v {
+                Some(v) if !v.is_finite() || v.abs() > 20.0 => Err(Error::config(format!(
+                    "print.{key} = {v}: a calibration offset is a few mm (at most ±20)"
+                ))),
+                v => Ok(v.unwrap_or(0.0)),
+            }
+        };
+        let print = PrintSettings {
+            format: args.format.clone().or(campaign.print.format.clone()),
+            offset_x: offset(campaign.print.offset_x, "offset_x")?,
+            offset_y: offset(campaign.print.offset_y, "offset_y")?,
+            crop_marks: args.crop_marks || campaign.print.crop_marks.unwrap_or(false),
+            skip: campaign.print.skip.unwrap_or(0),
+            overflow_is_error: campaign.policy.overflow.as_deref() == Some("error"),
+            window_is_error: campaign.policy.window.as_deref() != Some("warn"),
+        };
         let mut sender = campaign.sender.clone();
         let signature_image = match sender
             .get("signature_image")
@@ -428,6 +508,9 @@ impl Config {
                 .or(campaign.output.pdf_standard.clone())
                 .into_iter()
                 .collect(),
+            print,
+            test_grid: args.test_grid,
+            sink: Sink::Files,
         })
     }
 }

@@ -20,6 +20,7 @@ pub mod ledger;
 pub mod load;
 pub mod model;
 pub mod occasion;
+pub mod proof;
 pub mod report;
 pub mod run;
 pub mod select;

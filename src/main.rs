@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use warmly::args::{Cli, Command};
-use warmly::config::Config;
+use warmly::config::{Config, Sink};
 use warmly::error::Error;
 use warmly::report;
 
@@ -26,6 +26,27 @@ fn main() -> ExitCode {
             } else {
                 warmly::check::print(&report);
             }
+            Ok(report.exit_code())
+        }),
+        Command::Proof(args) => Config::from_render_args(&args).and_then(|mut config| {
+            config.sink = Sink::Proof;
+            let report = warmly::run::render(&config)?;
+            report::print_render(&report, config.quiet);
+            Ok(report.exit_code())
+        }),
+        Command::Preview(args) => Config::from_render_args(&args.run).and_then(|mut config| {
+            if !(10.0..=1200.0).contains(&args.ppi) {
+                return Err(Error::config(format!(
+                    "--ppi {}: use 10 to 1200 pixels per inch",
+                    args.ppi
+                )));
+            }
+            config.sink = Sink::Preview {
+                id: args.id.clone(),
+                ppi: args.ppi,
+            };
+            let report = warmly::run::render(&config)?;
+            report::print_render(&report, config.quiet);
             Ok(report.exit_code())
         }),
         Command::Due(args) => warmly::due::due(&args).map(|rows| {

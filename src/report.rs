@@ -56,6 +56,13 @@ pub fn print_render(report: &Report, quiet: bool) {
             report.capped.join(", ")
         );
     }
+    if let Some(grid) = &report.test_grid {
+        eprintln!(
+            "test grid: {} (print it on plain paper at 100 % / \"actual size\" and hold it against the envelope or label sheet)",
+            grid.display()
+        );
+        return;
+    }
     if report.dry_run {
         for (id, occasion, file) in &report.planned {
             println!("{id}\t{occasion}\t{file}");
@@ -83,6 +90,18 @@ pub fn print_render(report: &Report, quiet: bool) {
             "nothing to do: no recipient is due → {}",
             report.out_dir.display()
         );
+        return;
+    }
+    if !report.proofs.is_empty() {
+        eprintln!(
+            "{} recipient(s): {} shown, {} failed; no piece was written, the ledger is unchanged",
+            report.recipients,
+            report.written,
+            report.failed.len()
+        );
+        for proof in &report.proofs {
+            eprintln!("written: {}", proof.display());
+        }
         return;
     }
     eprintln!(

@@ -9,13 +9,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 
 use crate::compose::{Composer, Piece};
-use crate::config::{Config, PrintOrder};
+use crate::config::{Config, PrintOrder, Sink};
 use crate::error::{Error, Result, EXIT_OK, EXIT_PARTIAL};
 use crate::ledger::{Entry, Ledger, Lock};
 use crate::load;
 use crate::select::select;
-use crate::template::Template;
-use crate::typeset::{Typeset, Typesetter};
+use crate::template::{Kind, Template, Window};
+use crate::typeset::{Checks, Typeset, Typesetter, PREFLIGHT};
 use crate::write::{self, ManifestRow, Namer};
 
 /// Stack size of a typesetting thread: Typst recurses deeply, and rayon's
@@ -59,6 +59,10 @@ pub struct Report {
     pub dry_run: bool,
     /// History facts used, per written piece.
     pub facts: Vec<usize>,
+    /// `--test-grid`: the file written.
+    pub test_grid: Option<PathBuf>,
+    /// `warmly proof` / `warmly preview`: the files written.
+    pub proofs: Vec<PathBuf>,
 }
 
 impl Report {
@@ -85,8 +89,13 @@ pub fn render(config: &Config) -> Result<Report> {
 
     // state: the lock (one run of a campaign at a time) and the ledger
     // (what earlier runs produced; it also reads back as history)
-    let lock = match (&config.state_dir, config.dry_run) {
-        (Some(dir), false) => {
+    // Only a render writes state; proofs, previews and grids only look.
+    let writes_state = config.sink == Sink::Files
+        && !config.dry_run
+        && !config.test_grid
+        && config.export_inputs.is_none();
+    let lock = match (&config.state_dir, writes_state) {
+        (Some(dir), true) => {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
             Some(Lock::acquire(dir, &config.name)?)
         }
@@ -116,14 +125,26 @@ pub fn render(config: &Config) -> Result<Report> {
 
     // select
     let composer = Composer::new(config, &template)?;
-    let selection = select(&persons, config, &composer, ledger.as_ref())?;
+    if config.test_grid {
+        return test_grid(config, &template, &composer, &persons, report);
+    }
+    let preview = matches!(config.sink, Sink::Preview { .. });
+    // A preview shows a piece even if the ledger says it was produced.
+    let selection = select(
+        &persons,
+        config,
+        &composer,
+        if preview { None } else { ledger.as_ref() },
+    )?;
     report.opted_out = selection.opted_out.clone();
     report.not_matching = selection.not_matching;
-    let piece_kind = template
-        .manifest
-        .closing_style
-        .clone()
-        .unwrap_or_else(|| "letter".into());
+    // What the ledger (and so the history) calls a piece: a card or a
+    // letter; a template without a message (an envelope) is no contact.
+    let piece_kind = match (&template.manifest.closing_style, template.manifest.message) {
+        (_, false) => "envelope".to_string(),
+        (Some(style), true) => style.clone(),
+        (None, true) => "letter".to_string(),
+    };
     report.already_done = selection.already_done.len();
     report.not_due = selection.not_due;
     for (due, last) in &selection.capped {
@@ -131,7 +152,28 @@ pub fn render(config: &Config) -> Result<Report> {
             .capped
             .push(format!("{} (last piece {last})", due.person.id));
     }
-    let recipients = selection.recipients;
+    let mut recipients = selection.recipients;
+    if let Sink::Preview { id, .. } = &config.sink {
+        recipients.retain(|due| due.person.id == *id);
+        if recipients.is_empty() {
+            let known = persons.iter().any(|p| p.id == *id);
+            return Err(if known {
+                Error::config(format!(
+                    "{id} is not a recipient of this run (opted out, not selected by [select], or no occasion due on {})",
+                    config.date
+                ))
+                .with_hint("`warmly check` and `warmly due` say why; --date moves the run date")
+            } else {
+                Error::config(format!(
+                    "no person with id \"{id}\" in {}",
+                    config.people.display()
+                ))
+                .with_hint(
+                    "ids are in the first column of `warmly check`'s output and in manifest.csv",
+                )
+            });
+        }
+    }
     report.recipients = recipients.len();
 
     let known: Vec<String> = persons
@@ -155,13 +197,22 @@ pub fn render(config: &Config) -> Result<Report> {
     }
 
     // compose
+    let sheet = template.manifest.kind == Kind::Sheet;
+    let sheet_file = format!("{}.pdf", write::sanitize_component(&template.name));
+    // Existing files are kept only where render writes one per recipient.
+    let keep_existing =
+        config.sink == Sink::Files && !sheet && !config.force && config.export_inputs.is_none();
     let mut namer = Namer::new(&config.pattern);
     let mut jobs: Vec<Job> = Vec::new();
     let mut rows: Vec<ManifestRow> = Vec::new();
     let mut sort_keys: Vec<PrintKey> = Vec::new();
     for (index, due) in recipients.iter().enumerate() {
         let person = due.person;
-        let file = namer.name(person);
+        let file = if sheet {
+            sheet_file.clone()
+        } else {
+            namer.name(person)
+        };
         let mut row = ManifestRow {
             id: person.id.clone(),
             occasion: due.key.clone(),
@@ -170,6 +221,8 @@ pub fn render(config: &Config) -> Result<Report> {
             pages: None,
             sha256: String::new(),
             facts: None,
+            preflight: "",
+            clearance_mm: None,
             warnings: String::new(),
             error: String::new(),
             line: person.line,
@@ -178,7 +231,7 @@ pub fn render(config: &Config) -> Result<Report> {
         };
         sort_keys.push(PrintKey::of(person));
         let target = config.out_dir.join(&file);
-        if target.exists() && !config.force && config.export_inputs.is_none() {
+        if keep_existing && target.exists() {
             row.status = "kept";
             row.sha256 = std::fs::read(&target)
                 .map(|b| write::sha256_hex(&b))
@@ -224,10 +277,56 @@ pub fn render(config: &Config) -> Result<Report> {
         return Ok(report);
     }
 
+    let home = home_country(config);
+    let order = print_order(config.print_order, &sort_keys, &home);
+    let checks = Checks {
+        // The calibration offset moves the print on the page so that the
+        // printer puts it where it belongs: the window moves with it.
+        window: template.manifest.window(composer.format()).map(|w| Window {
+            x: w.x + config.print.offset_x,
+            y: w.y + config.print.offset_y,
+            ..w
+        }),
+        pages: if sheet { None } else { template.manifest.pages },
+        overflow_is_error: config.print.overflow_is_error,
+        window_is_error: config.print.window_is_error,
+        bleed_mm: BLEED_MM,
+        render_ppi: match &config.sink {
+            Sink::Files => None,
+            Sink::Proof => Some(crate::proof::THUMBNAIL_PPI),
+            Sink::Preview { ppi, .. } => Some(*ppi),
+        },
+    };
+    let typesetter = || typesetter(config, &template, checks.clone());
+
+    // A sheet (labels) is one document for everyone, in print order.
+    if sheet && !jobs.is_empty() {
+        jobs = vec![sheet_job(jobs, &order, &sheet_file)?];
+    }
+
+    if config.sink != Sink::Files {
+        let mut results = Vec::new();
+        if !jobs.is_empty() {
+            let typesetter = typesetter()?;
+            let progress = Progress::new(jobs.len(), config.quiet);
+            typeset_all(&typesetter, &jobs, config.jobs, |job, result| {
+                results.push((job.row, result));
+                progress.tick();
+            });
+            progress.finish();
+        }
+        results.sort_by_key(|(row, _)| order.iter().position(|r| r == row));
+        return crate::proof::finish(config, &template, &rows, &jobs, results, sheet, report);
+    }
+
     // typeset + write
     std::fs::create_dir_all(&config.out_dir).map_err(|e| Error::io(&config.out_dir, e))?;
     if lock.is_some() {
         write::remove_stale_temp_files(&config.out_dir);
+    }
+    // Sheets are not sent, so they never enter the ledger.
+    if sheet {
+        ledger = None;
     }
     let entry = |row: &ManifestRow| Entry {
         campaign: config.name.clone(),
@@ -248,56 +347,83 @@ pub fn render(config: &Config) -> Result<Report> {
         }
     }
     if !jobs.is_empty() {
-        let typesetter = Typesetter::new(
-            &template,
-            config.signature_image.as_slice(),
-            &config.pdf_standards,
-            &config.font_dirs,
-            config.date,
-            &config.name,
-        )?;
+        let typesetter = typesetter()?;
         let progress = Progress::new(jobs.len(), config.quiet);
         typeset_all(&typesetter, &jobs, config.jobs, |job, result| {
-            let row = &mut rows[job.row];
+            // A sheet's one job stands for every recipient on it.
+            let targets: Vec<usize> = if sheet {
+                (0..rows.len())
+                    .filter(|&i| rows[i].error.is_empty())
+                    .collect()
+            } else {
+                vec![job.row]
+            };
             match result.and_then(|t| write_piece(config, job, t)) {
                 Ok((typeset, sha)) => {
-                    row.status = "written";
-                    row.facts = Some(job.piece.facts);
-                    report.facts.push(job.piece.facts);
-                    row.pages = Some(typeset.pages);
-                    row.sha256 = sha;
                     let mut warnings = job.piece.warnings.clone();
                     warnings.extend(typeset.warnings);
-                    if let Some(expected) = template.manifest.pages.filter(|&p| p != typeset.pages)
-                    {
-                        warnings.push(format!(
-                            "{} pages, the template expects {expected}",
-                            typeset.pages
-                        ));
+                    for &i in &targets {
+                        let row = &mut rows[i];
+                        row.status = "written";
+                        row.pages = Some(typeset.pages);
+                        row.sha256 = sha.clone();
+                        row.preflight = typeset.preflight;
+                        row.clearance_mm = typeset.clearance_mm.map(|c| (c * 10.0).round() / 10.0);
+                        report.written += 1;
+                        if sheet {
+                            // the sheet's warnings name their recipient ("K-1: …")
+                            row.preflight = "ok";
+                            let own: Vec<&String> = warnings
+                                .iter()
+                                .filter(|w| w.starts_with(&format!("{}: ", row.id)))
+                                .collect();
+                            if !own.is_empty() {
+                                row.preflight = "warn";
+                            }
+                            row.warnings = own
+                                .iter()
+                                .map(|w| w.as_str())
+                                .collect::<Vec<_>>()
+                                .join("; ");
+                            continue;
+                        }
+                        if template.manifest.message {
+                            row.facts = Some(job.piece.facts);
+                            report.facts.push(job.piece.facts);
+                        }
+                        row.warnings = warnings.join("; ");
+                        if let Some(ledger) = ledger.as_mut() {
+                            if let Err(e) = ledger.append(entry(row)) {
+                                report.warnings.push(format!(
+                                    "{}: written, but the ledger was not updated: {e}",
+                                    row.id
+                                ));
+                            }
+                        }
                     }
                     for w in &warnings {
-                        report
-                            .piece_warnings
-                            .push((job.piece.id.clone(), w.clone()));
-                    }
-                    row.warnings = warnings.join("; ");
-                    report.written += 1;
-                    if let Some(ledger) = ledger.as_mut() {
-                        if let Err(e) = ledger.append(entry(row)) {
-                            report.warnings.push(format!(
-                                "{}: written, but the ledger was not updated: {e}",
-                                row.id
-                            ));
-                        }
+                        let (id, w) = match w.split_once(": ") {
+                            Some((id, rest)) if sheet && rows.iter().any(|r| r.id == id) => {
+                                (id.to_string(), rest.to_string())
+                            }
+                            _ => (job.piece.id.clone(), w.clone()),
+                        };
+                        report.piece_warnings.push((id, w));
                     }
                 }
                 Err(reason) => {
-                    row.error = reason.clone();
-                    report.failed.push(Failure {
-                        id: job.piece.id.clone(),
-                        line: job.piece.line,
-                        reason,
-                    });
+                    for &i in &targets {
+                        let row = &mut rows[i];
+                        row.error = reason.clone();
+                        if reason.starts_with(PREFLIGHT) {
+                            row.preflight = "fail";
+                        }
+                        report.failed.push(Failure {
+                            id: row.id.clone(),
+                            line: row.line,
+                            reason: reason.clone(),
+                        });
+                    }
                 }
             }
             progress.tick();
@@ -316,27 +442,18 @@ pub fn render(config: &Config) -> Result<Report> {
         write::write_atomic(&config.out_dir, "manifest.csv", &manifest)
             .map_err(|e| Error::io(&config.out_dir, e))?,
     );
+    if sheet {
+        report.combined = rows
+            .iter()
+            .any(|r| r.status == "written")
+            .then(|| config.out_dir.join(&sheet_file));
+        return Ok(report);
+    }
     if let Some(name) = &config.combined {
-        let home = config
-            .sender
-            .get("country")
-            .map(|c| crate::compose::lang::normalize_country(c))
-            .unwrap_or_default();
-        let home = if home.is_empty() {
-            "DE".to_string()
-        } else {
-            home
-        };
-        let mut order: Vec<usize> = (0..rows.len())
+        let order: Vec<usize> = order
+            .into_iter()
             .filter(|&i| rows[i].status != "failed")
             .collect();
-        match config.print_order {
-            PrintOrder::PostalCode => {
-                order.sort_by(|&a, &b| sort_keys[a].postal(&home).cmp(&sort_keys[b].postal(&home)))
-            }
-            PrintOrder::Name => order.sort_by(|&a, &b| sort_keys[a].name.cmp(&sort_keys[b].name)),
-            PrintOrder::Input => {}
-        }
         let inputs: Vec<PathBuf> = order
             .iter()
             .map(|&i| config.out_dir.join(&rows[i].file))
@@ -358,6 +475,136 @@ pub fn render(config: &Config) -> Result<Report> {
                 .map_err(|e| Error::io(&config.out_dir, e))?;
         }
     }
+    Ok(report)
+}
+
+/// The run's typesetter: the template, the signature image, the PDF
+/// standards and fonts of the configuration, and what to preflight.
+fn typesetter(config: &Config, template: &Template, checks: Checks) -> Result<Typesetter> {
+    Ok(Typesetter::new(
+        template,
+        config.signature_image.as_slice(),
+        &config.pdf_standards,
+        &config.font_dirs,
+        config.date,
+        &config.name,
+    )?
+    .with_checks(checks))
+}
+
+/// Bleed of cards and other pages with a TrimBox: what EU print shops ask
+/// for (notes/print-postal.md §2.1).
+pub const BLEED_MM: f64 = 3.0;
+
+/// The sender's country: mail to it is domestic and sorts first.
+fn home_country(config: &Config) -> String {
+    let home = config
+        .sender
+        .get("country")
+        .map(|c| crate::compose::lang::normalize_country(c))
+        .unwrap_or_default();
+    if home.is_empty() {
+        "DE".to_string()
+    } else {
+        home
+    }
+}
+
+/// Row indices in print order.
+fn print_order(order: PrintOrder, keys: &[PrintKey], home: &str) -> Vec<usize> {
+    let mut rows: Vec<usize> = (0..keys.len()).collect();
+    match order {
+        PrintOrder::PostalCode => {
+            rows.sort_by(|&a, &b| keys[a].postal(home).cmp(&keys[b].postal(home)))
+        }
+        PrintOrder::Name => rows.sort_by(|&a, &b| keys[a].name.cmp(&keys[b].name)),
+        PrintOrder::Input => {}
+    }
+    rows
+}
+
+/// Merges composed pieces into one sheet document: the first piece's data
+/// (sender, theme, print) plus `labels`, every recipient in print order.
+fn sheet_job(jobs: Vec<Job>, order: &[usize], file: &str) -> Result<Job> {
+    let position = |row: usize| order.iter().position(|&r| r == row).unwrap_or(usize::MAX);
+    let mut jobs = jobs;
+    jobs.sort_by_key(|job| position(job.row));
+    let mut labels = Vec::new();
+    let mut base: Option<serde_json::Value> = None;
+    let mut warnings = Vec::new();
+    for job in &jobs {
+        let data: serde_json::Value = serde_json::from_slice(&job.piece.data)
+            .map_err(|e| Error::config(format!("internal: composed data is not JSON: {e}")))?;
+        let recipient = &data["recipient"];
+        labels.push(serde_json::json!({
+            "id": job.piece.id,
+            "name": recipient["name"],
+            "address": recipient["address"],
+            "lang": job.piece.lang,
+        }));
+        warnings.extend(
+            job.piece
+                .warnings
+                .iter()
+                .map(|w| format!("{}: {w}", job.piece.id)),
+        );
+        base.get_or_insert(data);
+    }
+    let mut data = base.unwrap_or_default();
+    data["labels"] = serde_json::Value::Array(labels);
+    let first = jobs.into_iter().next().expect("a sheet has jobs");
+    Ok(Job {
+        row: first.row,
+        file: file.to_string(),
+        piece: Piece {
+            id: "sheet".into(),
+            data: serde_json::to_vec_pretty(&data).expect("JSON of JSON serialises"),
+            warnings,
+            facts: 0,
+            ..first.piece
+        },
+    })
+}
+
+/// `--test-grid`: the template's outlines and rulers with the calibration
+/// applied, data of the first person (for the sender), one file.
+fn test_grid(
+    config: &Config,
+    template: &Template,
+    composer: &Composer,
+    persons: &[crate::model::Person],
+    mut report: Report,
+) -> Result<Report> {
+    let person = persons.first().ok_or_else(|| {
+        Error::config("the people file has no rows").with_hint(
+            "the test grid takes the sender from the campaign and a sample from the first row",
+        )
+    })?;
+    let piece = composer
+        .compose(0, person, None)
+        .map_err(|e| Error::config(format!("composing the test grid: {}", e.0)))?;
+    let mut data: serde_json::Value = serde_json::from_slice(&piece.data)
+        .map_err(|e| Error::config(format!("internal: composed data is not JSON: {e}")))?;
+    data["labels"] = serde_json::Value::Array(Vec::new());
+    let piece = Piece {
+        data: serde_json::to_vec_pretty(&data).expect("JSON serialises"),
+        ..piece
+    };
+    let typesetter = typesetter(
+        config,
+        template,
+        Checks {
+            bleed_mm: BLEED_MM,
+            ..Checks::default()
+        },
+    )?;
+    let typeset = typesetter
+        .typeset(&piece)
+        .map_err(|e| Error::config(format!("the test grid: {e}")))?;
+    std::fs::create_dir_all(&config.out_dir).map_err(|e| Error::io(&config.out_dir, e))?;
+    let path = write::write_atomic(&config.out_dir, "test-grid.pdf", &typeset.pdf)
+        .map_err(|e| Error::io(&config.out_dir, e))?;
+    report.test_grid = Some(path);
     Ok(report)
 }
 
@@ -412,11 +659,11 @@ impl PrintKey {
 }
 
 /// A composed piece waiting for the typesetter.
-struct Job {
+pub(crate) struct Job {
     /// Index into the manifest rows.
-    row: usize,
-    file: String,
-    piece: Piece,
+    pub row: usize,
+    pub file: String,
+    pub piece: Piece,
 }
 
 fn write_piece(config: &Config, job: &Job, typeset: Typeset) -> Result<(Typeset, String), String> {

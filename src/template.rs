@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 static BUILTIN: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
 
 /// `template.toml`: what the layout expects and its fixed texts.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
     #[serde(default)]
@@ -32,6 +32,95 @@ pub struct Manifest {
     /// Fixed texts per language (`[text.de]`), minijinja templates.
     #[serde(default)]
     pub text: IndexMap<String, IndexMap<String, String>>,
+    /// `piece` (one document per recipient) or `sheet` (all recipients in
+    /// one document, e.g. address labels).
+    #[serde(default)]
+    pub kind: Kind,
+    /// Whether the template shows a personal message (envelopes and labels
+    /// do not, so they need no `message.<lang>.j2`).
+    #[serde(default = "yes")]
+    pub message: bool,
+    /// Formats the template can lay out (`din-b`, `dl`, `3475`, …); the
+    /// first is the default. The choice reaches the template as
+    /// `print.format`.
+    #[serde(default)]
+    pub formats: Vec<String>,
+    /// Per format: what it is and, for window letters, where the window is.
+    #[serde(default)]
+    pub format: IndexMap<String, Format>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for Manifest {
+    fn default() -> Manifest {
+        Manifest {
+            description: String::new(),
+            pages: None,
+            closing_style: None,
+            text: IndexMap::new(),
+            kind: Kind::Piece,
+            message: true,
+            formats: Vec::new(),
+            format: IndexMap::new(),
+        }
+    }
+}
+
+/// One document per recipient, or one for all.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    #[default]
+    Piece,
+    Sheet,
+}
+
+/// `[format.<name>]` in `template.toml`.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Format {
+    #[serde(default)]
+    pub description: String,
+    /// The envelope window over page 1, in mm from the page's top-left
+    /// corner: the recipient address must lie inside it with clearance.
+    pub window: Option<Window>,
+    /// Paper, for the help text (e.g. "A4").
+    pub page: Option<String>,
+}
+
+/// A rectangle in mm, page coordinates (y down).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Window {
+    pub x: f64,
+    pub y: f64,
+    pub w: f64,
+    pub h: f64,
+}
+
+impl Manifest {
+    /// The format to use: the requested one if the template has it, else
+    /// the template's first. A template without formats takes any name
+    /// (it may read `print.format` itself) and defaults to "".
+    pub fn resolve_format(&self, requested: Option<&str>, template: &str) -> Result<String> {
+        let requested = requested.map(|r| r.trim().to_lowercase());
+        match requested {
+            None => Ok(self.formats.first().cloned().unwrap_or_default()),
+            Some(r) if self.formats.is_empty() || self.formats.contains(&r) => Ok(r),
+            Some(r) => Err(
+                Error::config(format!("template \"{template}\" has no format \"{r}\""))
+                    .with_hint(format!("formats: {}", self.formats.join(", "))),
+            ),
+        }
+    }
+
+    /// The chosen format's window, if it has one.
+    pub fn window(&self, format: &str) -> Option<Window> {
+        self.format.get(format).and_then(|f| f.window)
+    }
 }
 
 /// A loaded template.

@@ -158,6 +158,10 @@ pub struct ManifestRow {
     pub sha256: String,
     /// Facts from the person's history the text used (0 = generic).
     pub facts: Option<usize>,
+    /// ok, warn (printed, but look), fail (not printed)
+    pub preflight: &'static str,
+    /// Smallest distance of the address to the envelope window's edges (mm).
+    pub clearance_mm: Option<f64>,
     pub warnings: String,
     /// Why a failed recipient failed (template file and line).
     pub error: String,

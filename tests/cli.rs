@@ -1215,7 +1215,7 @@ fn pdf_a_for_archiving_and_missing_glyphs_fail_there() {
     let run = w.run(&["render", &c, "--out", "out", "--pdf-standard", "a-2b"]);
     run.expect_code(1);
     run.expect_stderr("failed: C");
-    run.expect_stderr("could not be displayed");
+    run.expect_stderr("no font can show \"小\" (U+5C0F), \"明\" (U+660E), \"王\" (U+738B)");
     let pdf = std::fs::read(w.join("out/A-Weber.pdf")).unwrap();
     let xmp = String::from_utf8_lossy(&pdf);
     assert!(

@@ -54,6 +54,10 @@ pub struct Composer<'a> {
     sender: IndexMap<String, String>,
     /// Languages whose message refers to `occasion`.
     occasion_used: std::collections::BTreeSet<String>,
+    /// `print` in data.json: format, calibration, marks.
+    print: serde_json::Value,
+    /// The template shows a personal message (so "generic" matters).
+    has_message: bool,
 }
 
 impl<'a> Composer<'a> {
@@ -67,7 +71,7 @@ impl<'a> Composer<'a> {
                 .map_err(template_error)?;
             messages.insert(lang.clone(), name.clone());
         }
-        if messages.is_empty() {
+        if messages.is_empty() && template.manifest.message {
             return Err(Error::config(format!(
                 "template \"{}\" has no message.<lang>.j2",
                 template.name
@@ -127,7 +131,20 @@ impl<'a> Composer<'a> {
             })
             .map(|(lang, _)| lang.clone())
             .collect();
+        let format = template
+            .manifest
+            .resolve_format(config.print.format.as_deref(), &template.name)?;
+        let p = &config.print;
+        let print = json!({
+            "format": format,
+            "offset": {"x": p.offset_x, "y": p.offset_y},
+            "crop_marks": p.crop_marks,
+            "test_grid": config.test_grid,
+            "skip": p.skip,
+        });
         Ok(Composer {
+            print,
+            has_message: template.manifest.message,
             occasion_used,
             env,
             config,
@@ -162,6 +179,11 @@ impl<'a> Composer<'a> {
         fields
     }
 
+    /// The template format this run lays out (`din-b`, `dl`, …).
+    pub fn format(&self) -> &str {
+        self.print["format"].as_str().unwrap_or("")
+    }
+
     pub fn env(&self) -> &Environment<'static> {
         &self.env
     }
@@ -170,6 +192,16 @@ impl<'a> Composer<'a> {
     /// for it, else the campaign's, else the first there is.
     fn language_for(&self, person: &Person) -> (String, Option<String>) {
         let own = person.get("language").trim().to_lowercase();
+        if self.messages.is_empty() {
+            // No message (envelopes, labels): the person's language, for
+            // the address and the fixed texts.
+            let lang = if own.is_empty() {
+                self.config.language.clone()
+            } else {
+                own
+            };
+            return (lang, None);
+        }
         if self.messages.contains_key(&own) {
             return (own, None);
         }
@@ -260,7 +292,10 @@ impl<'a> Composer<'a> {
                 .map_err(|e| ComposeError(describe(&e)))?;
             tmpl.render(&ctx).map_err(|e| ComposeError(describe(&e)))
         };
-        let message = render(&self.messages[&lang])?;
+        let message = match self.messages.get(&lang) {
+            Some(name) => render(name)?,
+            None => String::new(),
+        };
         let text_lang = if self.texts.contains_key(&lang) {
             lang.clone()
         } else {
@@ -328,6 +363,7 @@ impl<'a> Composer<'a> {
             "sender": sender,
             "recipient": recipient,
             "info": info,
+            "print": self.print,
         });
         // The occasion (a birthday, the order it thanks for) is a fact when
         // the message refers to it.
@@ -335,7 +371,7 @@ impl<'a> Composer<'a> {
             log.record("occasion");
         }
         let facts = log.count();
-        if facts == 0 {
+        if facts == 0 && self.has_message {
             if self.config.policy.generic.as_deref() == Some("error") {
                 return Err(ComposeError(
                     "generic text: it uses no fact from the person's history (policy.generic = \"error\")".into(),

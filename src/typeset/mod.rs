@@ -2,6 +2,7 @@
 //! with Typst 0.15 as a library.
 
 pub mod fonts;
+pub mod preflight;
 pub mod world;
 
 use std::collections::HashMap;
@@ -26,7 +27,35 @@ pub struct Typeset {
     pub pdf: Vec<u8>,
     pub pages: usize,
     pub warnings: Vec<String>,
+    /// The address's smallest distance to the window edges, in mm (window
+    /// letters only).
+    pub clearance_mm: Option<f64>,
+    /// "ok", or "warn" when the preflight found something it let pass.
+    pub preflight: &'static str,
+    /// PNG images of the pages, when asked for (proofs, previews).
+    pub images: Vec<Vec<u8>>,
 }
+
+/// What the preflight holds every document to.
+#[derive(Debug, Clone, Default)]
+pub struct Checks {
+    /// The envelope window over page 1 (window letters).
+    pub window: Option<crate::template::Window>,
+    /// Pages the template declares.
+    pub pages: Option<usize>,
+    /// Overflow (page count, `<warmly-fit>`) fails the recipient.
+    pub overflow_is_error: bool,
+    /// An address outside the window fails the recipient.
+    pub window_is_error: bool,
+    /// Bleed for the BleedBox of pages with a TrimBox, in mm.
+    pub bleed_mm: f64,
+    /// Render the pages to PNG at this resolution (pixels per inch).
+    pub render_ppi: Option<f32>,
+}
+
+/// Reasons a preflight failed start with this, so the manifest can tell
+/// them from template errors.
+pub const PREFLIGHT: &str = "preflight: ";
 
 /// Builds documents for one run; shared by all worker threads.
 pub struct Typesetter {
@@ -34,6 +63,7 @@ pub struct Typesetter {
     campaign: String,
     timestamp: Timestamp,
     standards: PdfStandards,
+    checks: Checks,
 }
 
 impl Typesetter {
@@ -91,7 +121,14 @@ impl Typesetter {
             campaign: campaign.to_string(),
             timestamp: Timestamp::new_utc(today),
             standards,
+            checks: Checks::default(),
         })
+    }
+
+    /// Sets what the preflight checks.
+    pub fn with_checks(mut self, checks: Checks) -> Typesetter {
+        self.checks = checks;
+        self
     }
 
     /// Typesets one piece. Never panics outward: a panic inside Typst is
@@ -112,6 +149,51 @@ impl Typesetter {
             let document = warned
                 .output
                 .map_err(|errors| describe_all(&world, &errors))?;
+            let findings = preflight::inspect(&document);
+            if let Some(problem) = preflight::missing_glyphs(&findings.missing) {
+                return Err(format!("{PREFLIGHT}{problem}"));
+            }
+            let mut problems = Vec::new();
+            let pages = document.pages().len();
+            if let Some(expected) = self.checks.pages.filter(|&p| p != pages) {
+                problems.push((
+                    self.checks.overflow_is_error,
+                    format!(
+                        "{pages} pages, the template expects {expected} (the text is too long?)"
+                    ),
+                ));
+            }
+            for (id, note) in &findings.overflows {
+                let whose = if id.is_empty() || *id == piece.id {
+                    String::new()
+                } else {
+                    format!("{id}: ")
+                };
+                let note = if note.is_empty() {
+                    "text does not fit"
+                } else {
+                    note
+                };
+                problems.push((self.checks.overflow_is_error, format!("{whose}{note}")));
+            }
+            let mut clearance_mm = None;
+            if let Some(window) = self.checks.window {
+                let (min, problem) = preflight::window_check(&findings, window);
+                clearance_mm = min;
+                if let Some(problem) = problem {
+                    problems.push((self.checks.window_is_error, problem));
+                }
+            }
+            let fatal: Vec<&str> = problems
+                .iter()
+                .filter(|(fatal, _)| *fatal)
+                .map(|(_, p)| p.as_str())
+                .collect();
+            if !fatal.is_empty() {
+                return Err(format!("{PREFLIGHT}{}", fatal.join("; ")));
+            }
+            let preflight = if problems.is_empty() { "ok" } else { "warn" };
+            warnings.extend(problems.into_iter().map(|(_, p)| p));
             let options = PdfOptions {
                 ident: Smart::Custom(format!("{}/{}", self.campaign, piece.id)),
                 creator: Smart::Custom(Some(format!("warmly {}", env!("CARGO_PKG_VERSION")))),
@@ -119,13 +201,47 @@ impl Typesetter {
                 standards: self.standards.clone(),
                 ..PdfOptions::default()
             };
-            let pdf = typst_pdf::pdf(&document, &options)
+            let mut pdf = typst_pdf::pdf(&document, &options)
                 .map_err(|errors| describe_all(&world, &errors))?;
+            let mut parsed = lopdf::Document::load_mem(&pdf)
+                .map_err(|e| format!("{PREFLIGHT}the PDF cannot be read back: {e}"))?;
+            let unembedded = preflight::unembedded_fonts(&parsed);
+            if !unembedded.is_empty() {
+                return Err(format!(
+                    "{PREFLIGHT}font(s) not embedded: {}",
+                    unembedded.join(", ")
+                ));
+            }
+            if preflight::add_bleed_boxes(&mut parsed, self.checks.bleed_mm) {
+                pdf.clear();
+                parsed
+                    .save_to(&mut pdf)
+                    .map_err(|e| format!("writing the page boxes: {e}"))?;
+            }
+            let images = match self.checks.render_ppi {
+                None => Vec::new(),
+                Some(ppi) => document
+                    .pages()
+                    .iter()
+                    .map(|page| {
+                        let options = typst_render::RenderOptions {
+                            pixel_per_pt: typst::utils::Scalar::new(f64::from(ppi) / 72.0),
+                            render_bleed: false,
+                        };
+                        typst_render::render(page, &options)
+                            .encode_png()
+                            .map_err(|e| format!("rendering a page image: {e}"))
+                    })
+                    .collect::<Result<_, _>>()?,
+            };
             warnings.dedup();
             Ok(Typeset {
                 pdf,
-                pages: document.pages().len(),
+                pages,
                 warnings,
+                clearance_mm,
+                preflight,
+                images,
             })
         };
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_or_else(|_| {

@@ -240,3 +240,119 @@ pub fn assert_contains_all(text: &str, expected: &[&str]) {
         assert!(text.contains(e), "missing {e:?} in:\n{text}");
     }
 }
+
+/// A word on a page with its box in mm from the top-left corner, as
+/// `pdftotext -bbox` sees it (font ascent to descent).
+#[derive(Debug, Clone)]
+pub struct Word {
+    pub text: String,
+    pub x0: f64,
+    pub y0: f64,
+    pub x1: f64,
+    pub y1: f64,
+}
+
+/// The words of one page (1-based) with their positions in mm.
+pub fn words(pdf: &Path, page: usize) -> Vec<Word> {
+    let p = page.to_string();
+    let html = tool(
+        "pdftotext",
+        &["-bbox", "-enc", "UTF-8", "-f", &p, "-l", &p],
+        pdf,
+    );
+    let attr = |tag: &str, name: &str| -> f64 {
+        let start = tag.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+        let end = start + tag[start..].find('"').unwrap();
+        tag[start..end].parse::<f64>().unwrap() * 25.4 / 72.0
+    };
+    html.split("<word ")
+        .skip(1)
+        .map(|chunk| {
+            let (tag, rest) = chunk.split_once('>').unwrap();
+            let text = rest.split("</word>").next().unwrap();
+            let text = text
+                .replace("&amp;", "&")
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&quot;", "\"")
+                .replace("&apos;", "'");
+            Word {
+                text,
+                x0: attr(tag, "xMin"),
+                y0: attr(tag, "yMin"),
+                x1: attr(tag, "xMax"),
+                y1: attr(tag, "yMax"),
+            }
+        })
+        .collect()
+}
+
+/// The box around the first run of consecutive `words` that spells
+/// `phrase` (compared word by word), among the words `keep` accepts.
+pub fn find_phrase(words: &[Word], phrase: &str, keep: impl Fn(&Word) -> bool) -> Option<Word> {
+    let wanted: Vec<&str> = phrase.split_whitespace().collect();
+    let words: Vec<&Word> = words.iter().filter(|w| keep(w)).collect();
+    if wanted.is_empty() || words.len() < wanted.len() {
+        return None;
+    }
+    (0..=words.len() - wanted.len()).find_map(|start| {
+        let run = &words[start..start + wanted.len()];
+        run.iter()
+            .zip(&wanted)
+            .all(|(w, t)| w.text == *t)
+            .then(|| Word {
+                text: phrase.to_string(),
+                x0: run.iter().map(|w| w.x0).fold(f64::MAX, f64::min),
+                y0: run.iter().map(|w| w.y0).fold(f64::MAX, f64::min),
+                x1: run.iter().map(|w| w.x1).fold(f64::MIN, f64::max),
+                y1: run.iter().map(|w| w.y1).fold(f64::MIN, f64::max),
+            })
+    })
+}
+
+/// Page 1 rendered in grey at `dpi` by pdftoppm: (width, height, pixels
+/// 0 = black … 255 = white). Includes everything on the MediaBox.
+pub fn grey_page(pdf: &Path, dpi: u32) -> (usize, usize, Vec<u8>) {
+    let dir = tempfile::tempdir().unwrap();
+    let stem = dir.path().join("p");
+    let status = Command::new("pdftoppm")
+        .args([
+            "-gray",
+            "-r",
+            &dpi.to_string(),
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-singlefile",
+        ])
+        .arg(pdf)
+        .arg(&stem)
+        .status()
+        .expect("pdftoppm (poppler-utils)");
+    assert!(status.success());
+    let bytes = std::fs::read(stem.with_extension("pgm")).unwrap();
+    // P5 header: "P5\n<w> <h>\n255\n"
+    let mut fields = Vec::new();
+    let mut pos = 0;
+    while fields.len() < 4 {
+        while bytes[pos].is_ascii_whitespace() {
+            pos += 1;
+        }
+        let start = pos;
+        while !bytes[pos].is_ascii_whitespace() {
+            pos += 1;
+        }
+        fields.push(String::from_utf8_lossy(&bytes[start..pos]).into_owned());
+    }
+    let (w, h): (usize, usize) = (fields[1].parse().unwrap(), fields[2].parse().unwrap());
+    (w, h, bytes[pos + 1..].to_vec())
+}
+
+/// Width and height of a PNG file from its header.
+pub fn png_size(path: &Path) -> (u32, u32) {
+    let bytes = std::fs::read(path).unwrap();
+    assert_eq!(&bytes[1..4], b"PNG", "{} is not a PNG", path.display());
+    let be = |i: usize| u32::from_be_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
+    (be(16), be(20))
+}
