@@ -78,6 +78,10 @@ pub(crate) fn finish(
                 match result {
                     Ok(typeset) => {
                         let mut pages = Vec::new();
+                        let tall = typeset.images.first().is_some_and(|png| {
+                            let (w, h) = png_size(png);
+                            h > w
+                        });
                         for (p, png) in typeset.images.into_iter().enumerate() {
                             let path = format!("/thumb/{n}-{p}.png");
                             files.insert(path.clone(), png);
@@ -101,6 +105,7 @@ pub(crate) fn finish(
                             "name": if sheet { String::new() } else { name_of(&job.piece) },
                             "file": job.file,
                             "pages": pages,
+                            "tall": tall,
                             "warnings": warnings,
                             "error": "",
                             "clearance": typeset.clearance_mm.map(|c| format!("{c:.1}")),
@@ -116,7 +121,7 @@ pub(crate) fn finish(
                         }
                         pieces.push(json!({
                             "id": job.piece.id, "name": name_of(&job.piece), "file": job.file,
-                            "pages": [], "warnings": [], "error": reason, "clearance": null,
+                            "pages": [], "tall": false, "warnings": [], "error": reason, "clearance": null,
                         }));
                     }
                 }
@@ -129,7 +134,7 @@ pub(crate) fn finish(
             {
                 pieces.push(json!({
                     "id": row.id, "name": "", "file": row.file,
-                    "pages": [], "warnings": [], "error": row.error, "clearance": null,
+                    "pages": [], "tall": false, "warnings": [], "error": row.error, "clearance": null,
                 }));
             }
             report.failed.sort_by_key(|f| f.line);
@@ -181,6 +186,16 @@ pub(crate) fn finish(
         }
         Sink::Files => unreachable!("render writes its own files"),
     }
+}
+
+/// Width and height from a PNG's header.
+fn png_size(png: &[u8]) -> (u32, u32) {
+    let be = |i: usize| {
+        png.get(i..i + 4)
+            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+            .unwrap_or(0)
+    };
+    (be(16), be(20))
 }
 
 fn name_of(piece: &Piece) -> String {
