@@ -89,11 +89,20 @@ pub(crate) fn finish(
                         }
                         let mut warnings = job.piece.warnings.clone();
                         warnings.extend(typeset.warnings);
-                        if warnings.is_empty() {
-                            ok += targets.len();
+                        // on a sheet, a warning names its label's recipient
+                        let with_warnings = if sheet {
+                            targets
+                                .iter()
+                                .filter(|r| {
+                                    let own = format!("{}: ", r.id);
+                                    warnings.iter().any(|w| w.starts_with(&own))
+                                })
+                                .count()
                         } else {
-                            warned += targets.len();
-                        }
+                            usize::from(!warnings.is_empty())
+                        };
+                        warned += with_warnings;
+                        ok += targets.len() - with_warnings;
                         report.written += targets.len();
                         for w in &warnings {
                             report

@@ -122,6 +122,10 @@ pub fn print_render(report: &Report, quiet: bool) {
             count(&|n| n >= 3)
         );
     }
+    if report.preflight.iter().sum::<usize>() > 0 {
+        let [ok, warn, fail] = report.preflight;
+        eprintln!("preflight: {ok} ok · {warn} with warnings · {fail} failed (see manifest.csv)");
+    }
     if let Some(combined) = &report.combined {
         eprintln!("print file: {}", combined.display());
     }

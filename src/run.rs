@@ -63,6 +63,8 @@ pub struct Report {
     pub test_grid: Option<PathBuf>,
     /// `warmly proof` / `warmly preview`: the files written.
     pub proofs: Vec<PathBuf>,
+    /// Preflight results of the typeset pieces: ok, warn, fail.
+    pub preflight: [usize; 3],
 }
 
 impl Report {
@@ -437,6 +439,14 @@ pub fn render(config: &Config) -> Result<Report> {
         return Ok(report);
     }
 
+    for row in &rows {
+        match row.preflight {
+            "ok" => report.preflight[0] += 1,
+            "warn" => report.preflight[1] += 1,
+            "fail" => report.preflight[2] += 1,
+            _ => {}
+        }
+    }
     let manifest = write::manifest_csv(&rows);
     report.manifest = Some(
         write::write_atomic(&config.out_dir, "manifest.csv", &manifest)

@@ -239,6 +239,27 @@ fn overflowing_text_is_a_warning_or_an_error_by_policy() {
     run.expect_stderr("failed: A (people.csv line 2): preflight: 2 pages, the template expects 1");
     assert!(!w.join("b/A-Weber.pdf").exists());
 
+    // A card's message that does not fit even at the smallest size
+    w.write("card/message.de.j2", "Ein langer Gruß. ".repeat(120));
+    let card = |policy: &str| {
+        format!("template = \"card\"\ndate = \"2026-12-01\"\nmessages = \"card\"\n[data]\npeople = \"people.csv\"\n[policy]\n{policy}\n")
+    };
+    w.write("card-warn.toml", card(""));
+    let run = w.run(&["render", "card-warn.toml", "--out", "d", "--state", "s3"]);
+    run.expect_code(0);
+    run.expect_stderr("warning: A: message does not fit inside the card");
+    run.expect_stderr("preflight: 0 ok · 1 with warnings · 0 failed");
+    assert_eq!(
+        read_manifest(&w.join("d/manifest.csv"))[0]["preflight"],
+        "warn"
+    );
+    w.write("card-error.toml", card("overflow = \"error\""));
+    w.run(&["render", "card-error.toml", "--out", "e", "--state", "s4"])
+        .expect_code(1)
+        .expect_stderr(
+            "failed: A (people.csv line 2): preflight: message does not fit inside the card",
+        );
+
     w.write("bad.toml", toml("overflow = \"maybe\""));
     w.run(&["render", "bad.toml", "--out", "c"])
         .expect_code(2)
