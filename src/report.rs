@@ -58,7 +58,7 @@ pub fn print_render(report: &Report, quiet: bool) {
     }
     if let Some(grid) = &report.test_grid {
         eprintln!(
-            "test grid: {} (print it on plain paper at 100 % / \"actual size\" and hold it against the envelope or label sheet)",
+            "test grid: {} (print it on plain paper at 100 % / \"actual size\" and hold it against the label sheet or envelope, or fold it into the window envelope)",
             grid.display()
         );
         return;

@@ -585,6 +585,12 @@ fn test_grid(
     persons: &[crate::model::Person],
     mut report: Report,
 ) -> Result<Report> {
+    if !template.manifest.test_grid {
+        return Err(
+            Error::config(format!("template \"{}\" has no test grid", template.name))
+                .with_hint("the built-in letter, envelope and labels templates have one"),
+        );
+    }
     let person = persons.first().ok_or_else(|| {
         Error::config("the people file has no rows").with_hint(
             "the test grid takes the sender from the campaign and a sample from the first row",

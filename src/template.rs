@@ -48,6 +48,9 @@ pub struct Manifest {
     /// Per format: what it is and, for window letters, where the window is.
     #[serde(default)]
     pub format: IndexMap<String, Format>,
+    /// The template draws a printer test grid when `print.test_grid` is set.
+    #[serde(default)]
+    pub test_grid: bool,
 }
 
 fn yes() -> bool {
@@ -65,6 +68,7 @@ impl Default for Manifest {
             message: true,
             formats: Vec::new(),
             format: IndexMap::new(),
+            test_grid: false,
         }
     }
 }

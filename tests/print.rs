@@ -593,6 +593,8 @@ fn labels_skip_used_positions_and_move_with_the_calibration() {
 #[test]
 fn the_test_grid_is_one_page_of_the_format_and_nothing_else() {
     for (template, format, size) in [
+        ("letter", "din-b", (210.0, 297.0)),
+        ("letter", "us-letter", (215.9, 279.4)),
         ("labels", "l7163", (210.0, 297.0)),
         ("labels", "5160", (215.9, 279.4)),
         ("envelope", "c5", (229.0, 162.0)),
@@ -617,6 +619,13 @@ fn the_test_grid_is_one_page_of_the_format_and_nothing_else() {
             text.contains("1.5"),
             "{format}: the offset is stated: {text}"
         );
+        if template == "letter" {
+            // (the sample campaign writes German: "Fenster")
+            assert!(
+                text.contains("window") || text.contains("Fenster"),
+                "{format}: {text}"
+            );
+        }
         assert_eq!(
             w.tree(),
             [
@@ -629,6 +638,15 @@ fn the_test_grid_is_one_page_of_the_format_and_nothing_else() {
             ]
         );
     }
+}
+
+#[test]
+fn a_template_without_a_test_grid_says_so() {
+    let w = Workdir::new();
+    let c = campaign_in(&w, "card", "");
+    w.run(&["render", &c, "--test-grid"])
+        .expect_code(2)
+        .expect_stderr("template \"card\" has no test grid");
 }
 
 #[test]
