@@ -373,6 +373,69 @@ mod tests {
     }
 
     #[test]
+    fn fonts_without_a_font_program_are_named() {
+        use lopdf::{dictionary, Document, Object};
+        let mut doc = Document::with_version("1.7");
+        doc.add_object(dictionary! {
+            "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica",
+        });
+        let program = doc.add_object(Object::Stream(lopdf::Stream::new(dictionary! {}, vec![0])));
+        doc.add_object(dictionary! {
+            "Type" => "FontDescriptor", "FontName" => "Embedded", "FontFile2" => program,
+        });
+        doc.add_object(dictionary! { "Type" => "FontDescriptor", "FontName" => "Bare" });
+        assert_eq!(unembedded_fonts(&doc), ["Bare", "Helvetica"]);
+    }
+
+    #[test]
+    fn bleed_box_is_trim_plus_bleed_within_the_media_box() {
+        use lopdf::{dictionary, Document, Object};
+        let mut doc = Document::with_version("1.7");
+        let pages = doc.new_object_id();
+        let page = doc.add_object(dictionary! {
+            "Type" => "Page", "Parent" => pages,
+            "MediaBox" => vec![0.into(), 0.into(), 100.into(), 100.into()],
+            "TrimBox" => vec![5.into(), 5.into(), 95.into(), 95.into()],
+        });
+        doc.objects.insert(
+            pages,
+            Object::Dictionary(dictionary! {
+                "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1,
+            }),
+        );
+        let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages });
+        doc.trailer.set("Root", catalog);
+        // 3 mm = 8.5 pt: beyond the 5 pt of media on each side → clamped
+        assert!(add_bleed_boxes(&mut doc, 3.0));
+        let bleed: Vec<f32> = doc
+            .get_dictionary(page)
+            .unwrap()
+            .get(b"BleedBox")
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o.as_float().unwrap())
+            .collect();
+        assert_eq!(bleed, [0.0, 0.0, 100.0, 100.0]);
+        assert!(add_bleed_boxes(&mut doc, 1.0));
+        let bleed: Vec<f32> = doc
+            .get_dictionary(page)
+            .unwrap()
+            .get(b"BleedBox")
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o.as_float().unwrap())
+            .collect();
+        let b = 72.0 / 25.4;
+        for (got, want) in bleed.iter().zip([5.0 - b, 5.0 - b, 95.0 + b, 95.0 + b]) {
+            assert!((got - want).abs() < 1e-3, "{bleed:?}");
+        }
+    }
+
+    #[test]
     fn missing_glyphs_are_listed_with_code_points() {
         let text = missing_glyphs(&['陈', '明']).unwrap();
         assert!(text.contains("\"陈\" (U+9648)"), "{text}");
