@@ -37,10 +37,10 @@ for n in "${@:-1000}"; do
   rm -rf "$work" && mkdir -p "$work"
   python3 "$root/bench/generate.py" "$n" "$work"
   cd "$work"
-  measure "warmly" "$n" "$warmly" render bench.toml --out out-warmly --quiet
-  measure "warmly --jobs 1" "$n" "$warmly" render bench.toml --out out-warmly-1 --quiet --jobs 1
+  measure "warmly" "$n" "$warmly" render bench.toml --out out-warmly --state state-1 --quiet
+  measure "warmly --jobs 1" "$n" "$warmly" render bench.toml --out out-warmly-1 --state state-2 --quiet --jobs 1
   # Peers: the same template, data and message per letter.
-  "$warmly" render bench.toml --export-inputs inputs --quiet 2>/dev/null
+  "$warmly" render bench.toml --export-inputs inputs --state state-3 --quiet 2>/dev/null
   sed -e 's|"/data.json"|"data.json"|' -e 's|"/message.typ"|"message.typ"|' \
     "$root/templates/letter/template.typ" >letter.typ
   : >all.typ
