@@ -292,7 +292,6 @@ pub fn render(config: &Config) -> Result<Report> {
         pages: if sheet { None } else { template.manifest.pages },
         overflow_is_error: config.print.overflow_is_error,
         window_is_error: config.print.window_is_error,
-        bleed_mm: BLEED_MM,
         render_ppi: match &config.sink {
             Sink::Files => None,
             Sink::Proof => Some(crate::proof::THUMBNAIL_PPI),
@@ -502,10 +501,6 @@ fn typesetter(config: &Config, template: &Template, checks: Checks) -> Result<Ty
     .with_checks(checks))
 }
 
-/// Bleed of cards and other pages with a TrimBox: what EU print shops ask
-/// for (notes/print-postal.md §2.1).
-pub const BLEED_MM: f64 = 3.0;
-
 /// The sender's country: mail to it is domestic and sorts first.
 fn home_country(config: &Config) -> String {
     let home = config
@@ -606,14 +601,7 @@ fn test_grid(
         data: serde_json::to_vec_pretty(&data).expect("JSON serialises"),
         ..piece
     };
-    let typesetter = typesetter(
-        config,
-        template,
-        Checks {
-            bleed_mm: BLEED_MM,
-            ..Checks::default()
-        },
-    )?;
+    let typesetter = typesetter(config, template, Checks::default())?;
     let typeset = typesetter
         .typeset(&piece)
         .map_err(|e| Error::config(format!("the test grid: {e}")))?;

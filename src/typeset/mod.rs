@@ -47,8 +47,6 @@ pub struct Checks {
     pub overflow_is_error: bool,
     /// An address outside the window fails the recipient.
     pub window_is_error: bool,
-    /// Bleed for the BleedBox of pages with a TrimBox, in mm.
-    pub bleed_mm: f64,
     /// Render the pages to PNG at this resolution (pixels per inch).
     pub render_ppi: Option<f32>,
 }
@@ -212,7 +210,7 @@ impl Typesetter {
                     unembedded.join(", ")
                 ));
             }
-            if preflight::add_bleed_boxes(&mut parsed, self.checks.bleed_mm) {
+            if preflight::add_bleed_boxes(&mut parsed, preflight::BLEED_MM) {
                 pdf.clear();
                 parsed
                     .save_to(&mut pdf)

@@ -22,6 +22,10 @@ pub const FIT_LABEL: &str = "warmly-fit";
 /// tolerances plus USPS's 1/8 in, rounded up).
 pub const WINDOW_CLEARANCE_MM: f64 = 3.0;
 
+/// Bleed of pages with a TrimBox (cards): what EU print shops ask for
+/// (notes/print-postal.md §2.1).
+pub const BLEED_MM: f64 = 3.0;
+
 /// A rectangle in mm, page coordinates (y down).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Rect {
@@ -405,30 +409,17 @@ mod tests {
         );
         let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages });
         doc.trailer.set("Root", catalog);
+        let bleed_box = |doc: &Document| -> Vec<f32> {
+            let page = doc.get_dictionary(page).unwrap();
+            let array = page.get(b"BleedBox").unwrap().as_array().unwrap();
+            array.iter().map(|o| o.as_float().unwrap()).collect()
+        };
         // 3 mm = 8.5 pt: beyond the 5 pt of media on each side → clamped
         assert!(add_bleed_boxes(&mut doc, 3.0));
-        let bleed: Vec<f32> = doc
-            .get_dictionary(page)
-            .unwrap()
-            .get(b"BleedBox")
-            .unwrap()
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|o| o.as_float().unwrap())
-            .collect();
+        let bleed = bleed_box(&doc);
         assert_eq!(bleed, [0.0, 0.0, 100.0, 100.0]);
         assert!(add_bleed_boxes(&mut doc, 1.0));
-        let bleed: Vec<f32> = doc
-            .get_dictionary(page)
-            .unwrap()
-            .get(b"BleedBox")
-            .unwrap()
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|o| o.as_float().unwrap())
-            .collect();
+        let bleed = bleed_box(&doc);
         let b = 72.0 / 25.4;
         for (got, want) in bleed.iter().zip([5.0 - b, 5.0 - b, 95.0 + b, 95.0 + b]) {
             assert!((got - want).abs() < 1e-3, "{bleed:?}");
