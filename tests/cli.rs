@@ -289,12 +289,7 @@ fn unclosed_quote_stops_before_anything_is_written() {
     );
     let run = w.run(&["render", &c, "--out", "out"]);
     run.expect_code(2);
-    assert!(
-        run.stderr()
-            .contains("people.csv:2:3: a quoted field starts here and is never closed"),
-        "{}",
-        run.stderr()
-    );
+    run.expect_stderr("people.csv:2:3: a quoted field starts here and is never closed");
     assert!(!w.join("out").exists());
 }
 
@@ -309,12 +304,7 @@ fn ragged_row_stops_with_line() {
     );
     let run = w.run(&["render", &c, "--out", "out"]);
     run.expect_code(2);
-    assert!(
-        run.stderr()
-            .contains("people.csv:3: this row has 2 fields, the header has 3"),
-        "{}",
-        run.stderr()
-    );
+    run.expect_stderr("people.csv:3: this row has 2 fields, the header has 3");
     assert!(!w.join("out").exists());
 }
 
@@ -329,12 +319,7 @@ fn invalid_history_date_names_file_line_column_and_value() {
     );
     let run = w.run(&["render", &c, "--out", "out"]);
     run.expect_code(2);
-    assert!(
-        run.stderr()
-            .contains("history.csv:3:2: invalid date \"2025-02-30\" in column \"date\""),
-        "{}",
-        run.stderr()
-    );
+    run.expect_stderr("history.csv:3:2: invalid date \"2025-02-30\" in column \"date\"");
     run.expect_stderr("hint:");
     assert!(!w.join("out").exists());
 }
@@ -373,12 +358,7 @@ fn reruns_skip_what_the_ledger_holds_and_keep_existing_files() {
     // A re-run produces nothing: the ledger holds both.
     let run = w.run(&["render", &c, "--out", "out"]);
     run.expect_code(0);
-    assert!(
-        run.stderr()
-            .contains("skipped 2 recipient(s) the ledger says were already produced"),
-        "{}",
-        run.stderr()
-    );
+    run.expect_stderr("skipped 2 recipient(s) the ledger says were already produced");
     run.expect_stderr("nothing to do");
     assert_eq!(
         std::fs::read(w.join("out/A-Weber.pdf")).unwrap(),
@@ -426,12 +406,7 @@ fn frequency_cap_leaves_out_recent_recipients() {
     w.write(&c, toml);
     let run = w.run(&["render", &c, "--out", "out"]);
     run.expect_code(0);
-    assert!(
-        run.stderr()
-            .contains("left out 1 recipient(s) who got a piece too recently"),
-        "{}",
-        run.stderr()
-    );
+    run.expect_stderr("left out 1 recipient(s) who got a piece too recently");
     run.expect_stderr("A (last piece 2026-11-20)");
     assert_eq!(w.pdfs("out").len(), 1);
     // The ledger's own pieces count too: another campaign the next day is capped for B.
@@ -454,12 +429,7 @@ fn a_second_run_of_the_same_campaign_is_refused_while_one_runs() {
     w.write("state/t.lock", format!("{}\n", std::process::id()));
     let run = w.run(&["render", &c, "--out", "out"]);
     run.expect_code(2);
-    assert!(
-        run.stderr()
-            .contains("another run of campaign \"t\" is in progress"),
-        "{}",
-        run.stderr()
-    );
+    run.expect_stderr("another run of campaign \"t\" is in progress");
     assert!(!w.join("out").exists());
     // A lock left by a killed run is taken over.
     w.write("state/t.lock", "999999999\n");
@@ -736,11 +706,7 @@ fn check_lists_every_problem_and_exits_2() {
         "out",
     ]);
     run.expect_code(2);
-    assert!(
-        run.stderr().contains("31.02.1970") && run.stderr().contains("kein Datum"),
-        "{}",
-        run.stderr()
-    );
+    run.expect_stderr("31.02.1970").expect_stderr("kein Datum");
     assert!(!w.join("out").exists());
 }
 
@@ -936,12 +902,7 @@ fn occasion_campaigns_use_the_triggering_fact_and_run_once() {
         "2026-11-09",
     ]);
     run.expect_code(0);
-    assert!(
-        run.stderr()
-            .contains("skipped 1 recipient(s) the ledger says were already produced"),
-        "{}",
-        run.stderr()
-    );
+    run.expect_stderr("skipped 1 recipient(s) the ledger says were already produced");
     let rows = due_json(&w, &["--date", "2026-11-09", "samples/anniversary.toml"]);
     assert_eq!(
         summary(&rows),
@@ -1047,18 +1008,8 @@ fn generic_texts_are_flagged_and_can_be_refused() {
     let c = campaign(&w, PEOPLE, Some(history), message);
     let run = w.run(&["render", &c, "--out", "out"]);
     run.expect_code(0);
-    assert!(
-        run.stderr()
-            .contains("warning: B: generic text: it uses no fact from the person's history"),
-        "{}",
-        run.stderr()
-    );
-    assert!(
-        run.stderr()
-            .contains("history facts per piece: none 1 · one 1 · two 0 · three or more 0"),
-        "{}",
-        run.stderr()
-    );
+    run.expect_stderr("warning: B: generic text: it uses no fact from the person's history");
+    run.expect_stderr("history facts per piece: none 1 · one 1 · two 0 · three or more 0");
     let manifest = read_manifest(&w.join("out/manifest.csv"));
     assert_eq!(
         (manifest[0]["facts"].as_str(), manifest[1]["facts"].as_str()),
@@ -1071,11 +1022,8 @@ fn generic_texts_are_flagged_and_can_be_refused() {
     w.write(&c, toml);
     let run = w.run(&["render", &c, "--out", "out2", "--state", "state2"]);
     run.expect_code(1);
-    assert!(
-        run.stderr().contains("failed: B") && run.stderr().contains("policy.generic"),
-        "{}",
-        run.stderr()
-    );
+    run.expect_stderr("failed: B")
+        .expect_stderr("policy.generic");
     assert_eq!(w.pdfs("out2").len(), 1);
 }
 
