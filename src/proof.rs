@@ -11,7 +11,7 @@ use serde_json::json;
 use crate::compose::Piece;
 use crate::config::{Config, Sink};
 use crate::error::{Error, Result};
-use crate::run::{Failure, Job, Report};
+use crate::run::{sheet_warnings, Failure, Job, Report};
 use crate::template::{Manifest, Template};
 use crate::typeset::{Typeset, Typesetter};
 use crate::write::{self, ManifestRow};
@@ -93,10 +93,7 @@ pub(crate) fn finish(
                         let with_warnings = if sheet {
                             targets
                                 .iter()
-                                .filter(|r| {
-                                    let own = format!("{}: ", r.id);
-                                    warnings.iter().any(|w| w.starts_with(&own))
-                                })
+                                .filter(|r| !sheet_warnings(&r.id, &warnings).is_empty())
                                 .count()
                         } else {
                             usize::from(!warnings.is_empty())

@@ -373,19 +373,9 @@ pub fn render(config: &Config) -> Result<Report> {
                         report.written += 1;
                         if sheet {
                             // the sheet's warnings name their recipient ("K-1: …")
-                            row.preflight = "ok";
-                            let own: Vec<&String> = warnings
-                                .iter()
-                                .filter(|w| w.starts_with(&format!("{}: ", row.id)))
-                                .collect();
-                            if !own.is_empty() {
-                                row.preflight = "warn";
-                            }
-                            row.warnings = own
-                                .iter()
-                                .map(|w| w.as_str())
-                                .collect::<Vec<_>>()
-                                .join("; ");
+                            let own = sheet_warnings(&row.id, &warnings);
+                            row.preflight = if own.is_empty() { "ok" } else { "warn" };
+                            row.warnings = own.join("; ");
                             continue;
                         }
                         if template.manifest.message {
@@ -526,6 +516,16 @@ fn print_order(order: PrintOrder, keys: &[PrintKey], home: &str) -> Vec<usize> {
         PrintOrder::Input => {}
     }
     rows
+}
+
+/// The warnings of one recipient on a sheet: those that name it ("K-1: …").
+pub(crate) fn sheet_warnings<'a>(id: &str, warnings: &'a [String]) -> Vec<&'a str> {
+    let own = format!("{id}: ");
+    warnings
+        .iter()
+        .filter(|w| w.starts_with(&own))
+        .map(String::as_str)
+        .collect()
 }
 
 /// Merges composed pieces into one sheet document: the first piece's data
