@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use crate::args::RenderArgs;
 use crate::error::{Error, Result};
-use crate::load::parse_date;
+use crate::date::parse_date;
 
 /// The campaign file as written by a person (TOML). Unknown keys are errors,
 /// so a misspelt setting is reported instead of silently ignored.
@@ -160,7 +160,7 @@ pub struct Config {
     /// Explicit column mapping for the people file.
     pub columns: IndexMap<String, String>,
     /// How to read slash dates (none: from the export's kind).
-    pub date_order: Option<crate::load::dates::DateOrder>,
+    pub date_order: Option<crate::date::DateOrder>,
     /// Font folders added after the bundled fonts.
     pub font_dirs: Vec<PathBuf>,
     pub out_dir: PathBuf,
@@ -169,8 +169,6 @@ pub struct Config {
     pub jobs: usize,
     pub force: bool,
     pub quiet: bool,
-    /// Show what would be produced, write nothing.
-    pub dry_run: bool,
     /// Ledger and lock folder; none = no ledger (one-off runs without a campaign).
     pub state_dir: Option<PathBuf>,
     pub policy: Policy,
@@ -178,8 +176,6 @@ pub struct Config {
     pub occasion: Option<crate::occasion::Rule>,
     /// Days after the run date in which an occasion counts as due.
     pub within: i64,
-    /// Write the typesetter's inputs here instead of PDFs.
-    pub export_inputs: Option<PathBuf>,
     pub sender: IndexMap<String, String>,
     /// `sender.signature_image`: the file and its bytes, served to templates
     /// as `/signature.<ext>` (and named so in `sender.signature_image`).
@@ -194,22 +190,44 @@ pub struct Config {
     /// PDF standards every document must meet (`a-2b`, …).
     pub pdf_standards: Vec<String>,
     pub print: PrintSettings,
-    /// Write only the printer test grid.
-    pub test_grid: bool,
-    /// What the run produces: files (render), a proof sheet, or previews.
-    pub sink: Sink,
+    /// The sender's country, normalised (`DE` when the sender has none):
+    /// mail to it is domestic, sorts first and needs no country line.
+    pub home_country: String,
+    /// What this run does with the plan.
+    pub mode: Mode,
 }
 
-/// Where typeset documents go.
+/// The country of a sender who names none.
+pub const DEFAULT_COUNTRY: &str = "DE";
+
+/// What a run does with its plan: one value, set by the command (and, for
+/// `render`, by `--dry-run`, `--export-inputs` or `--test-grid`).
 #[derive(Debug, Clone, Default, PartialEq)]
-pub enum Sink {
+pub enum Mode {
     /// PDFs, manifest, print file, ledger (`warmly render`).
     #[default]
-    Files,
+    Render,
+    /// Show who would get what, and why the others do not; write nothing.
+    DryRun,
+    /// Read everything and compose every recipient without typesetting
+    /// (`warmly check`): data errors are reported, not fatal.
+    Check,
+    /// Write each recipient's typesetter inputs into this folder instead of PDFs.
+    ExportInputs(PathBuf),
+    /// Write only the printer test grid.
+    TestGrid,
     /// One proof sheet with thumbnails, nothing else (`warmly proof`).
     Proof,
-    /// PNG images of one recipient's pages (`warmly preview`).
+    /// PNG images of one recipient's pages (`warmly preview`), even when
+    /// the ledger says the piece was produced.
     Preview { id: String, ppi: f32 },
+}
+
+impl Mode {
+    /// Only a real render writes state: it takes the lock and adds to the ledger.
+    pub fn writes_state(&self) -> bool {
+        *self == Mode::Render
+    }
 }
 
 /// The validated `[print]` section (format is resolved against the
@@ -365,7 +383,7 @@ impl Config {
             .or(campaign.data.date_format.as_deref())
         {
             None => None,
-            Some(s) => Some(crate::load::dates::DateOrder::parse(s).ok_or_else(|| {
+            Some(s) => Some(crate::date::DateOrder::parse(s).ok_or_else(|| {
                 Error::config(format!("date_format \"{s}\" is not dmy or mdy"))
                     .with_hint("dmy reads 04/03/2026 as 4 March, mdy as April 3")
             })?),
@@ -458,6 +476,27 @@ impl Config {
             columns.insert(field.clone(), header.clone());
         }
 
+        let home_country = match sender.get("country") {
+            Some(c) if !crate::lang::normalize_country(c).is_empty() => {
+                crate::lang::normalize_country(c)
+            }
+            _ => DEFAULT_COUNTRY.to_string(),
+        };
+        let modes = [
+            args.dry_run.then_some(Mode::DryRun),
+            args.export_inputs.clone().map(Mode::ExportInputs),
+            args.test_grid.then_some(Mode::TestGrid),
+        ];
+        let mode = match modes.into_iter().flatten().collect::<Vec<_>>().as_slice() {
+            [] => Mode::Render,
+            [one] => one.clone(),
+            _ => {
+                return Err(Error::config(
+                    "--dry-run, --export-inputs and --test-grid exclude each other",
+                )
+                .with_hint("pick one of them for this run"))
+            }
+        };
         let language = args
             .language
             .clone()
@@ -479,7 +518,6 @@ impl Config {
             language: language.to_lowercase(),
             jobs,
             force: args.force,
-            dry_run: args.dry_run,
             state_dir: args.state.clone().or_else(|| {
                 args.campaign
                     .as_ref()
@@ -489,7 +527,6 @@ impl Config {
             occasion,
             within,
             quiet: args.quiet,
-            export_inputs: args.export_inputs.clone(),
             sender,
             signature_image,
             text: campaign.text,
@@ -509,8 +546,8 @@ impl Config {
                 .into_iter()
                 .collect(),
             print,
-            test_grid: args.test_grid,
-            sink: Sink::Files,
+            home_country,
+            mode,
         })
     }
 }

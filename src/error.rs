@@ -72,6 +72,10 @@ pub struct Problem {
     pub at: Option<Location>,
     pub message: String,
     pub hint: Option<String>,
+    /// Problems of one kind (`duplicate`, `postcode`, …) are summarised
+    /// in the terminal: a count and the first few.
+    #[serde(skip)]
+    pub kind: &'static str,
 }
 
 fn location_text<S: serde::Serializer>(
@@ -91,6 +95,7 @@ impl Problem {
             at: Some(at),
             message: message.into(),
             hint: hint.map(str::to_string),
+            kind: "",
         }
     }
 
@@ -100,7 +105,14 @@ impl Problem {
             at,
             message: message.into(),
             hint: None,
+            kind: "",
         }
+    }
+
+    /// Marks a problem that can repeat row after row.
+    pub fn of_kind(mut self, kind: &'static str) -> Problem {
+        self.kind = kind;
+        self
     }
 }
 

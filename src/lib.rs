@@ -14,6 +14,7 @@ pub mod args;
 pub mod check;
 pub mod compose;
 pub mod config;
+pub mod date;
 pub mod due;
 pub mod error;
 pub mod ledger;

@@ -28,6 +28,7 @@
 use chrono::{Datelike, Days, NaiveDate};
 use serde::{Deserialize, Serialize, Serializer};
 
+use crate::date::parse_date;
 use crate::model::{Event, Person};
 
 /// The longest window [`parse_window`] accepts, in days (ten years).
@@ -431,14 +432,6 @@ fn parse_month_day(s: &str) -> Option<(u32, u32)> {
     }
     let (month, day) = (s[..2].parse().ok()?, s[3..].parse().ok()?);
     NaiveDate::from_ymd_opt(2000, month, day).map(|_| (month, day))
-}
-
-/// A full date as the loader writes it (`YYYY-MM-DD`; `DD.MM.YYYY` too).
-fn parse_date(s: &str) -> Option<NaiveDate> {
-    let s = s.trim();
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .or_else(|_| NaiveDate::parse_from_str(s, "%d.%m.%Y"))
-        .ok()
 }
 
 /// A birthday: (birth year if known, month, day). `--MM-DD` has no year.

@@ -1,135 +1,282 @@
-//! The human-readable summary of a run, printed to stderr.
+//! What a run tells people: the report of a render, proof or preview, and
+//! the terminal's manners — output cut short by a closed pipe ends the
+//! program quietly, and repeated warnings of one kind are summarised (a
+//! count and the first few; the full list is in the manifest and `--json`).
 
-use crate::run::Report;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
 
-/// Prints what a render did: failures first (they need action), then the
-/// counts and where the files are.
-pub fn print_render(report: &Report, quiet: bool) {
-    for warning in &report.warnings {
-        eprintln!("warning: {warning}");
-    }
-    if !quiet {
-        for (id, warning) in &report.piece_warnings {
-            eprintln!("warning: {id}: {warning}");
+use crate::compose::{Warning, WarningKind};
+use crate::error::{Problem, EXIT_OK, EXIT_PARTIAL};
+
+/// How many of a kind the terminal shows before it summarises.
+pub const SHOWN: usize = 3;
+
+/// Writes a line to stdout; a reader that went away (`| head -1`) ends
+/// the program quietly, as a Unix tool does.
+pub fn out(line: std::fmt::Arguments) {
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout.write_fmt(line).and_then(|_| stdout.write_all(b"\n")) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(EXIT_OK.into());
         }
     }
-    for failure in &report.failed {
-        eprintln!(
-            "failed: {} ({} line {}): {}",
-            failure.id,
-            report.people_file.display(),
-            failure.line,
-            failure.reason
-        );
-    }
-    if !report.kept.is_empty() {
-        eprintln!(
-            "kept {} existing file(s) unchanged (use --force to regenerate): {}{}",
-            report.kept.len(),
-            report
-                .kept
-                .iter()
-                .take(3)
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", "),
-            if report.kept.len() > 3 { ", …" } else { "" }
-        );
-    }
-    if !report.opted_out.is_empty() {
-        eprintln!(
-            "left out {} person(s) who opted out: {}",
-            report.opted_out.len(),
-            report.opted_out.join(", ")
-        );
-    }
-    if report.already_done > 0 {
-        eprintln!(
-            "skipped {} recipient(s) the ledger says were already produced (use --force to regenerate)",
-            report.already_done
-        );
-    }
-    if !report.capped.is_empty() {
-        eprintln!(
-            "left out {} recipient(s) who got a piece too recently (policy.min_days_between): {}",
-            report.capped.len(),
-            report.capped.join(", ")
-        );
-    }
-    if let Some(grid) = &report.test_grid {
-        eprintln!(
-            "test grid: {} (print it on plain paper at 100 % / \"actual size\" and hold it against the label sheet or envelope, or fold it into the window envelope)",
-            grid.display()
-        );
-        return;
-    }
-    if report.dry_run {
-        for (id, occasion, file) in &report.planned {
-            println!("{id}\t{occasion}\t{file}");
+}
+
+/// Writes a line to stderr; nothing to do if that is gone too.
+pub fn err(line: std::fmt::Arguments) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = stderr.write_fmt(line).and_then(|_| stderr.write_all(b"\n"));
+}
+
+/// `outln!("…", …)`: a line on stdout that ends quietly on a closed pipe.
+#[macro_export]
+macro_rules! outln {
+    ($($arg:tt)*) => { $crate::report::out(format_args!($($arg)*)) };
+}
+
+/// `errln!("…", …)`: a line on stderr that never panics.
+#[macro_export]
+macro_rules! errln {
+    ($($arg:tt)*) => { $crate::report::err(format_args!($($arg)*)) };
+}
+
+/// Prints problems of the loader with `prefix` ("warning"), each kind of
+/// repeated problem as its first few and a count.
+pub fn print_problems<'a>(
+    prefix: &str,
+    problems: impl IntoIterator<Item = &'a Problem>,
+    to_stdout: bool,
+) {
+    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    let print = |line: String| {
+        if to_stdout {
+            outln!("{line}")
+        } else {
+            errln!("{line}")
         }
-        eprintln!(
-            "dry run: {} piece(s) would be produced; nothing was written",
-            report.planned.len()
-        );
-        return;
-    }
-    if report.not_due > 0 {
-        eprintln!(
-            "{} person(s) have no occasion due in this run's window",
-            report.not_due
-        );
-    }
-    if report.not_matching > 0 {
-        eprintln!(
-            "{} person(s) did not match the campaign's selection",
-            report.not_matching
-        );
-    }
-    if report.recipients == 0 && report.manifest.is_none() {
-        eprintln!(
-            "nothing to do: no recipient is due → {}",
-            report.out_dir.display()
-        );
-        return;
-    }
-    if !report.proofs.is_empty() {
-        eprintln!(
-            "{} recipient(s): {} shown, {} failed; no piece was written, the ledger is unchanged",
-            report.recipients,
-            report.written,
-            report.failed.len()
-        );
-        for proof in &report.proofs {
-            eprintln!("written: {}", proof.display());
+    };
+    for p in problems {
+        if !p.kind.is_empty() {
+            let n = seen.entry(p.kind).or_default();
+            *n += 1;
+            if *n > SHOWN {
+                continue;
+            }
         }
-        return;
+        print(format!("{prefix}: {p}"));
     }
-    eprintln!(
-        "{} recipient(s): {} written, {} kept, {} failed → {}",
-        report.recipients,
-        report.written,
-        report.kept.len(),
-        report.failed.len(),
-        report.out_dir.display()
-    );
-    if !report.facts.is_empty() {
-        let count = |f: &dyn Fn(usize) -> bool| report.facts.iter().filter(|&&n| f(n)).count();
-        eprintln!(
-            "history facts per piece: none {} · one {} · two {} · three or more {}",
-            count(&|n| n == 0),
-            count(&|n| n == 1),
-            count(&|n| n == 2),
-            count(&|n| n >= 3)
+    for (kind, n) in seen.into_iter().filter(|&(_, n)| n > SHOWN) {
+        print(format!(
+            "{prefix}: … and {} more of this kind ({kind}, {n} in all; `warmly check --json` lists every one)",
+            n - SHOWN
+        ));
+    }
+}
+
+/// A recipient that was not produced.
+#[derive(Debug, Clone)]
+pub struct FailedPiece {
+    pub id: String,
+    pub line: u64,
+    pub reason: String,
+}
+
+/// Piece warnings, counted per kind with the first few kept for the terminal.
+#[derive(Debug, Default)]
+pub struct WarningSummary {
+    kinds: BTreeMap<WarningKind, (usize, Vec<String>)>,
+}
+
+impl WarningSummary {
+    /// Adds a piece's warning; `owner` is the piece's recipient (None: a sheet).
+    pub fn add(&mut self, owner: Option<&str>, warning: &Warning) {
+        let (count, first) = self.kinds.entry(warning.kind).or_default();
+        *count += 1;
+        if first.len() < SHOWN {
+            let id = warning.recipient.as_deref().or(owner).unwrap_or("sheet");
+            first.push(format!("{id}: {}", warning.message));
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.kinds.is_empty()
+    }
+
+    fn print(&self) {
+        for (kind, (count, first)) in &self.kinds {
+            for line in first {
+                errln!("warning: {line}");
+            }
+            if *count > first.len() {
+                let kind = serde_json::to_value(kind)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default();
+                errln!(
+                    "warning: … and {} more warning(s) of this kind ({kind}, {count} in all; see manifest.csv)",
+                    count - first.len()
+                );
+            }
+        }
+    }
+}
+
+/// What a render, proof or preview did, for the summary and the exit code.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub out_dir: PathBuf,
+    pub people_file: PathBuf,
+    pub recipients: usize,
+    pub written: usize,
+    /// Outputs that existed and were kept (no --force): count and the first few.
+    pub kept: usize,
+    pub kept_first: Vec<String>,
+    pub failed: Vec<FailedPiece>,
+    /// Left out per reason kind: (kind, count, first ids).
+    pub left_out: Vec<(&'static str, usize, Vec<String>)>,
+    /// Run-wide notes (the loader's warnings, no sender, …).
+    pub problems: Vec<Problem>,
+    /// A note that is not about the input (the ledger could not be updated, …).
+    pub notes: Vec<String>,
+    pub piece_warnings: WarningSummary,
+    pub manifest: Option<PathBuf>,
+    pub combined: Option<PathBuf>,
+    /// History facts per written piece: none, one, two, three or more.
+    pub facts: Option<[usize; 4]>,
+    /// Preflight results of the typeset pieces: ok, warn, fail.
+    pub preflight: [usize; 3],
+    /// `--test-grid`: the file written.
+    pub test_grid: Option<PathBuf>,
+    /// `warmly proof` / `warmly preview`: the files written.
+    pub proofs: Vec<PathBuf>,
+}
+
+impl Report {
+    pub fn exit_code(&self) -> u8 {
+        if self.failed.is_empty() {
+            EXIT_OK
+        } else {
+            EXIT_PARTIAL
+        }
+    }
+
+    pub fn keep(&mut self, file: &str) {
+        self.kept += 1;
+        if self.kept_first.len() < SHOWN {
+            self.kept_first.push(file.to_string());
+        }
+    }
+
+    pub fn count_facts(&mut self, facts: usize) {
+        self.facts.get_or_insert([0; 4])[facts.min(3)] += 1;
+    }
+
+    fn left(&self, kind: &str) -> Option<&(&'static str, usize, Vec<String>)> {
+        self.left_out.iter().find(|(k, _, _)| *k == kind)
+    }
+
+    /// Prints what a render did: failures first (they need action), then
+    /// the counts and where the files are.
+    pub fn print(&self, quiet: bool) {
+        print_problems("warning", &self.problems, false);
+        for note in &self.notes {
+            errln!("warning: {note}");
+        }
+        if !quiet {
+            self.piece_warnings.print();
+        }
+        for failure in &self.failed {
+            errln!(
+                "failed: {} ({} line {}): {}",
+                failure.id,
+                self.people_file.display(),
+                failure.line,
+                failure.reason
+            );
+        }
+        if self.kept > 0 {
+            errln!(
+                "kept {} existing file(s) unchanged (use --force to regenerate): {}{}",
+                self.kept,
+                self.kept_first.join(", "),
+                if self.kept > self.kept_first.len() { ", …" } else { "" }
+            );
+        }
+        if let Some((_, n, ids)) = self.left("opted_out") {
+            errln!(
+                "left out {n} person(s) who opted out: {}{}",
+                ids.join(", "),
+                if *n > ids.len() { ", …" } else { "" }
+            );
+        }
+        if let Some((_, n, _)) = self.left("already_done") {
+            errln!(
+                "skipped {n} recipient(s) the ledger says were already produced (use --force to regenerate)"
+            );
+        }
+        if let Some((_, n, ids)) = self.left("capped") {
+            errln!(
+                "left out {n} recipient(s) who got a piece too recently (policy.min_days_between): {}{}",
+                ids.join(", "),
+                if *n > ids.len() { ", …" } else { "" }
+            );
+        }
+        if let Some(grid) = &self.test_grid {
+            errln!(
+                "test grid: {} (print it on plain paper at 100 % / \"actual size\" and hold it against the label sheet or envelope, or fold it into the window envelope)",
+                grid.display()
+            );
+            return;
+        }
+        if let Some((_, n, _)) = self.left("not_due") {
+            errln!("{n} person(s) have no occasion due in this run's window");
+        }
+        if let Some((_, n, _)) = self.left("not_matching") {
+            errln!("{n} person(s) did not match the campaign's selection");
+        }
+        if self.recipients == 0 && self.manifest.is_none() {
+            errln!(
+                "nothing to do: no recipient is due → {}",
+                self.out_dir.display()
+            );
+            return;
+        }
+        if !self.proofs.is_empty() {
+            errln!(
+                "{} recipient(s): {} shown, {} failed; no piece was written, the ledger is unchanged",
+                self.recipients,
+                self.written,
+                self.failed.len()
+            );
+            for proof in &self.proofs {
+                errln!("written: {}", proof.display());
+            }
+            return;
+        }
+        errln!(
+            "{} recipient(s): {} written, {} kept, {} failed → {}",
+            self.recipients,
+            self.written,
+            self.kept,
+            self.failed.len(),
+            self.out_dir.display()
         );
-    }
-    if report.preflight.iter().sum::<usize>() > 0 {
-        let [ok, warn, fail] = report.preflight;
-        eprintln!("preflight: {ok} ok · {warn} with warnings · {fail} failed (see manifest.csv)");
-    }
-    if let Some(combined) = &report.combined {
-        eprintln!("print file: {}", combined.display());
-    }
-    if let Some(manifest) = &report.manifest {
-        eprintln!("manifest:   {}", manifest.display());
+        if let Some([none, one, two, more]) = self.facts {
+            errln!(
+                "history facts per piece: none {none} · one {one} · two {two} · three or more {more}"
+            );
+        }
+        if self.preflight.iter().sum::<usize>() > 0 {
+            let [ok, warn, fail] = self.preflight;
+            errln!("preflight: {ok} ok · {warn} with warnings · {fail} failed (see manifest.csv)");
+        }
+        if let Some(combined) = &self.combined {
+            errln!("print file: {}", combined.display());
+        }
+        if let Some(manifest) = &self.manifest {
+            errln!("manifest:   {}", manifest.display());
+        }
     }
 }

@@ -1,45 +1,101 @@
-//! Stage 2, select: which persons receive a piece in this run, and why.
+//! Stage 2, select: which persons receive a piece in this run, and why
+//! every other person is left out.
 //!
 //! A person is left out when they opted out, when the campaign's
 //! `[select] where` expression is false for them, when the campaign has an
 //! occasion and it is not due for them, when the ledger says the piece was
 //! already produced, or when the frequency cap says they got one too
 //! recently. Errors in the expression are configuration errors: they stop
-//! the run before anything is written.
+//! the run before anything is written. Only the expression is compiled
+//! here, never a message template.
 
 use chrono::NaiveDate;
+use serde::Serialize;
 
-use crate::compose::{describe, Composer};
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::jinja::{self, describe, Scope, Words};
 use crate::ledger::Ledger;
 use crate::model::Person;
 use crate::occasion::{self, Occasion};
 
-/// A person and the occasion they are due for.
-#[derive(Debug, Clone)]
-pub struct Due<'p> {
-    pub person: &'p Person,
+/// What a person is due for: the occasion and its ledger key.
+#[derive(Debug, Clone, Serialize)]
+pub struct Due {
     /// None for campaigns without an occasion (everyone selected, once).
     pub occasion: Option<Occasion>,
     /// The ledger key: the occasion's key (`birthday-2027`), else the campaign name.
     pub key: String,
 }
 
-/// The outcome of selection, for the run and its report.
-#[derive(Debug, Default)]
-pub struct Selection<'p> {
-    pub recipients: Vec<Due<'p>>,
-    /// Ids of persons who do not want mail.
-    pub opted_out: Vec<String>,
-    /// How many did not match the `where` expression.
-    pub not_matching: usize,
-    /// How many have no occasion due in the window.
-    pub not_due: usize,
-    /// Due, but the ledger holds the piece (skipped unless --force).
-    pub already_done: Vec<Due<'p>>,
-    /// Due, but they got a card or letter too recently (date of that piece).
-    pub capped: Vec<(Due<'p>, NaiveDate)>,
+/// Why a person gets no piece in this run.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum Reason {
+    /// The opt-out column says no mail.
+    OptedOut,
+    /// The campaign's `[select] where` is false.
+    NotMatching,
+    /// The occasion is not due in the run's window.
+    NotDue,
+    /// Due, but the ledger holds the piece (a re-run; `--force` redoes it).
+    AlreadyDone(Due),
+    /// Due, but a card or letter went out too recently (policy.min_days_between).
+    Capped {
+        #[serde(flatten)]
+        due: Due,
+        /// The date of that last piece.
+        last: NaiveDate,
+    },
+}
+
+impl Reason {
+    /// All kinds, in the order reports list them.
+    pub const KINDS: [&'static str; 5] = [
+        "opted_out",
+        "not_matching",
+        "not_due",
+        "already_done",
+        "capped",
+    ];
+
+    /// The serialised name (`opted_out`, …).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Reason::OptedOut => "opted_out",
+            Reason::NotMatching => "not_matching",
+            Reason::NotDue => "not_due",
+            Reason::AlreadyDone(_) => "already_done",
+            Reason::Capped { .. } => "capped",
+        }
+    }
+
+    /// What the kind means, for people.
+    pub fn describe(kind: &str) -> &'static str {
+        match kind {
+            "opted_out" => "opted out",
+            "not_matching" => "not matching the selection",
+            "not_due" => "not due",
+            "already_done" => "already in the ledger",
+            "capped" => "held back by min_days_between",
+            _ => "left out",
+        }
+    }
+
+    /// The occasion a person was due for, when the reason has one.
+    pub fn due(&self) -> Option<&Due> {
+        match self {
+            Reason::AlreadyDone(due) | Reason::Capped { due, .. } => Some(due),
+            _ => None,
+        }
+    }
+}
+
+/// One person's outcome.
+#[derive(Debug, Clone)]
+pub enum Verdict {
+    Due(Due),
+    Left(Reason),
 }
 
 /// True for the ways people mark "no mail" in a column.
@@ -50,28 +106,34 @@ pub fn is_opt_out(value: &str) -> bool {
     )
 }
 
-pub fn select<'p>(
-    persons: &'p [Person],
+/// A verdict for every person, in input order. `ledger` is None when the
+/// ledger does not count (no state folder, or a preview). `closing_style`
+/// is the template's, for the `closing` the expression may read.
+pub fn select(
+    persons: &[Person],
     config: &Config,
-    composer: &Composer,
+    closing_style: &str,
     ledger: Option<&Ledger>,
-) -> Result<Selection<'p>> {
+) -> Result<Vec<Verdict>> {
+    let env = jinja::environment(config.date);
     let expr = match &config.select_where {
-        Some(source) => Some(composer.env().compile_expression(source).map_err(|e| {
+        Some(source) => Some(env.compile_expression(source).map_err(|e| {
             Error::config(format!("[select] where: {}", describe(&e)))
                 .with_hint("write a minijinja expression, e.g. history.within_days(30, \"order\") | length > 0")
         })?),
         None => None,
     };
-    let mut selection = Selection::default();
+    let scope = Scope::new(config);
+    let mut verdicts = Vec::with_capacity(persons.len());
     for person in persons {
         if is_opt_out(person.get("opt_out")) {
-            selection.opted_out.push(person.id.clone());
+            verdicts.push(Verdict::Left(Reason::OptedOut));
             continue;
         }
         if let Some(expr) = &expr {
             let lang = person.get("language").to_lowercase();
-            let ctx = composer.context(person, &lang);
+            let words = Words::new(person, &lang, closing_style, None);
+            let ctx = scope.context(person, &words, Default::default());
             let value = expr.eval(ctx).map_err(|e| {
                 Error::config(format!(
                     "[select] where failed for {} (line {}): {}",
@@ -81,43 +143,39 @@ pub fn select<'p>(
                 ))
             })?;
             if !value.is_true() {
-                selection.not_matching += 1;
+                verdicts.push(Verdict::Left(Reason::NotMatching));
                 continue;
             }
         }
-        let occasion = match &config.occasion {
-            Some(rule) => {
-                let to = config.date + chrono::Duration::days(config.within);
-                match occasion::due(rule, person, config.date, to) {
-                    Some(o) => Some(o),
-                    None => {
-                        selection.not_due += 1;
-                        continue;
-                    }
-                }
-            }
-            None => None,
-        };
-        let key = occasion
-            .as_ref()
-            .map(|o| o.key.clone())
-            .unwrap_or_else(|| config.name.clone());
-        let due = Due {
-            person,
-            occasion,
-            key,
-        };
-        if ledger.is_some_and(|l| l.contains(&config.name, &due.key, &person.id)) && !config.force {
-            selection.already_done.push(due);
-            continue;
-        }
-        if let Some(last) = recent_piece(person, config, &due.key) {
-            selection.capped.push((due, last));
-            continue;
-        }
-        selection.recipients.push(due);
+        verdicts.push(verdict(person, config, ledger));
     }
-    Ok(selection)
+    Ok(verdicts)
+}
+
+/// Occasion, ledger and frequency cap for a person who wants mail and matches.
+fn verdict(person: &Person, config: &Config, ledger: Option<&Ledger>) -> Verdict {
+    let occasion = match &config.occasion {
+        Some(rule) => {
+            let to = config.date + chrono::Duration::days(config.within);
+            match occasion::due(rule, person, config.date, to) {
+                Some(o) => Some(o),
+                None => return Verdict::Left(Reason::NotDue),
+            }
+        }
+        None => None,
+    };
+    let key = occasion
+        .as_ref()
+        .map(|o| o.key.clone())
+        .unwrap_or_else(|| config.name.clone());
+    let due = Due { occasion, key };
+    if !config.force && ledger.is_some_and(|l| l.contains(&config.name, &due.key, &person.id)) {
+        return Verdict::Left(Reason::AlreadyDone(due));
+    }
+    if let Some(last) = recent_piece(person, config, &due.key) {
+        return Verdict::Left(Reason::Capped { due, last });
+    }
+    Verdict::Due(due)
 }
 
 /// The frequency cap: the date of a card or letter to this person within

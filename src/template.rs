@@ -18,6 +18,9 @@ use crate::error::{Error, Result};
 
 static BUILTIN: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
 
+/// The template library's virtual path (`templates/warmly.typ`).
+pub const LIBRARY: &str = "/warmly.typ";
+
 /// `template.toml`: what the layout expects and its fixed texts.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -168,6 +171,17 @@ impl Template {
         if !files.contains_key("/template.typ") {
             return Err(Error::config(format!("{where_} has no template.typ")));
         }
+        // The helpers every template shares (`#import "/warmly.typ": *`),
+        // served from the binary to built-in and own templates alike.
+        if let Some(library) = BUILTIN.get_file(LIBRARY.trim_start_matches('/')) {
+            if files.contains_key(LIBRARY) && matches!(source, TemplateSource::Folder(_)) {
+                return Err(Error::config(format!(
+                    "{where_} has its own warmly.typ: the name is taken by warmly's template library"
+                ))
+                .with_hint("rename the file; import warmly's helpers with #import \"/warmly.typ\": *"));
+            }
+            files.insert(LIBRARY.to_string(), library.contents().to_vec());
+        }
         let manifest = match files.get("/template.toml") {
             Some(bytes) => {
                 let text = String::from_utf8_lossy(bytes);
@@ -216,6 +230,24 @@ impl Template {
             manifest,
             messages,
         })
+    }
+}
+
+impl Template {
+    /// Which closing formula fits (`letter` or `card`).
+    pub fn closing_style(&self) -> &str {
+        self.manifest.closing_style.as_deref().unwrap_or("letter")
+    }
+
+    /// What the ledger (and so the history) calls a piece of this
+    /// template: its closing style (a card or a letter); a template
+    /// without a message (an envelope) is no contact.
+    pub fn piece_kind(&self) -> &str {
+        if self.manifest.message {
+            self.closing_style()
+        } else {
+            "envelope"
+        }
     }
 }
 

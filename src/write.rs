@@ -12,6 +12,8 @@ use lopdf::{Dictionary, Document, Object, ObjectId};
 use sha2::{Digest, Sha256};
 
 use crate::model::Person;
+use crate::plan::IdSource;
+use crate::typeset::Preflight;
 
 /// Makes one safe path component from data: no separators, no `..`, no
 /// control characters, no leading dot, at most 100 characters.
@@ -151,15 +153,14 @@ pub struct ManifestRow {
     pub id: String,
     /// The occasion key (`birthday-2027`), or the campaign name.
     pub occasion: String,
-    /// written, kept (existed, not regenerated), failed
-    pub status: &'static str,
+    pub status: Status,
     pub file: String,
     pub pages: Option<usize>,
     pub sha256: String,
     /// Facts from the person's history the text used (0 = generic).
     pub facts: Option<usize>,
-    /// ok, warn (printed, but look), fail (not printed)
-    pub preflight: &'static str,
+    /// ok, warn (printed, but look), fail (not printed); empty when not typeset
+    pub preflight: Option<Preflight>,
     /// Smallest distance of the address to the envelope window's edges (mm).
     pub clearance_mm: Option<f64>,
     pub warnings: String,
@@ -170,17 +171,67 @@ pub struct ManifestRow {
     pub language: String,
     /// `file`, or `derived` when the people file has no id column and the
     /// id was made from name and address.
-    pub id_source: &'static str,
+    pub id_source: IdSource,
 }
 
-pub fn manifest_csv(rows: &[ManifestRow]) -> Vec<u8> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    for row in rows {
-        writer
-            .serialize(row)
-            .expect("writing CSV to memory cannot fail");
+/// What became of a recipient's piece.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Written,
+    /// The file existed and was not regenerated (no `--force`).
+    Kept,
+    Failed,
+}
+
+/// `manifest.csv`, written row by row as pieces finish: a temporary file
+/// that becomes the manifest only when the run completes it.
+pub struct ManifestWriter {
+    dir: PathBuf,
+    tmp: PathBuf,
+    writer: Option<csv::Writer<BufWriter<File>>>,
+}
+
+impl ManifestWriter {
+    pub const NAME: &'static str = "manifest.csv";
+
+    pub fn create(dir: &Path) -> std::io::Result<ManifestWriter> {
+        let tmp = temp_path(dir, Self::NAME);
+        let file = File::create(&tmp)?;
+        Ok(ManifestWriter {
+            dir: dir.to_path_buf(),
+            writer: Some(csv::Writer::from_writer(BufWriter::new(file))),
+            tmp,
+        })
     }
-    writer.into_inner().expect("flushing to memory cannot fail")
+
+    pub fn row(&mut self, row: &ManifestRow) -> std::io::Result<()> {
+        let writer = self.writer.as_mut().expect("rows come before finish");
+        writer.serialize(row).map_err(std::io::Error::other)
+    }
+
+    /// Flushes the rows to disk and puts the manifest in place.
+    pub fn finish(mut self) -> std::io::Result<PathBuf> {
+        let writer = self.writer.take().expect("finish is called once");
+        let file = writer
+            .into_inner()
+            .map_err(|e| e.into_error())?
+            .into_inner()
+            .map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        let target = self.dir.join(Self::NAME);
+        std::fs::rename(&self.tmp, &target)?;
+        Ok(target)
+    }
+}
+
+impl Drop for ManifestWriter {
+    /// An unfinished manifest leaves the last complete one in place.
+    fn drop(&mut self) {
+        if self.writer.is_some() {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
 }
 
 /// `postcodes.csv` for a bulk-mail hand-off: pieces per country and 2-digit

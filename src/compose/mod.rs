@@ -1,41 +1,79 @@
 //! Stage 3, compose: from a person and their history to the letter model —
 //! address lines, salutation, closing, texts, and the personal message as
-//! Typst markup in which every value is escaped.
+//! Typst markup in which every value is escaped. The model stays typed
+//! ([`Model`]) until the typesetter hands it to Typst as `/data.json`.
 
 pub mod address;
-pub mod env;
-pub mod history;
-pub mod lang;
-pub mod salutation;
+pub mod model;
 
 use indexmap::IndexMap;
-use minijinja::value::Value;
 use minijinja::Environment;
-use serde_json::json;
 
-use crate::config::Config;
+use crate::config::{Config, Mode};
 use crate::error::{Error, Result};
+use crate::jinja::{self, describe, FactLog, Scope, Words};
 use crate::model::Person;
 use crate::occasion::Occasion;
 use crate::template::Template;
-use history::History;
+pub use model::{Info, Label, Model, Offset, PrintData, Recipient};
 
 /// One recipient's composed piece: everything the typesetter needs.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Piece {
-    /// Position among the selected recipients (output order).
-    pub index: usize,
     pub id: String,
-    /// Line of the person in the people file.
-    pub line: u64,
     pub lang: String,
     /// `/data.json` for the template.
-    pub data: Vec<u8>,
+    pub model: Model,
     /// `/message.typ`: the personal message as Typst markup.
     pub message: String,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
     /// How many facts from the person's history the texts used.
     pub facts: usize,
+}
+
+/// Something about one recipient's piece worth a look; the piece is made.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Warning {
+    /// The recipient it is about (None: the document as a whole, e.g. a
+    /// Typst warning on a label sheet).
+    pub recipient: Option<String>,
+    pub kind: WarningKind,
+    pub message: String,
+}
+
+/// The kinds of piece warnings; the terminal summarises each kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WarningKind {
+    /// No message in the person's language; written in another.
+    Language,
+    /// The address has too many or too few lines.
+    Address,
+    /// The text uses no fact from the person's history.
+    Generic,
+    /// A warning from Typst while laying out.
+    Typst,
+    /// The preflight found something it let pass (pages, fit, window).
+    Preflight,
+}
+
+impl Warning {
+    pub fn new(recipient: Option<&str>, kind: WarningKind, message: impl Into<String>) -> Self {
+        Warning {
+            recipient: recipient.map(str::to_string),
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// "K-1: the address has 7 lines …" — how a label sheet's manifest and
+    /// proof name the recipient a warning is about.
+    pub fn with_recipient(&self) -> String {
+        match &self.recipient {
+            Some(id) => format!("{id}: {}", self.message),
+            None => self.message.clone(),
+        }
+    }
 }
 
 /// A recipient that could not be composed; the run goes on without it.
@@ -46,16 +84,16 @@ pub struct ComposeError(pub String);
 pub struct Composer<'a> {
     env: Environment<'static>,
     config: &'a Config,
+    scope: Scope,
     /// Message template name per language.
     messages: IndexMap<String, String>,
     /// Text keys per language (template names are `text:<lang>:<key>`).
     texts: IndexMap<String, Vec<String>>,
     closing_style: String,
-    sender: IndexMap<String, String>,
     /// Languages whose message refers to `occasion`.
     occasion_used: std::collections::BTreeSet<String>,
     /// `print` in data.json: format, calibration, marks.
-    print: serde_json::Value,
+    print: PrintData,
     /// The template shows a personal message (so "generic" matters).
     has_message: bool,
 }
@@ -64,7 +102,7 @@ impl<'a> Composer<'a> {
     /// Compiles every message and text; a syntax error stops the run here,
     /// before any recipient, naming the file and line.
     pub fn new(config: &'a Config, template: &Template) -> Result<Composer<'a>> {
-        let mut env = env::environment(config.date);
+        let mut env = jinja::environment(config.date);
         let mut messages = IndexMap::new();
         for (lang, (name, source)) in &template.messages {
             env.add_template_owned(name.clone(), source.clone())
@@ -92,7 +130,7 @@ impl<'a> Composer<'a> {
         for (lang, table) in &merged {
             let mut keys = Vec::new();
             for (key, source) in table {
-                let name = format!("{}{lang}:{key}", env::PLAIN_PREFIX);
+                let name = format!("{}{lang}:{key}", jinja::PLAIN_PREFIX);
                 env.add_template_owned(name, source.clone()).map_err(|e| {
                     Error::config(format!(
                         "text \"{key}\" for language \"{lang}\": {}",
@@ -102,25 +140,6 @@ impl<'a> Composer<'a> {
                 keys.push(key.clone());
             }
             texts.insert(lang.clone(), keys);
-        }
-        let mut sender = config.sender.clone();
-        sender
-            .entry("country".into())
-            .or_insert_with(|| "DE".into());
-        if !sender.contains_key("return_line") {
-            let place = crate::model::join_nonempty(&[
-                sender.get("postal_code").map(String::as_str).unwrap_or(""),
-                sender.get("city").map(String::as_str).unwrap_or(""),
-            ]);
-            let parts: Vec<&str> = [
-                sender.get("company").map(String::as_str).unwrap_or(""),
-                sender.get("street").map(String::as_str).unwrap_or(""),
-                place.as_str(),
-            ]
-            .into_iter()
-            .filter(|s| !s.is_empty())
-            .collect();
-            sender.insert("return_line".into(), parts.join(" · "));
         }
         let occasion_used = messages
             .iter()
@@ -135,40 +154,34 @@ impl<'a> Composer<'a> {
             .manifest
             .resolve_format(config.print.format.as_deref(), &template.name)?;
         let p = &config.print;
-        let print = json!({
-            "format": format,
-            "offset": {"x": p.offset_x, "y": p.offset_y},
-            "crop_marks": p.crop_marks,
-            "test_grid": config.test_grid,
-            "skip": p.skip,
-        });
+        let print = PrintData {
+            format,
+            offset: Offset {
+                x: p.offset_x,
+                y: p.offset_y,
+            },
+            crop_marks: p.crop_marks,
+            test_grid: config.mode == Mode::TestGrid,
+            skip: p.skip,
+        };
         Ok(Composer {
             print,
             has_message: template.manifest.message,
             occasion_used,
             env,
+            scope: Scope::new(config),
             config,
             messages,
             texts,
-            closing_style: template
-                .manifest
-                .closing_style
-                .clone()
-                .unwrap_or_else(|| "letter".into()),
-            sender,
+            closing_style: template.closing_style().to_string(),
         })
     }
 
     /// Person fields the messages and texts use (`person.title` → `title`).
     pub fn person_fields_used(&self) -> std::collections::BTreeSet<String> {
         let mut fields = std::collections::BTreeSet::new();
-        for name in self
-            .env
-            .templates()
-            .map(|(name, _)| name.to_string())
-            .collect::<Vec<_>>()
-        {
-            if let Ok(template) = self.env.get_template(&name) {
+        for (name, _) in self.env.templates() {
+            if let Ok(template) = self.env.get_template(name) {
                 for var in template.undeclared_variables(true) {
                     if let Some(field) = var.strip_prefix("person.") {
                         fields.insert(field.to_string());
@@ -181,11 +194,7 @@ impl<'a> Composer<'a> {
 
     /// The template format this run lays out (`din-b`, `dl`, …).
     pub fn format(&self) -> &str {
-        self.print["format"].as_str().unwrap_or("")
-    }
-
-    pub fn env(&self) -> &Environment<'static> {
-        &self.env
+        &self.print.format
     }
 
     /// The language a person is written to: theirs if there is a message
@@ -215,76 +224,19 @@ impl<'a> Composer<'a> {
         (fallback, warning)
     }
 
-    /// The template context for a person: `person`, `history`, `sender`,
-    /// `lang`, `today`, `campaign`, `salutation`, `closing`.
-    pub fn context(&self, person: &Person, lang: &str) -> Value {
-        let salutation = salutation::salutation_line(person, lang);
-        let closing = salutation::closing(person, lang, &self.closing_style);
-        self.context_with(
-            person,
-            lang,
-            &salutation,
-            &closing,
-            None,
-            Default::default(),
-        )
-    }
-
-    fn context_with(
-        &self,
-        person: &Person,
-        lang: &str,
-        salutation: &str,
-        closing: &str,
-        occasion: Option<&Occasion>,
-        log: std::sync::Arc<history::FactLog>,
-    ) -> Value {
-        let mut ctx: IndexMap<String, Value> = IndexMap::new();
-        ctx.insert(
-            "person".into(),
-            history::person_value(person, self.config.date, log.clone()),
-        );
-        ctx.insert(
-            "history".into(),
-            Value::from_object(History::new(person, self.config.date, log)),
-        );
-        ctx.insert(
-            "sender".into(),
-            history::map_value(
-                self.sender
-                    .iter()
-                    .map(|(k, v)| (k.clone(), Value::from(v.as_str()))),
-            ),
-        );
-        ctx.insert("lang".into(), Value::from(lang));
-        ctx.insert("today".into(), Value::from(self.config.date.to_string()));
-        ctx.insert("campaign".into(), Value::from(self.config.name.as_str()));
-        ctx.insert("salutation".into(), Value::from(salutation));
-        ctx.insert("closing".into(), Value::from(closing));
-        // occasion.kind/key/date/years/event — none for campaigns without one
-        ctx.insert(
-            "occasion".into(),
-            occasion
-                .map(|o| Value::from(minijinja::value::Serde(o)))
-                .unwrap_or(Value::from(())),
-        );
-        history::map_value(ctx)
-    }
-
     /// Composes one recipient.
     pub fn compose(
         &self,
-        index: usize,
         person: &Person,
         occasion: Option<&Occasion>,
     ) -> Result<Piece, ComposeError> {
+        let id = Some(person.id.as_str());
         let mut warnings = Vec::new();
         let (lang, warning) = self.language_for(person);
-        warnings.extend(warning);
-        let salutation = salutation::salutation_line(person, &lang);
-        let closing = salutation::closing(person, &lang, &self.closing_style);
-        let log = std::sync::Arc::new(history::FactLog::default());
-        let ctx = self.context_with(person, &lang, &salutation, &closing, occasion, log.clone());
+        warnings.extend(warning.map(|w| Warning::new(id, WarningKind::Language, w)));
+        let words = Words::new(person, &lang, &self.closing_style, occasion);
+        let log = std::sync::Arc::new(FactLog::default());
+        let ctx = self.scope.context(person, &words, log.clone());
         let render = |name: &str| -> Result<String, ComposeError> {
             let tmpl = self
                 .env
@@ -305,66 +257,49 @@ impl<'a> Composer<'a> {
         for key in self.texts.get(&text_lang).into_iter().flatten() {
             text.insert(
                 key.clone(),
-                render(&format!("{}{text_lang}:{key}", env::PLAIN_PREFIX))?,
+                render(&format!("{}{text_lang}:{key}", jinja::PLAIN_PREFIX))?,
             );
         }
 
-        let sender_country = self
-            .sender
-            .get("country")
-            .map(String::as_str)
-            .unwrap_or("DE");
+        let sender_country = self.scope.sender["country"].as_str();
         let address = address::address_lines(person, &lang, sender_country);
         if address.len() > address::MAX_LINES {
-            warnings.push(format!(
-                "the address has {} lines; window envelopes show {}",
-                address.len(),
-                address::MAX_LINES
+            warnings.push(Warning::new(
+                id,
+                WarningKind::Address,
+                format!(
+                    "the address has {} lines; window envelopes show {}",
+                    address.len(),
+                    address::MAX_LINES
+                ),
             ));
         }
         if address.len() < 2 {
-            warnings.push("the address has fewer than two lines".to_string());
+            warnings.push(Warning::new(
+                id,
+                WarningKind::Address,
+                "the address has fewer than two lines",
+            ));
         }
-        let mut sender = self.sender.clone();
+        let mut sender = self.scope.sender.clone();
         if let Some(role) = text.get("role") {
             sender.insert("role".into(), role.clone());
         }
-        let labels = lang::labels(&lang);
-        let date_text = lang::format_date(&lang, self.config.date, "long").unwrap_or_default();
-        let mut info = vec![json!({"label": labels.customer_no, "value": person.id})];
+        let labels = crate::lang::labels(&lang);
+        let date_text =
+            crate::lang::format_date(&lang, self.config.date, "long").unwrap_or_default();
+        let mut info = vec![Info::new(labels.customer_no, &person.id)];
         for (label, key) in [
             (labels.contact, "name"),
             (labels.phone, "phone"),
             (labels.email, "email"),
         ] {
             if let Some(v) = sender.get(key).filter(|v| !v.is_empty()) {
-                info.push(json!({"label": label, "value": v}));
+                info.push(Info::new(label, v));
             }
         }
-        info.push(json!({"label": labels.date, "value": date_text}));
+        info.push(Info::new(labels.date, &date_text));
 
-        let mut recipient: serde_json::Map<String, serde_json::Value> = person
-            .fields
-            .iter()
-            .map(|(k, v)| (k.clone(), json!(v)))
-            .collect();
-        recipient.insert("name".into(), json!(person.display_name()));
-        recipient.insert("address".into(), json!(address));
-
-        let data = json!({
-            "lang": lang,
-            "date": self.config.date.to_string(),
-            "date_text": date_text,
-            "subject": text.get("subject").cloned().unwrap_or_default(),
-            "salutation": salutation,
-            "closing": closing,
-            "text": text,
-            "theme": self.config.theme,
-            "sender": sender,
-            "recipient": recipient,
-            "info": info,
-            "print": self.print,
-        });
         // The occasion (a birthday, the order it thanks for) is a fact when
         // the message refers to it.
         if occasion.is_some() && self.occasion_used.contains(&lang) {
@@ -377,36 +312,40 @@ impl<'a> Composer<'a> {
                     "generic text: it uses no fact from the person's history (policy.generic = \"error\")".into(),
                 ));
             }
-            warnings.push("generic text: it uses no fact from the person's history".into());
+            warnings.push(Warning::new(
+                id,
+                WarningKind::Generic,
+                "generic text: it uses no fact from the person's history",
+            ));
         }
+        let model = Model {
+            lang: lang.clone(),
+            date: self.config.date.to_string(),
+            date_text,
+            subject: text.get("subject").cloned().unwrap_or_default(),
+            salutation: words.salutation,
+            closing: words.closing,
+            text,
+            theme: self.config.theme.clone(),
+            sender,
+            recipient: Recipient {
+                fields: person.fields.clone(),
+                name: person.display_name(),
+                address,
+            },
+            info,
+            print: self.print.clone(),
+            labels: None,
+        };
         Ok(Piece {
-            index,
             id: person.id.clone(),
-            line: person.line,
             lang,
-            data: serde_json::to_vec_pretty(&data).expect("JSON of strings always serialises"),
+            model,
             message,
             warnings,
             facts,
         })
     }
-}
-
-/// "message.de.j2:3: undefined value (person.frist_name)".
-pub fn describe(e: &minijinja::Error) -> String {
-    let mut s = String::new();
-    if let Some(name) = e.name() {
-        s.push_str(name);
-        if let Some(line) = e.line() {
-            s.push_str(&format!(":{line}"));
-        }
-        s.push_str(": ");
-    }
-    s.push_str(&e.kind().to_string());
-    if let Some(detail) = e.detail() {
-        s.push_str(&format!(": {detail}"));
-    }
-    s
 }
 
 fn template_error(e: minijinja::Error) -> Error {

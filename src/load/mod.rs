@@ -8,7 +8,6 @@
 //! Input files are only ever read.
 
 pub mod columns;
-pub mod dates;
 pub mod read;
 
 use std::collections::HashMap;
@@ -18,11 +17,11 @@ use chrono::NaiveDate;
 use indexmap::IndexMap;
 use sha2::{Digest, Sha256};
 
-use crate::compose::lang::normalize_country;
+use crate::lang::normalize_country;
 use crate::error::{Error, Location, Problem, Result, Severity};
 use crate::model::{Event, Person, PERSON_FIELDS};
 use columns::{HeaderSet, Mapping};
-use dates::DateOrder;
+use crate::date::{self as dates, DateOrder};
 pub use read::{read_table, Format, Table};
 
 /// What to read and how.
@@ -254,7 +253,7 @@ fn people(
                     "postal code {} lost its leading zero; read as {padded}",
                     fields["postal_code"]
                 ),
-            ));
+            ).of_kind("postcode"));
             fields.insert("postal_code".into(), padded);
         }
         let language = normalize_language(&fields["language"]);
@@ -287,7 +286,7 @@ fn people(
                 problems.push(Problem::warning(
                     Some(Location::at(path, *line, None)),
                     format!("{id} has the same name and address as {other} (line {other_line}): a duplicate?"),
-                ));
+                ).of_kind("duplicate"));
             }
         }
         fields.insert("id".into(), id.clone());
@@ -515,34 +514,9 @@ fn attach_history(
     Ok(())
 }
 
-/// Parses `YYYY-MM-DD` and `DD.MM.YYYY` — the run date and campaign dates.
-pub fn parse_date(s: &str) -> Option<NaiveDate> {
-    let s = s.trim();
-    if s.is_empty() {
-        return None;
-    }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .or_else(|_| NaiveDate::parse_from_str(s, "%d.%m.%Y"))
-        .ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dates_in_iso_and_german_form() {
-        assert_eq!(
-            parse_date("2026-12-24"),
-            NaiveDate::from_ymd_opt(2026, 12, 24)
-        );
-        assert_eq!(
-            parse_date("24.12.2026"),
-            NaiveDate::from_ymd_opt(2026, 12, 24)
-        );
-        assert_eq!(parse_date("2025-02-30"), None);
-        assert_eq!(parse_date(""), None);
-    }
 
     #[test]
     fn salutation_and_degree_are_split() {

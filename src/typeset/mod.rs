@@ -17,7 +17,7 @@ use typst::{Library, LibraryExt, WorldExt};
 use typst_layout::PagedDocument;
 use typst_pdf::{PdfOptions, PdfStandard, PdfStandards, Timestamp};
 
-use crate::compose::Piece;
+use crate::compose::{Piece, Warning, WarningKind};
 use crate::error::{Error, Result};
 use crate::template::Template;
 use world::{project_id, DocWorld, Shared, MESSAGE_ID};
@@ -26,12 +26,13 @@ use world::{project_id, DocWorld, Shared, MESSAGE_ID};
 pub struct Typeset {
     pub pdf: Vec<u8>,
     pub pages: usize,
-    pub warnings: Vec<String>,
+    /// Typst's warnings and what the preflight let pass.
+    pub warnings: Vec<Warning>,
     /// The address's smallest distance to the window edges, in mm (window
     /// letters only).
     pub clearance_mm: Option<f64>,
-    /// "ok", or "warn" when the preflight found something it let pass.
-    pub preflight: &'static str,
+    /// Ok, or Warn when the preflight found something it let pass.
+    pub preflight: Preflight,
     /// PNG images of the pages, when asked for (proofs, previews).
     pub images: Vec<Vec<u8>>,
 }
@@ -51,9 +52,43 @@ pub struct Checks {
     pub render_ppi: Option<f32>,
 }
 
-/// Reasons a preflight failed start with this, so the manifest can tell
-/// them from template errors.
-pub const PREFLIGHT: &str = "preflight: ";
+/// The preflight's verdict on a document (the manifest's `preflight` column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Preflight {
+    Ok,
+    Warn,
+    Fail,
+}
+
+impl Preflight {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Preflight::Ok => "ok",
+            Preflight::Warn => "warn",
+            Preflight::Fail => "fail",
+        }
+    }
+}
+
+/// Why a document could not be made.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Failed {
+    /// Typst stopped with errors (in the template or the message).
+    Typst(String),
+    /// The document was made but fails the preflight (glyphs, fonts,
+    /// window, overflow by policy).
+    Preflight(String),
+}
+
+impl std::fmt::Display for Failed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failed::Typst(message) => f.write_str(message),
+            Failed::Preflight(message) => write!(f, "preflight: {message}"),
+        }
+    }
+}
 
 /// Builds documents for one run; shared by all worker threads.
 pub struct Typesetter {
@@ -129,92 +164,110 @@ impl Typesetter {
         self
     }
 
-    /// Typesets one piece. Never panics outward: a panic inside Typst is
-    /// turned into an error for this recipient.
-    pub fn typeset(&self, piece: &Piece) -> Result<Typeset, String> {
+    /// Typesets one composed piece: here its model becomes `/data.json`.
+    pub fn typeset(&self, piece: &Piece) -> Result<Typeset, Failed> {
+        let data = serde_json::to_vec_pretty(&piece.model).expect("the model is plain data");
+        self.typeset_data(&piece.id, data, piece.message.clone())
+    }
+
+    /// Typesets one document from its `/data.json` and `/message.typ`. Never
+    /// panics outward: a panic inside Typst is turned into an error for
+    /// this document.
+    pub fn typeset_data(&self, id: &str, data: Vec<u8>, message: String) -> Result<Typeset, Failed> {
         let world = DocWorld {
             shared: &self.shared,
-            data: Bytes::new(piece.data.clone()),
-            message: Source::new(*MESSAGE_ID, piece.message.clone()),
+            data: Bytes::new(data),
+            message: Source::new(*MESSAGE_ID, message),
         };
-        let run = || -> Result<Typeset, String> {
+        let preflight_failed = |m: String| Failed::Preflight(m);
+        let run = || -> Result<Typeset, Failed> {
             let warned = typst::compile::<PagedDocument>(&world);
-            let mut warnings: Vec<String> = warned
+            let mut warnings: Vec<Warning> = warned
                 .warnings
                 .iter()
-                .map(|d| describe(&world, d))
+                .map(|d| Warning::new(None, WarningKind::Typst, describe(&world, d)))
                 .collect();
             let document = warned
                 .output
-                .map_err(|errors| describe_all(&world, &errors))?;
+                .map_err(|errors| Failed::Typst(describe_all(&world, &errors)))?;
             let findings = preflight::inspect(&document);
             if let Some(problem) = preflight::missing_glyphs(&findings.missing) {
-                return Err(format!("{PREFLIGHT}{problem}"));
+                return Err(preflight_failed(problem));
             }
             let mut problems = Vec::new();
             let pages = document.pages().len();
+            // (fails the document, recipient it names, what)
+            let mut problems: Vec<(bool, Option<String>, String)> = Vec::new();
             if let Some(expected) = self.checks.pages.filter(|&p| p != pages) {
                 problems.push((
                     self.checks.overflow_is_error,
+                    None,
                     format!(
                         "{pages} pages, the template expects {expected} (the text is too long?)"
                     ),
                 ));
             }
-            for (id, note) in &findings.overflows {
-                let whose = if id.is_empty() || *id == piece.id {
-                    String::new()
-                } else {
-                    format!("{id}: ")
-                };
+            for (whose, note) in &findings.overflows {
                 let note = if note.is_empty() {
                     "text does not fit"
                 } else {
                     note
                 };
-                problems.push((self.checks.overflow_is_error, format!("{whose}{note}")));
+                let whose = (!whose.is_empty() && whose != id).then(|| whose.clone());
+                problems.push((self.checks.overflow_is_error, whose, note.to_string()));
             }
             let mut clearance_mm = None;
             if let Some(window) = self.checks.window {
                 let (min, problem) = preflight::window_check(&findings, window);
                 clearance_mm = min;
                 if let Some(problem) = problem {
-                    problems.push((self.checks.window_is_error, problem));
+                    problems.push((self.checks.window_is_error, None, problem));
                 }
             }
-            let fatal: Vec<&str> = problems
+            let fatal: Vec<String> = problems
                 .iter()
-                .filter(|(fatal, _)| *fatal)
-                .map(|(_, p)| p.as_str())
+                .filter(|(fatal, _, _)| *fatal)
+                .map(|(_, whose, p)| match whose {
+                    Some(whose) => format!("{whose}: {p}"),
+                    None => p.clone(),
+                })
                 .collect();
             if !fatal.is_empty() {
-                return Err(format!("{PREFLIGHT}{}", fatal.join("; ")));
+                return Err(preflight_failed(fatal.join("; ")));
             }
-            let preflight = if problems.is_empty() { "ok" } else { "warn" };
-            warnings.extend(problems.into_iter().map(|(_, p)| p));
+            let preflight = if problems.is_empty() {
+                Preflight::Ok
+            } else {
+                Preflight::Warn
+            };
+            warnings.extend(problems.into_iter().map(|(_, whose, p)| Warning {
+                recipient: whose,
+                kind: WarningKind::Preflight,
+                message: p,
+            }));
             let options = PdfOptions {
-                ident: Smart::Custom(format!("{}/{}", self.campaign, piece.id)),
+                ident: Smart::Custom(format!("{}/{}", self.campaign, id)),
                 creator: Smart::Custom(Some(format!("warmly {}", env!("CARGO_PKG_VERSION")))),
                 timestamp: Some(self.timestamp),
                 standards: self.standards.clone(),
                 ..PdfOptions::default()
             };
             let mut pdf = typst_pdf::pdf(&document, &options)
-                .map_err(|errors| describe_all(&world, &errors))?;
+                .map_err(|errors| Failed::Typst(describe_all(&world, &errors)))?;
             let mut parsed = lopdf::Document::load_mem(&pdf)
-                .map_err(|e| format!("{PREFLIGHT}the PDF cannot be read back: {e}"))?;
+                .map_err(|e| preflight_failed(format!("the PDF cannot be read back: {e}")))?;
             let unembedded = preflight::unembedded_fonts(&parsed);
             if !unembedded.is_empty() {
-                return Err(format!(
-                    "{PREFLIGHT}font(s) not embedded: {}",
+                return Err(preflight_failed(format!(
+                    "font(s) not embedded: {}",
                     unembedded.join(", ")
-                ));
+                )));
             }
             if preflight::add_bleed_boxes(&mut parsed, preflight::BLEED_MM) {
                 pdf.clear();
                 parsed
                     .save_to(&mut pdf)
-                    .map_err(|e| format!("writing the page boxes: {e}"))?;
+                    .map_err(|e| Failed::Typst(format!("writing the page boxes: {e}")))?;
             }
             let images = match self.checks.render_ppi {
                 None => Vec::new(),
@@ -228,7 +281,7 @@ impl Typesetter {
                         };
                         typst_render::render(page, &options)
                             .encode_png()
-                            .map_err(|e| format!("rendering a page image: {e}"))
+                            .map_err(|e| Failed::Typst(format!("rendering a page image: {e}")))
                     })
                     .collect::<Result<_, _>>()?,
             };
@@ -243,7 +296,9 @@ impl Typesetter {
             })
         };
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_or_else(|_| {
-            Err("the typesetter failed unexpectedly (internal error)".to_string())
+            Err(Failed::Typst(
+                "the typesetter failed unexpectedly (internal error)".to_string(),
+            ))
         })
     }
 }

@@ -8,7 +8,7 @@
 //! (the form of address). The computed line is `salutation_line`; a
 //! non-empty `salutation_line` column overrides it row by row.
 
-use super::lang::{base_language, normalize_country};
+use super::{base_language, normalize_country};
 use crate::model::{join_nonempty, Person};
 
 /// The grammatical gender of address as far as the data tells it.

@@ -11,8 +11,8 @@ use minijinja::{
 };
 
 use super::history::years_between;
-use super::lang;
-use crate::load::parse_date;
+use crate::lang;
+use crate::date::parse_date;
 
 /// Templates whose names start with this render plain text (they go into
 /// JSON, which Typst reads as inert strings); all others render Typst markup.

@@ -1,6 +1,8 @@
 //! Words per language: month names, dates, numbers, labels, country names.
 //! Unknown languages fall back to English.
 
+pub mod salutation;
+
 use chrono::{Datelike, NaiveDate};
 
 const MONTHS_DE: [&str; 12] = [

@@ -1,6 +1,9 @@
-//! Dates as offices write them: ISO, `24.12.2026`, `3.4.61`, `12/24/2026`,
-//! Excel serial numbers. A slash date is ambiguous (`04/03/2026`), so the
-//! order is a setting for the whole file — never guessed row by row.
+//! Dates: the one place that reads them. Tables hold dates as offices
+//! write them (ISO, `24.12.2026`, `3.4.61`, `12/24/2026`, Excel serial
+//! numbers); the loader turns them into ISO text, and everything after it
+//! (run date, campaign dates, person fields, template helpers) reads them
+//! back with [`parse_date`]. A slash date is ambiguous (`04/03/2026`), so
+//! the order is a setting for the whole file — never guessed row by row.
 
 use chrono::{Datelike, NaiveDate};
 
@@ -106,9 +109,16 @@ pub fn is_empty_date(s: &str) -> bool {
     )
 }
 
-/// The year used as the two-digit pivot when no run date is known.
-pub fn default_pivot() -> i32 {
-    chrono::Local::now().date_naive().year()
+/// A date as warmly writes it and a person types it: `YYYY-MM-DD` or
+/// `DD.MM.YYYY` (the run date, campaign dates, the loader's ISO output).
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(s, "%d.%m.%Y"))
+        .ok()
 }
 
 #[cfg(test)]
@@ -142,6 +152,15 @@ mod tests {
         assert_eq!(DateOrder::parse("dd.mm.yyyy"), Some(DateOrder::Dmy));
         assert_eq!(DateOrder::parse("mdy"), Some(DateOrder::Mdy));
         assert_eq!(DateOrder::parse("?"), None);
+    }
+
+    #[test]
+    fn dates_in_iso_and_german_form() {
+        assert_eq!(parse_date("2026-12-24"), d(2026, 12, 24));
+        assert_eq!(parse_date(" 24.12.2026 "), d(2026, 12, 24));
+        assert_eq!(parse_date("2025-02-30"), None);
+        assert_eq!(parse_date("3.4.61"), None);
+        assert_eq!(parse_date(""), None);
     }
 
     #[test]

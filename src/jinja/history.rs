@@ -8,7 +8,7 @@ use chrono::{Datelike, NaiveDate};
 use minijinja::value::{from_args, Enumerator, Object, ObjectExt, Value};
 use minijinja::{Error, ErrorKind, State};
 
-use crate::load::parse_date;
+use crate::date::parse_date;
 use crate::model::{Event, Person};
 
 /// Full years from `from` to `to` (birthday arithmetic; 0 if `to` is earlier).
@@ -97,7 +97,7 @@ pub fn person_value(person: &Person, run_date: NaiveDate, log: Arc<FactLog>) -> 
     // du / first name, from the formality column in any of its spellings.
     map.insert(
         "du".into(),
-        Value::from(super::salutation::is_informal(person)),
+        Value::from(crate::lang::salutation::is_informal(person)),
     );
     let since =
         parse_date(person.get("customer_since")).or_else(|| person.events.first().map(|e| e.date));

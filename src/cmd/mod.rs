@@ -1,0 +1,105 @@
+//! One file per command. Each takes the validated configuration, asks the
+//! plan (`plan::prepare`), streams what it needs through the engine into
+//! its own sink, prints its report and returns the exit code.
+
+pub mod check;
+pub mod dry_run;
+pub mod due;
+pub mod export;
+pub mod grid;
+pub mod preview;
+pub mod proof;
+pub mod render;
+
+use crate::config::{Config, Mode};
+use crate::engine::Engine;
+use crate::error::{Problem, Result};
+use crate::plan::Plan;
+use crate::report::Report;
+use crate::select::Reason;
+use crate::template::{Kind, Window};
+use crate::typeset::Checks;
+
+/// `warmly render` and its modes.
+pub fn render(config: &Config) -> Result<u8> {
+    match &config.mode {
+        Mode::DryRun => dry_run::run(config),
+        Mode::ExportInputs(dir) => export::run(config, dir),
+        Mode::TestGrid => grid::run(config),
+        _ => render::run(config),
+    }
+}
+
+/// What the preflight holds this run's documents to.
+pub fn checks(config: &Config, plan: &Plan, engine_format: &str, render_ppi: Option<f32>) -> Checks {
+    let manifest = &plan.template.manifest;
+    Checks {
+        // The calibration offset moves the print on the page so that the
+        // printer puts it where it belongs: the window moves with it.
+        window: manifest.window(engine_format).map(|w| Window {
+            x: w.x + config.print.offset_x,
+            y: w.y + config.print.offset_y,
+            ..w
+        }),
+        pages: if manifest.kind == Kind::Sheet {
+            None
+        } else {
+            manifest.pages
+        },
+        overflow_is_error: config.print.overflow_is_error,
+        window_is_error: config.print.window_is_error,
+        render_ppi,
+    }
+}
+
+/// The engine of a run: composer and typesetter with the run's checks.
+pub fn engine<'a>(config: &'a Config, plan: &Plan, render_ppi: Option<f32>) -> Result<Engine<'a>> {
+    let format = plan
+        .template
+        .manifest
+        .resolve_format(config.print.format.as_deref(), &plan.template.name)?;
+    Engine::new(config, plan, checks(config, plan, &format, render_ppi))
+}
+
+/// The report's start: who is in, who is left out and why, run-wide notes.
+pub fn report(config: &Config, plan: &Plan) -> Report {
+    let mut problems: Vec<Problem> = plan.warnings().cloned().collect();
+    if config.sender.is_empty() {
+        problems.push(Problem::warning(
+            None,
+            "no sender given: letterhead and signature stay empty (set [sender] in a campaign)",
+        ));
+    }
+    Report {
+        out_dir: config.out_dir.clone(),
+        people_file: config.people.clone(),
+        recipients: plan.pieces.len(),
+        left_out: left_out(plan, 8),
+        problems,
+        ..Report::default()
+    }
+}
+
+/// Left out per reason kind: (kind, count, the first `shown` ids — with the
+/// date of the last piece for the capped).
+pub fn left_out(plan: &Plan, shown: usize) -> Vec<(&'static str, usize, Vec<String>)> {
+    plan.reason_counts()
+        .into_iter()
+        .map(|(kind, n)| {
+            let first = plan
+                .left_out
+                .iter()
+                .filter(|l| l.reason.kind() == kind)
+                .take(shown)
+                .map(|l| {
+                    let id = &plan.persons[l.person].id;
+                    match &l.reason {
+                        Reason::Capped { last, .. } => format!("{id} (last piece {last})"),
+                        _ => id.clone(),
+                    }
+                })
+                .collect();
+            (kind, n, first)
+        })
+        .collect()
+}

@@ -1,0 +1,489 @@
+//! `warmly render`: the files sink. One PDF per recipient (or one label
+//! sheet for all), the manifest and the ledger written as pieces finish,
+//! then the print file and the postcode summary. Everything that can stop
+//! the run is checked before the output folder is touched; after that a
+//! failing recipient is counted and the others are still produced.
+
+use crate::compose::{Label, Piece, Warning};
+use crate::config::Config;
+use crate::engine::{Failure, Made, Unmade};
+use crate::error::{Error, Result};
+use crate::ledger::Entry;
+use crate::plan::{self, Plan, Planned};
+use crate::report::{FailedPiece, Report};
+use crate::typeset::{Preflight, Typeset};
+use crate::write::{self, ManifestRow, ManifestWriter, Status};
+
+pub fn run(config: &Config) -> Result<u8> {
+    let mut plan = plan::prepare(config)?;
+    let engine = super::engine(config, &plan, None)?;
+    let mut report = super::report(config, &plan);
+
+    std::fs::create_dir_all(&config.out_dir).map_err(|e| Error::io(&config.out_dir, e))?;
+    if plan.lock.is_some() {
+        write::remove_stale_temp_files(&config.out_dir);
+    }
+    // Nothing selected (e.g. a daily run on a quiet day): leave the last
+    // run's manifest and print file alone.
+    if plan.pieces.is_empty() {
+        report.print(config.quiet);
+        return Ok(report.exit_code());
+    }
+    let mut manifest =
+        ManifestWriter::create(&config.out_dir).map_err(|e| Error::io(&config.out_dir, e))?;
+    let statuses = if plan.is_sheet() {
+        sheet(config, &plan, &engine, &mut manifest, &mut report)?
+    } else {
+        pieces(config, &mut plan, &engine, &mut manifest, &mut report)?
+    };
+    report.failed.sort_by_key(|f| f.line);
+    report.manifest = Some(
+        manifest
+            .finish()
+            .map_err(|e| Error::io(&config.out_dir, e))?,
+    );
+    if plan.is_sheet() {
+        report.combined = statuses
+            .contains(&Status::Written)
+            .then(|| config.out_dir.join(&plan.pieces[0].file));
+    } else if let Some(name) = &config.combined {
+        print_file(config, &plan, &statuses, name, &mut report)?;
+    }
+    report.print(config.quiet);
+    Ok(report.exit_code())
+}
+
+/// A manifest row for a planned piece, before it is made.
+fn row(plan: &Plan, planned: &Planned) -> ManifestRow {
+    let person = plan.person(planned);
+    ManifestRow {
+        id: person.id.clone(),
+        occasion: planned.due.key.clone(),
+        status: Status::Failed,
+        file: planned.file.clone(),
+        pages: None,
+        sha256: String::new(),
+        facts: None,
+        preflight: None,
+        clearance_mm: None,
+        warnings: String::new(),
+        error: String::new(),
+        line: person.line,
+        language: String::new(),
+        id_source: plan.id_source,
+    }
+}
+
+/// What a written piece leaves for its manifest row (the PDF is on disk).
+struct Written {
+    lang: String,
+    facts: usize,
+    warnings: Vec<Warning>,
+    pages: usize,
+    sha256: String,
+    preflight: Preflight,
+    clearance_mm: Option<f64>,
+}
+
+/// One PDF per recipient: kept files stay, the rest is made on the worker
+/// threads and written there; rows and ledger lines follow in plan order.
+fn pieces(
+    config: &Config,
+    plan: &mut Plan,
+    engine: &crate::engine::Engine,
+    manifest: &mut ManifestWriter,
+    report: &mut Report,
+) -> Result<Vec<Status>> {
+    let mut sink = FilesSink {
+        config,
+        kind: plan.template.piece_kind().to_string(),
+        has_message: plan.template.manifest.message,
+        ledger: plan.ledger.take(),
+        manifest,
+        report,
+        statuses: vec![Status::Failed; plan.pieces.len()],
+        error: None,
+    };
+    let plan = &*plan;
+    // Existing files are kept unless --force.
+    let (kept, work): (Vec<usize>, Vec<usize>) = (0..plan.pieces.len())
+        .partition(|&i| !config.force && config.out_dir.join(&plan.pieces[i].file).exists());
+    let mut kept = kept.into_iter().peekable();
+    let finish = |planned: &Planned, made: Made| -> Result<Written, Unmade> {
+        let Made { piece, typeset } = made;
+        let sha256 = write::sha256_hex(&typeset.pdf);
+        write::write_atomic(&config.out_dir, &planned.file, &typeset.pdf).map_err(|e| Unmade {
+            lang: piece.lang.clone(),
+            why: Failure::Write(format!(
+                "writing {}: {e}",
+                config.out_dir.join(&planned.file).display()
+            )),
+        })?;
+        let Typeset {
+            pages,
+            warnings,
+            clearance_mm,
+            preflight,
+            ..
+        } = typeset;
+        let mut all = piece.warnings;
+        all.extend(warnings);
+        all.dedup();
+        Ok(Written {
+            lang: piece.lang,
+            facts: piece.facts,
+            warnings: all,
+            pages,
+            sha256,
+            preflight,
+            clearance_mm,
+        })
+    };
+    let progress = Progress::new(work.len(), config.quiet);
+    engine.stream(plan, &work, finish, |i, result| {
+        while let Some(k) = kept.next_if(|&k| k < i) {
+            sink.kept(plan, k);
+        }
+        sink.made(plan, i, result);
+        progress.tick();
+    });
+    progress.finish();
+    for k in kept {
+        sink.kept(plan, k);
+    }
+    match sink.error {
+        Some(e) => Err(e),
+        None => Ok(sink.statuses),
+    }
+}
+
+/// Where the pieces of a render go, in plan order: a manifest row each, a
+/// ledger line for each written one.
+struct FilesSink<'a> {
+    config: &'a Config,
+    /// What the ledger calls the pieces (card, letter, envelope).
+    kind: String,
+    has_message: bool,
+    ledger: Option<crate::ledger::Ledger>,
+    manifest: &'a mut ManifestWriter,
+    report: &'a mut Report,
+    statuses: Vec<Status>,
+    /// The first error that must stop the run once the stream is done.
+    error: Option<Error>,
+}
+
+impl FilesSink<'_> {
+    fn entry(&self, row: &ManifestRow) -> Entry {
+        Entry {
+            campaign: self.config.name.clone(),
+            occasion: row.occasion.clone(),
+            person_id: row.id.clone(),
+            file: row.file.clone(),
+            sha256: row.sha256.clone(),
+            run_date: self.config.date,
+            kind: self.kind.clone(),
+        }
+    }
+
+    /// A file that exists and stays. One that the ledger lacks was finished
+    /// by a run that was killed before it could write the line: record it now.
+    fn kept(&mut self, plan: &Plan, i: usize) {
+        let planned = &plan.pieces[i];
+        let mut row = row(plan, planned);
+        row.status = Status::Kept;
+        row.sha256 = std::fs::read(self.config.out_dir.join(&planned.file))
+            .map(|b| write::sha256_hex(&b))
+            .unwrap_or_default();
+        self.report.keep(&planned.file);
+        let missing = self
+            .ledger
+            .as_ref()
+            .is_some_and(|l| !l.contains(&self.config.name, &row.occasion, &row.id));
+        if missing {
+            let entry = self.entry(&row);
+            if let Err(e) = self.ledger.as_mut().map(|l| l.append(entry)).transpose() {
+                self.error.get_or_insert(e);
+            }
+        }
+        self.statuses[i] = Status::Kept;
+        self.row(&row);
+    }
+
+    /// A piece the engine made (and wrote) or could not make.
+    fn made(&mut self, plan: &Plan, i: usize, result: Result<Written, Unmade>) {
+        let mut row = row(plan, &plan.pieces[i]);
+        match result {
+            Ok(w) => {
+                row.status = Status::Written;
+                row.language = w.lang;
+                row.pages = Some(w.pages);
+                row.sha256 = w.sha256;
+                row.preflight = Some(w.preflight);
+                row.clearance_mm = w.clearance_mm.map(|c| (c * 10.0).round() / 10.0);
+                if self.has_message {
+                    row.facts = Some(w.facts);
+                    self.report.count_facts(w.facts);
+                }
+                row.warnings = w
+                    .warnings
+                    .iter()
+                    .map(|w| own_text(w, &row.id))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                for warning in &w.warnings {
+                    self.report.piece_warnings.add(Some(&row.id), warning);
+                }
+                self.report.written += 1;
+                // The PDF is durable (renamed after fsync): now the line.
+                let entry = self.entry(&row);
+                if let Some(Err(e)) = self.ledger.as_mut().map(|l| l.append(entry)) {
+                    self.report.notes.push(format!(
+                        "{}: written, but the ledger was not updated: {e}",
+                        row.id
+                    ));
+                }
+                self.statuses[i] = Status::Written;
+            }
+            Err(unmade) => fail(&mut row, unmade, self.report),
+        }
+        self.row(&row);
+    }
+
+    fn row(&mut self, row: &ManifestRow) {
+        count_preflight(self.report, row);
+        if let Err(e) = self.manifest.row(row) {
+            self.error
+                .get_or_insert(Error::io(&self.config.out_dir, e));
+        }
+    }
+}
+
+/// A warning as the manifest row of its own piece shows it: without the
+/// recipient, unless it names another.
+fn own_text(warning: &Warning, id: &str) -> String {
+    match &warning.recipient {
+        Some(r) if r != id => warning.with_recipient(),
+        _ => warning.message.clone(),
+    }
+}
+
+/// Fills a row for a piece that was not made and counts it.
+fn fail(row: &mut ManifestRow, unmade: Unmade, report: &mut Report) {
+    row.status = Status::Failed;
+    row.language = unmade.lang;
+    row.error = unmade.why.to_string();
+    if unmade.why.is_preflight() {
+        row.preflight = Some(Preflight::Fail);
+    }
+    report.failed.push(FailedPiece {
+        id: row.id.clone(),
+        line: row.line,
+        reason: row.error.clone(),
+    });
+}
+
+/// A label sheet: every recipient composed, one document in print order.
+fn sheet(
+    config: &Config,
+    plan: &Plan,
+    engine: &crate::engine::Engine,
+    manifest: &mut ManifestWriter,
+    report: &mut Report,
+) -> Result<Vec<Status>> {
+    let mut rows: Vec<ManifestRow> = plan.pieces.iter().map(|p| row(plan, p)).collect();
+    let mut composed: Vec<Option<Piece>> = Vec::with_capacity(plan.pieces.len());
+    for (i, planned) in plan.pieces.iter().enumerate() {
+        match engine.compose(plan, planned) {
+            Ok(piece) => {
+                rows[i].language = piece.lang.clone();
+                composed.push(Some(piece));
+            }
+            Err(e) => {
+                fail(
+                    &mut rows[i],
+                    Unmade {
+                        lang: String::new(),
+                        why: e.into(),
+                    },
+                    report,
+                );
+                composed.push(None);
+            }
+        }
+    }
+    let order = plan.print_order(config.print_order, &config.home_country);
+    let on_sheet: Vec<usize> = (0..rows.len()).filter(|&i| composed[i].is_some()).collect();
+    if let Some(sheet) = sheet_piece(&composed, &order) {
+        match engine.typesetter.typeset(&sheet) {
+            Ok(typeset) => {
+                let sha256 = write::sha256_hex(&typeset.pdf);
+                let file = &plan.pieces[0].file;
+                let written = write::write_atomic(&config.out_dir, file, &typeset.pdf);
+                let mut warnings = sheet.warnings.clone();
+                warnings.extend(typeset.warnings.iter().cloned());
+                warnings.dedup();
+                for &i in &on_sheet {
+                    let row = &mut rows[i];
+                    if let Err(e) = &written {
+                        let why = Failure::Write(format!(
+                            "writing {}: {e}",
+                            config.out_dir.join(file).display()
+                        ));
+                        let lang = row.language.clone();
+                        fail(row, Unmade { lang, why }, report);
+                        continue;
+                    }
+                    row.status = Status::Written;
+                    row.pages = Some(typeset.pages);
+                    row.sha256 = sha256.clone();
+                    row.clearance_mm = typeset.clearance_mm.map(|c| (c * 10.0).round() / 10.0);
+                    let own = sheet_warnings(&row.id, &warnings);
+                    row.preflight = Some(if own.is_empty() {
+                        Preflight::Ok
+                    } else {
+                        Preflight::Warn
+                    });
+                    row.warnings = own.join("; ");
+                    report.written += 1;
+                }
+                for warning in &warnings {
+                    report.piece_warnings.add(None, warning);
+                }
+            }
+            Err(failed) => {
+                for &i in &on_sheet {
+                    let lang = rows[i].language.clone();
+                    let why = Failure::Typeset(failed.clone());
+                    fail(&mut rows[i], Unmade { lang, why }, report);
+                }
+            }
+        }
+    }
+    for row in &rows {
+        manifest
+            .row(row)
+            .map_err(|e| Error::io(&config.out_dir, e))?;
+        count_preflight(report, row);
+    }
+    Ok(rows.iter().map(|r| r.status).collect())
+}
+
+fn count_preflight(report: &mut Report, row: &ManifestRow) {
+    match row.preflight {
+        Some(Preflight::Ok) => report.preflight[0] += 1,
+        Some(Preflight::Warn) => report.preflight[1] += 1,
+        Some(Preflight::Fail) => report.preflight[2] += 1,
+        None => {}
+    }
+}
+
+/// The warnings of one recipient on a sheet, as its manifest row shows them.
+pub fn sheet_warnings(id: &str, warnings: &[Warning]) -> Vec<String> {
+    warnings
+        .iter()
+        .filter(|w| w.recipient.as_deref() == Some(id))
+        .map(Warning::with_recipient)
+        .collect()
+}
+
+/// The sheet as one piece: the data of the first recipient in print order
+/// (sender, theme, print) plus `labels`, every composed recipient in print
+/// order; the compose warnings of all of them.
+pub fn sheet_piece(composed: &[Option<Piece>], order: &[usize]) -> Option<Piece> {
+    let in_order: Vec<&Piece> = order
+        .iter()
+        .filter_map(|&i| composed.get(i).and_then(Option::as_ref))
+        .collect();
+    let first = in_order.first()?;
+    let mut model = first.model.clone();
+    model.labels = Some(
+        in_order
+            .iter()
+            .map(|p| Label {
+                id: p.id.clone(),
+                name: p.model.recipient.name.clone(),
+                address: p.model.recipient.address.clone(),
+                lang: p.lang.clone(),
+            })
+            .collect(),
+    );
+    Some(Piece {
+        id: "sheet".into(),
+        lang: first.lang.clone(),
+        model,
+        message: first.message.clone(),
+        warnings: in_order
+            .iter()
+            .flat_map(|p| p.warnings.iter().cloned())
+            .collect(),
+        facts: 0,
+    })
+}
+
+/// The print file (every written or kept PDF in print order) and the
+/// postcode summary for the bulk-mail hand-off.
+fn print_file(
+    config: &Config,
+    plan: &Plan,
+    statuses: &[Status],
+    name: &str,
+    report: &mut Report,
+) -> Result<()> {
+    let order: Vec<usize> = plan
+        .print_order(config.print_order, &config.home_country)
+        .into_iter()
+        .filter(|&i| statuses[i] != Status::Failed)
+        .collect();
+    if order.is_empty() {
+        return Ok(());
+    }
+    let inputs: Vec<_> = order
+        .iter()
+        .map(|&i| config.out_dir.join(&plan.pieces[i].file))
+        .collect();
+    let target = config.out_dir.join(name);
+    match write::combine_pdfs(&inputs, &target, config.duplex) {
+        Ok(()) => report.combined = Some(target),
+        Err(e) => report
+            .notes
+            .push(format!("the combined print file could not be written: {e}")),
+    }
+    let summary = write::postcode_summary(order.iter().map(|&i| {
+        let person = plan.person(&plan.pieces[i]);
+        (person.get("country"), person.get("postal_code"))
+    }));
+    write::write_atomic(&config.out_dir, "postcodes.csv", &summary)
+        .map_err(|e| Error::io(&config.out_dir, e))?;
+    Ok(())
+}
+
+/// A one-line progress display on a terminal; silent in logs.
+pub struct Progress {
+    total: usize,
+    done: std::cell::Cell<usize>,
+    show: bool,
+}
+
+impl Progress {
+    pub fn new(total: usize, quiet: bool) -> Progress {
+        use std::io::IsTerminal;
+        Progress {
+            total,
+            done: 0.into(),
+            show: !quiet && std::io::stderr().is_terminal() && total > 1,
+        }
+    }
+
+    pub fn tick(&self) {
+        self.done.set(self.done.get() + 1);
+        if self.show {
+            eprint!("\r  typesetting {}/{}", self.done.get(), self.total);
+        }
+    }
+
+    pub fn finish(&self) {
+        if self.show {
+            eprint!("\r\x1b[2K");
+        }
+    }
+}

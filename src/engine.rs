@@ -1,0 +1,175 @@
+//! The stream: the plan's pieces are composed, typeset and preflighted on
+//! worker threads, one piece at a time, and each result goes to the
+//! command's sink as it is done — in plan order, so manifests and ledgers
+//! come out the same on every run. Memory does not grow with the number
+//! of recipients: a piece lives from its composition until its sink has
+//! taken it.
+//!
+//! ```text
+//! plan.pieces ──> [worker: compose → typeset → preflight → finish] ×N ──> reorder ──> sink
+//! ```
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+
+use crate::compose::{ComposeError, Composer, Piece};
+use crate::config::Config;
+use crate::error::Result;
+use crate::plan::{Plan, Planned};
+use crate::typeset::{Checks, Failed, Typeset, Typesetter};
+
+/// Stack size of a worker thread: Typst recurses deeply, and rayon's
+/// 2 MiB default overflowed in measurements (notes/performance.md).
+const STACK_SIZE: usize = 16 << 20;
+
+/// A typeset piece, before its sink writes it.
+pub struct Made {
+    pub piece: Piece,
+    pub typeset: Typeset,
+}
+
+/// Why one recipient's piece was not made. The run goes on without it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Failure {
+    /// The message or a text could not be rendered.
+    Compose(String),
+    /// Typst or the preflight stopped the document.
+    Typeset(Failed),
+    /// The finished PDF could not be written.
+    Write(String),
+}
+
+impl Failure {
+    /// The preflight failed it (the manifest's `preflight` says `fail`).
+    pub fn is_preflight(&self) -> bool {
+        matches!(self, Failure::Typeset(Failed::Preflight(_)))
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Compose(m) | Failure::Write(m) => f.write_str(m),
+            Failure::Typeset(failed) => failed.fmt(f),
+        }
+    }
+}
+
+impl From<ComposeError> for Failure {
+    fn from(e: ComposeError) -> Failure {
+        Failure::Compose(e.0)
+    }
+}
+
+impl From<Failed> for Failure {
+    fn from(f: Failed) -> Failure {
+        Failure::Typeset(f)
+    }
+}
+
+/// A piece that was not made: why, and the language it was composed in
+/// (empty when composing failed).
+#[derive(Debug, Clone)]
+pub struct Unmade {
+    pub lang: String,
+    pub why: Failure,
+}
+
+/// The composer and typesetter of a run, shared by its worker threads.
+pub struct Engine<'a> {
+    pub composer: Composer<'a>,
+    pub typesetter: Typesetter,
+    threads: usize,
+}
+
+impl<'a> Engine<'a> {
+    /// Compiles the messages (a syntax error stops here) and builds the
+    /// typesetter with what the preflight checks.
+    pub fn new(config: &'a Config, plan: &Plan, checks: Checks) -> Result<Engine<'a>> {
+        let composer = Composer::new(config, &plan.template)?;
+        let typesetter = Typesetter::new(
+            &plan.template,
+            config.signature_image.as_slice(),
+            &config.pdf_standards,
+            &config.font_dirs,
+            config.date,
+            &config.name,
+        )?
+        .with_checks(checks);
+        Ok(Engine {
+            composer,
+            typesetter,
+            threads: config.jobs.max(1),
+        })
+    }
+
+    /// Composes one planned piece.
+    pub fn compose(&self, plan: &Plan, planned: &Planned) -> Result<Piece, ComposeError> {
+        self.composer
+            .compose(plan.person(planned), planned.due.occasion.as_ref())
+    }
+
+    /// Makes the pieces `work` (indices into `plan.pieces`) on the worker
+    /// threads: compose, typeset, then `finish` (still on the worker, e.g.
+    /// write the file). `sink` gets every outcome on the calling thread, in
+    /// the order of `work`.
+    pub fn stream<R: Send>(
+        &self,
+        plan: &Plan,
+        work: &[usize],
+        finish: impl Fn(&Planned, Made) -> Result<R, Unmade> + Sync,
+        mut sink: impl FnMut(usize, Result<R, Unmade>),
+    ) {
+        let make = |i: usize| -> Result<R, Unmade> {
+            let planned = &plan.pieces[i];
+            let piece = self.compose(plan, planned).map_err(|e| Unmade {
+                lang: String::new(),
+                why: e.into(),
+            })?;
+            let typeset = self.typesetter.typeset(&piece).map_err(|f| Unmade {
+                lang: piece.lang.clone(),
+                why: f.into(),
+            })?;
+            finish(planned, Made { piece, typeset })
+        };
+        let next = AtomicUsize::new(0);
+        let threads = self.threads.clamp(1, work.len().max(1));
+        std::thread::scope(|scope| {
+            let (tx, rx) = mpsc::sync_channel::<(usize, Result<R, Unmade>)>(threads * 2);
+            for _ in 0..threads {
+                let tx = tx.clone();
+                let (next, make) = (&next, &make);
+                std::thread::Builder::new()
+                    .name("piece".into())
+                    .stack_size(STACK_SIZE)
+                    .spawn_scoped(scope, move || loop {
+                        let position = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(&i) = work.get(position) else { break };
+                        if tx.send((position, make(i))).is_err() {
+                            break;
+                        }
+                    })
+                    .expect("spawning a worker thread");
+            }
+            drop(tx);
+            // Results arrive as they finish; the sink sees them in order.
+            let mut waiting = BTreeMap::new();
+            let mut due = 0usize;
+            for (done, (position, result)) in rx.into_iter().enumerate() {
+                waiting.insert(position, result);
+                while let Some(result) = waiting.remove(&due) {
+                    sink(work[due], result);
+                    due += 1;
+                }
+                // Keep memory flat: drop cached results that later documents
+                // did not reuse. The template's own work is hit by every
+                // document and survives. Runs after failures too.
+                if (done + 1).is_multiple_of(threads) {
+                    typst::comemo::evict(2);
+                }
+            }
+        });
+        typst::comemo::evict(0);
+    }
+}

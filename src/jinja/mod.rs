@@ -1,0 +1,127 @@
+//! What minijinja sees: one environment (filters, functions, escaping into
+//! inert Typst strings) and one context per person (`person`, `history`,
+//! `sender`, `occasion`, …). Select evaluates the campaign's `where`
+//! expression in it and compose renders the messages and texts in it, so
+//! both see the same person the same way.
+
+pub mod env;
+pub mod history;
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use indexmap::IndexMap;
+use minijinja::value::Value;
+
+use crate::config::Config;
+use crate::model::{join_nonempty, Person};
+use crate::occasion::Occasion;
+pub use env::{environment, typst_string, PLAIN_PREFIX};
+pub use history::FactLog;
+
+/// What every person's context of a run shares: the run date, the campaign
+/// and the sender as texts see it.
+pub struct Scope {
+    pub date: NaiveDate,
+    pub campaign: String,
+    /// The campaign's sender with its country (default: the home country)
+    /// and a `return_line` built from its address when it has none.
+    pub sender: IndexMap<String, String>,
+}
+
+impl Scope {
+    pub fn new(config: &Config) -> Scope {
+        let mut sender = config.sender.clone();
+        sender
+            .entry("country".into())
+            .or_insert_with(|| crate::config::DEFAULT_COUNTRY.into());
+        if !sender.contains_key("return_line") {
+            let field = |k: &str| sender.get(k).map(String::as_str).unwrap_or("");
+            let place = join_nonempty(&[field("postal_code"), field("city")]);
+            let parts: Vec<&str> = [field("company"), field("street"), place.as_str()]
+                .into_iter()
+                .filter(|s| !s.is_empty())
+                .collect();
+            let line = parts.join(" · ");
+            sender.insert("return_line".into(), line);
+        }
+        Scope {
+            date: config.date,
+            campaign: config.name.clone(),
+            sender,
+        }
+    }
+
+    /// The context for one person: `person`, `history`, `sender`, `lang`,
+    /// `today`, `campaign`, `salutation`, `closing`, `occasion` (none for
+    /// campaigns without one). History facts the texts read land in `log`.
+    pub fn context(&self, person: &Person, words: &Words, log: Arc<FactLog>) -> Value {
+        let mut ctx: IndexMap<String, Value> = IndexMap::new();
+        ctx.insert(
+            "person".into(),
+            history::person_value(person, self.date, log.clone()),
+        );
+        ctx.insert(
+            "history".into(),
+            Value::from_object(history::History::new(person, self.date, log)),
+        );
+        ctx.insert(
+            "sender".into(),
+            history::map_value(
+                self.sender
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Value::from(v.as_str()))),
+            ),
+        );
+        ctx.insert("lang".into(), Value::from(words.lang.as_str()));
+        ctx.insert("today".into(), Value::from(self.date.to_string()));
+        ctx.insert("campaign".into(), Value::from(self.campaign.as_str()));
+        ctx.insert("salutation".into(), Value::from(words.salutation.as_str()));
+        ctx.insert("closing".into(), Value::from(words.closing.as_str()));
+        ctx.insert(
+            "occasion".into(),
+            words
+                .occasion
+                .map(|o| Value::from(minijinja::value::Serde(o)))
+                .unwrap_or(Value::from(())),
+        );
+        history::map_value(ctx)
+    }
+}
+
+/// The per-person words a context carries besides the person.
+pub struct Words<'o> {
+    pub lang: String,
+    pub salutation: String,
+    pub closing: String,
+    pub occasion: Option<&'o Occasion>,
+}
+
+impl<'o> Words<'o> {
+    /// Salutation and closing computed by the language rules.
+    pub fn new(person: &Person, lang: &str, closing_style: &str, occasion: Option<&'o Occasion>) -> Self {
+        Words {
+            lang: lang.to_string(),
+            salutation: crate::lang::salutation::salutation_line(person, lang),
+            closing: crate::lang::salutation::closing(person, lang, closing_style),
+            occasion,
+        }
+    }
+}
+
+/// "message.de.j2:3: undefined value (person.frist_name)".
+pub fn describe(e: &minijinja::Error) -> String {
+    let mut s = String::new();
+    if let Some(name) = e.name() {
+        s.push_str(name);
+        if let Some(line) = e.line() {
+            s.push_str(&format!(":{line}"));
+        }
+        s.push_str(": ");
+    }
+    s.push_str(&e.kind().to_string());
+    if let Some(detail) = e.detail() {
+        s.push_str(&format!(": {detail}"));
+    }
+    s
+}
