@@ -100,16 +100,13 @@ Exit codes: 0 no errors (warnings allowed), 2 errors.";
 pub struct CheckArgs {
     #[command(flatten)]
     pub run: RenderArgs,
-
-    /// Print the report as JSON (for scripts and schedulers).
-    #[arg(long)]
-    pub json: bool,
 }
 
 const RENDER_EXAMPLES: &str = "\
 Examples:
   warmly render samples/christmas-2026.toml
   warmly render samples/thank-you.toml --date 2026-11-30 --force
+  warmly render samples/keep-in-touch.toml --dry-run          who would get a letter, who not and why
   warmly render --template letter --people customers.csv --history history.csv
   warmly render --template ./my-card --people customers.csv --out out/cards --jobs 2";
 
@@ -186,9 +183,14 @@ pub struct RenderArgs {
     #[arg(long, value_name = "STANDARD")]
     pub pdf_standard: Option<String>,
 
-    /// Show who would get what, and write nothing.
+    /// Show who would get what and why the others do not, and write nothing.
     #[arg(long)]
     pub dry_run: bool,
+
+    /// `check` and `--dry-run`: print JSON, every person with its piece or
+    /// the reason it is left out (for scripts and schedulers).
+    #[arg(long)]
+    pub json: bool,
 
     /// Format of the template: `din-b` (default), `din-a`, `us-letter` for
     /// letters; `dl`, `c6/5`, `c5`, `us10` for envelopes; `3475`, `3490`,

@@ -8,8 +8,8 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 
 use crate::args::RenderArgs;
-use crate::error::{Error, Result};
 use crate::date::parse_date;
+use crate::error::{Error, Result};
 
 /// The campaign file as written by a person (TOML). Unknown keys are errors,
 /// so a misspelt setting is reported instead of silently ignored.
@@ -169,6 +169,8 @@ pub struct Config {
     pub jobs: usize,
     pub force: bool,
     pub quiet: bool,
+    /// Print JSON (check, dry run).
+    pub json: bool,
     /// Ledger and lock folder; none = no ledger (one-off runs without a campaign).
     pub state_dir: Option<PathBuf>,
     pub policy: Policy,
@@ -247,6 +249,21 @@ pub const DEFAULT_PATTERN: &str = "{id}-{last_name}";
 pub const BUILTIN_TEMPLATES: &[&str] = &["letter", "card", "envelope", "labels"];
 
 impl Config {
+    /// The configuration for a command that sets its own mode (check,
+    /// proof, preview).
+    pub fn for_mode(args: &RenderArgs, mode: Mode) -> Result<Config> {
+        if let Mode::Preview { ppi, .. } = mode {
+            if !(10.0..=1200.0).contains(&ppi) {
+                return Err(Error::config(format!(
+                    "--ppi {ppi}: use 10 to 1200 pixels per inch"
+                )));
+            }
+        }
+        let mut config = Config::from_render_args(args)?;
+        config.mode = mode;
+        Ok(config)
+    }
+
     /// Reads the campaign (if any) and merges the command line over it.
     pub fn from_render_args(args: &RenderArgs) -> Result<Config> {
         let (campaign, base) = match &args.campaign {
@@ -527,6 +544,7 @@ impl Config {
             occasion,
             within,
             quiet: args.quiet,
+            json: args.json,
             sender,
             signature_image,
             text: campaign.text,

@@ -199,12 +199,15 @@ fn ends_with_newline(path: &Path) -> bool {
         .unwrap_or(true)
 }
 
-/// A lock that refuses a second run of the same campaign while one is going.
-/// It holds the owner's process id; a lock left by a killed run (its process
-/// is gone) is taken over.
+/// A lock that refuses a second run of the same campaign while one is
+/// going. It is the operating system's file lock on `<campaign>.lock`
+/// (flock on Unix, LockFileEx on Windows), so a run that is killed
+/// releases it with its process, on every system. The file holds the
+/// owner's process id for the message; it is removed when the run ends.
 #[derive(Debug)]
 pub struct Lock {
     path: PathBuf,
+    file: File,
 }
 
 impl Lock {
@@ -213,32 +216,41 @@ impl Lock {
             "{}.lock",
             crate::write::sanitize_component(campaign)
         ));
-        for _ in 0..2 {
-            match OpenOptions::new().write(true).create_new(true).open(&path) {
-                Ok(mut file) => {
-                    let _ = writeln!(file, "{}", std::process::id());
-                    let _ = file.sync_all();
-                    return Ok(Lock { path });
+        // A run that ends removes the file; one that opened it just before
+        // then holds a lock on a file nobody else sees, so try again.
+        for _ in 0..8 {
+            let file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&path)
+                .map_err(|e| Error::io(&path, e))?;
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    let owner = std::fs::read_to_string(&path).unwrap_or_default();
+                    let owner = match owner.trim() {
+                        "" => String::new(),
+                        pid => format!(" (process {pid})"),
+                    };
+                    return Err(Error::config(format!(
+                        "another run of campaign \"{campaign}\" is in progress{owner}"
+                    ))
+                    .with_hint(format!(
+                        "wait for it to finish; the lock is {}",
+                        path.display()
+                    )));
                 }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let owner = std::fs::read_to_string(&path)
-                        .ok()
-                        .and_then(|s| s.trim().parse::<u32>().ok());
-                    match owner {
-                        Some(pid) if process_alive(pid) => {
-                            return Err(Error::config(format!(
-                                "another run of campaign \"{campaign}\" is in progress (process {pid})"
-                            ))
-                            .with_hint(format!("wait for it to finish; the lock is {}", path.display())));
-                        }
-                        // The owner is gone (killed, crashed): the lock is stale.
-                        _ => {
-                            let _ = std::fs::remove_file(&path);
-                        }
-                    }
-                }
-                Err(e) => return Err(Error::io(&path, e)),
+                Err(std::fs::TryLockError::Error(e)) => return Err(Error::io(&path, e)),
             }
+            if !same_file(&file, &path) {
+                continue;
+            }
+            let mut lock = Lock { path, file };
+            let _ = lock.file.set_len(0);
+            let _ = writeln!(lock.file, "{}", std::process::id());
+            return Ok(lock);
         }
         Err(Error::config(format!(
             "cannot take the lock {}",
@@ -247,25 +259,27 @@ impl Lock {
     }
 }
 
-impl Drop for Lock {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
+/// The open file is still the one at `path` (not removed by a run that ended).
+#[cfg(unix)]
+fn same_file(file: &File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
     }
 }
 
-fn process_alive(pid: u32) -> bool {
-    if pid == std::process::id() {
-        return true;
-    }
-    // Linux: a live process has /proc/<pid>; a zombie does not count.
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => !stat
-            .rsplit(')')
-            .next()
-            .unwrap_or("")
-            .trim_start()
-            .starts_with('Z'),
-        Err(_) => false,
+/// Windows does not remove a file that another process has open.
+#[cfg(not(unix))]
+fn same_file(_: &File, path: &Path) -> bool {
+    path.exists()
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        // Remove while still holding the lock, then let it go.
+        let _ = std::fs::remove_file(&self.path);
+        let _ = self.file.unlock();
     }
 }
 
@@ -308,15 +322,20 @@ mod tests {
     }
 
     #[test]
-    fn a_second_lock_is_refused_and_a_stale_one_taken_over() {
+    fn a_second_lock_is_refused_and_a_left_file_is_no_lock() {
         let dir = tempfile::tempdir().unwrap();
         let lock = Lock::acquire(dir.path(), "c").unwrap();
-        assert!(Lock::acquire(dir.path(), "c")
-            .unwrap_err()
-            .to_string()
-            .contains("in progress"));
+        let refused = Lock::acquire(dir.path(), "c").unwrap_err().to_string();
+        assert!(refused.contains("in progress"), "{refused}");
+        assert!(
+            refused.contains(&format!("process {}", std::process::id())),
+            "{refused}"
+        );
         drop(lock);
+        assert!(!dir.path().join("c.lock").exists());
+        // A file left by a killed run holds no lock: the OS released it.
         std::fs::write(dir.path().join("c.lock"), "999999999\n").unwrap();
-        assert!(Lock::acquire(dir.path(), "c").is_ok());
+        let lock = Lock::acquire(dir.path(), "c").unwrap();
+        drop(lock);
     }
 }

@@ -261,7 +261,9 @@ pub struct PersonRow<'a> {
     pub line: u64,
     /// `due` or `left_out`.
     pub status: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Why a person is left out (`reason`: `opted_out`, `not_due`, …, with
+    /// the occasion and the last piece's date where they apply).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub reason: Option<&'a Reason>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub occasion: Option<&'a str>,

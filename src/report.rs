@@ -75,6 +75,15 @@ pub fn print_problems<'a>(
     }
 }
 
+/// A run-stopping error, its hint, and that nothing was written.
+pub fn print_error(error: &crate::error::Error) {
+    errln!("error: {error}");
+    if let Some(hint) = error.hint() {
+        errln!("hint: {hint}");
+    }
+    errln!("nothing was written.");
+}
+
 /// A recipient that was not produced.
 #[derive(Debug, Clone)]
 pub struct FailedPiece {
@@ -201,7 +210,11 @@ impl Report {
                 "kept {} existing file(s) unchanged (use --force to regenerate): {}{}",
                 self.kept,
                 self.kept_first.join(", "),
-                if self.kept > self.kept_first.len() { ", …" } else { "" }
+                if self.kept > self.kept_first.len() {
+                    ", …"
+                } else {
+                    ""
+                }
             );
         }
         if let Some((_, n, ids)) = self.left("opted_out") {

@@ -425,13 +425,19 @@ fn a_second_run_of_the_same_campaign_is_refused_while_one_runs() {
     let w = Workdir::new();
     let c = campaign(&w, PEOPLE, None, "Ein Gruß.");
     std::fs::create_dir_all(w.join("state")).unwrap();
-    // A lock held by a live process (this test).
-    w.write("state/t.lock", format!("{}\n", std::process::id()));
+    // The operating system's lock, held by a live process (this test).
+    let held = w.write("state/t.lock", format!("{}\n", std::process::id()));
+    let held = std::fs::File::open(held).unwrap();
+    held.try_lock().unwrap();
     let run = w.run(&["render", &c, "--out", "out"]);
     run.expect_code(2);
-    run.expect_stderr("another run of campaign \"t\" is in progress");
+    run.expect_stderr(&format!(
+        "another run of campaign \"t\" is in progress (process {})",
+        std::process::id()
+    ));
     assert!(!w.join("out").exists());
-    // A lock left by a killed run is taken over.
+    drop(held);
+    // A lock file left by a killed run holds no lock: the OS released it.
     w.write("state/t.lock", "999999999\n");
     w.run(&["render", &c, "--out", "out", "-q"]).expect_code(0);
     assert!(!w.join("state/t.lock").exists());

@@ -7,8 +7,8 @@ use std::path::PathBuf;
 
 use indexmap::IndexMap;
 use serde_json::Value;
-use warmly::compose::lang::normalize_country;
 use warmly::error::Severity;
+use warmly::lang::normalize_country;
 use warmly::load::{load, read_table, LoadOptions};
 
 fn fixtures() -> PathBuf {

@@ -31,7 +31,12 @@ pub fn render(config: &Config) -> Result<u8> {
 }
 
 /// What the preflight holds this run's documents to.
-pub fn checks(config: &Config, plan: &Plan, engine_format: &str, render_ppi: Option<f32>) -> Checks {
+pub fn checks(
+    config: &Config,
+    plan: &Plan,
+    engine_format: &str,
+    render_ppi: Option<f32>,
+) -> Checks {
     let manifest = &plan.template.manifest;
     Checks {
         // The calibration offset moves the print on the page so that the

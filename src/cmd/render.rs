@@ -128,7 +128,6 @@ fn pieces(
         } = typeset;
         let mut all = piece.warnings;
         all.extend(warnings);
-        all.dedup();
         Ok(Written {
             lang: piece.lang,
             facts: piece.facts,
@@ -252,15 +251,14 @@ impl FilesSink<'_> {
     fn row(&mut self, row: &ManifestRow) {
         count_preflight(self.report, row);
         if let Err(e) = self.manifest.row(row) {
-            self.error
-                .get_or_insert(Error::io(&self.config.out_dir, e));
+            self.error.get_or_insert(Error::io(&self.config.out_dir, e));
         }
     }
 }
 
 /// A warning as the manifest row of its own piece shows it: without the
 /// recipient, unless it names another.
-fn own_text(warning: &Warning, id: &str) -> String {
+pub fn own_text(warning: &Warning, id: &str) -> String {
     match &warning.recipient {
         Some(r) if r != id => warning.with_recipient(),
         _ => warning.message.clone(),
@@ -321,7 +319,6 @@ fn sheet(
                 let written = write::write_atomic(&config.out_dir, file, &typeset.pdf);
                 let mut warnings = sheet.warnings.clone();
                 warnings.extend(typeset.warnings.iter().cloned());
-                warnings.dedup();
                 for &i in &on_sheet {
                     let row = &mut rows[i];
                     if let Err(e) = &written {

@@ -3,8 +3,8 @@
 //! line (last, in capitals) only for mail abroad. Cases are data in
 //! `tests/data/addresses.csv`.
 
-use crate::lang::{base_language, country_line, country_line_language, normalize_country};
 use crate::lang::salutation::{english_prefix, gender, names, Gender};
+use crate::lang::{base_language, country_line, country_line_language, normalize_country};
 use crate::model::{join_nonempty, Person};
 
 /// Deutsche Post and DIN 5008 allow six lines in the address zone. Longer

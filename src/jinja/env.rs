@@ -11,8 +11,8 @@ use minijinja::{
 };
 
 use super::history::years_between;
-use crate::lang;
 use crate::date::parse_date;
+use crate::lang;
 
 /// Templates whose names start with this render plain text (they go into
 /// JSON, which Typst reads as inert strings); all others render Typst markup.

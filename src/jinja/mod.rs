@@ -99,7 +99,12 @@ pub struct Words<'o> {
 
 impl<'o> Words<'o> {
     /// Salutation and closing computed by the language rules.
-    pub fn new(person: &Person, lang: &str, closing_style: &str, occasion: Option<&'o Occasion>) -> Self {
+    pub fn new(
+        person: &Person,
+        lang: &str,
+        closing_style: &str,
+        occasion: Option<&'o Occasion>,
+    ) -> Self {
         Words {
             lang: lang.to_string(),
             salutation: crate::lang::salutation::salutation_line(person, lang),

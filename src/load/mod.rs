@@ -17,11 +17,11 @@ use chrono::NaiveDate;
 use indexmap::IndexMap;
 use sha2::{Digest, Sha256};
 
-use crate::lang::normalize_country;
+use crate::date::{self as dates, DateOrder};
 use crate::error::{Error, Location, Problem, Result, Severity};
+use crate::lang::normalize_country;
 use crate::model::{Event, Person, PERSON_FIELDS};
 use columns::{HeaderSet, Mapping};
-use crate::date::{self as dates, DateOrder};
 pub use read::{read_table, Format, Table};
 
 /// What to read and how.
@@ -247,13 +247,16 @@ fn people(
         let country = normalize_country(&fields["country"]);
         fields.insert("country".into(), country.clone());
         if let Some(padded) = pad_postcode(&fields["postal_code"], &country) {
-            problems.push(Problem::warning(
-                Some(at("postal_code")),
-                format!(
-                    "postal code {} lost its leading zero; read as {padded}",
-                    fields["postal_code"]
-                ),
-            ).of_kind("postcode"));
+            problems.push(
+                Problem::warning(
+                    Some(at("postal_code")),
+                    format!(
+                        "postal code {} lost its leading zero; read as {padded}",
+                        fields["postal_code"]
+                    ),
+                )
+                .of_kind("postcode"),
+            );
             fields.insert("postal_code".into(), padded);
         }
         let language = normalize_language(&fields["language"]);

@@ -173,7 +173,12 @@ impl Typesetter {
     /// Typesets one document from its `/data.json` and `/message.typ`. Never
     /// panics outward: a panic inside Typst is turned into an error for
     /// this document.
-    pub fn typeset_data(&self, id: &str, data: Vec<u8>, message: String) -> Result<Typeset, Failed> {
+    pub fn typeset_data(
+        &self,
+        id: &str,
+        data: Vec<u8>,
+        message: String,
+    ) -> Result<Typeset, Failed> {
         let world = DocWorld {
             shared: &self.shared,
             data: Bytes::new(data),
@@ -194,7 +199,6 @@ impl Typesetter {
             if let Some(problem) = preflight::missing_glyphs(&findings.missing) {
                 return Err(preflight_failed(problem));
             }
-            let mut problems = Vec::new();
             let pages = document.pages().len();
             // (fails the document, recipient it names, what)
             let mut problems: Vec<(bool, Option<String>, String)> = Vec::new();

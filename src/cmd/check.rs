@@ -1,0 +1,221 @@
+//! `warmly check`: everything a render does before typesetting — the
+//! plan, then composing every recipient — and a report of what was understood
+//! and every problem, so nothing surprises anyone at the printer.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::compose::Composer;
+use crate::config::Config;
+use crate::error::{Location, Problem, Result, Severity};
+use crate::load::SourceReport;
+use crate::outln;
+use crate::plan;
+
+/// What `warmly check` found.
+#[derive(Debug, Serialize)]
+pub struct CheckReport {
+    pub people: SourceReport,
+    pub history: Option<SourceReport>,
+    pub template: String,
+    /// Languages there is a message for.
+    pub languages: Vec<String>,
+    pub persons: usize,
+    pub recipients: usize,
+    pub opted_out: Vec<String>,
+    pub not_matching: usize,
+    /// No occasion due in the window.
+    pub not_due: usize,
+    /// Due, but already in the ledger.
+    pub already_done: usize,
+    /// Due, but held back by the frequency cap.
+    pub capped: usize,
+    /// Message fields that are empty for some recipients: field → ids.
+    pub empty_fields: BTreeMap<String, Vec<String>>,
+    pub problems: Vec<Problem>,
+    /// Every person: `due` with occasion and file, or `left_out` with the reason.
+    pub plan: serde_json::Value,
+}
+
+impl CheckReport {
+    pub fn errors(&self) -> usize {
+        self.problems
+            .iter()
+            .filter(|p| p.severity == Severity::Error)
+            .count()
+    }
+
+    pub fn exit_code(&self) -> u8 {
+        if self.errors() > 0 {
+            crate::error::EXIT_BAD_INPUT
+        } else {
+            crate::error::EXIT_OK
+        }
+    }
+}
+
+pub fn check(config: &Config) -> Result<CheckReport> {
+    let plan = plan::prepare(config)?;
+    let mut problems = plan.problems.clone();
+    let composer = Composer::new(config, &plan.template)?;
+    let used = composer.person_fields_used();
+    let mut empty_fields: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for planned in &plan.pieces {
+        let person = plan.person(planned);
+        if let Err(e) = composer.compose(person, planned.due.occasion.as_ref()) {
+            problems.push(Problem::error(
+                Location::at(&config.people, person.line, None),
+                format!("{}: {}", person.id, e.0),
+                Some("fix the message template or the data; render would skip this recipient"),
+            ));
+        }
+        for field in &used {
+            if person
+                .fields
+                .get(field)
+                .is_some_and(|v| v.trim().is_empty())
+            {
+                empty_fields
+                    .entry(format!("person.{field}"))
+                    .or_default()
+                    .push(person.id.clone());
+            }
+        }
+    }
+    if config.sender.is_empty() {
+        problems.push(Problem::warning(
+            None,
+            "no sender given: letterhead and signature stay empty",
+        ));
+    }
+    let count = |kind: &str| {
+        plan.left_out
+            .iter()
+            .filter(|l| l.reason.kind() == kind)
+            .count()
+    };
+    let people_plan = serde_json::to_value(plan.people_json()).expect("the plan is plain data");
+    Ok(CheckReport {
+        template: plan.template.name.clone(),
+        languages: plan.template.messages.keys().cloned().collect(),
+        persons: plan.persons.len(),
+        recipients: plan.pieces.len(),
+        opted_out: plan.left_out_ids("opted_out"),
+        not_matching: count("not_matching"),
+        not_due: count("not_due"),
+        already_done: count("already_done"),
+        capped: count("capped"),
+        empty_fields,
+        problems,
+        people: plan.people,
+        history: plan.history,
+        plan: people_plan,
+    })
+}
+
+/// `warmly check`: the report as text or JSON; exit 2 when render would stop.
+pub fn run(config: &Config) -> Result<u8> {
+    let report = check(config)?;
+    if config.json {
+        let json = serde_json::to_string_pretty(&report).expect("the report is plain data");
+        outln!("{json}");
+    } else {
+        print(&report);
+    }
+    Ok(report.exit_code())
+}
+
+/// The report for people, on stdout.
+pub fn print(report: &CheckReport) {
+    let source = |label: &str, s: &SourceReport| {
+        let mut how = vec![s.format.kind.clone()];
+        how.extend(s.format.encoding.clone());
+        how.extend(
+            s.format
+                .delimiter
+                .as_ref()
+                .map(|d| format!("delimiter \"{d}\"")),
+        );
+        how.extend(s.format.sheet.as_ref().map(|n| format!("sheet \"{n}\"")));
+        outln!(
+            "{label}: {} — {}, {} rows",
+            s.file.display(),
+            how.join(", "),
+            s.rows
+        );
+        outln!("  columns: {}", s.header_set.describe());
+        for (field, header) in &s.mapped {
+            outln!("    {field:<16} ← {header}");
+        }
+        if !s.other_columns.is_empty() {
+            outln!(
+                "  other columns (usable as person.<name>): {}",
+                s.other_columns.join(", ")
+            );
+        }
+        if s.derived_ids {
+            outln!("  ids: derived from name and address (no id column)");
+        }
+        outln!("  dates: {}", s.date_order_reason);
+    };
+    source("people", &report.people);
+    if let Some(history) = &report.history {
+        source("history", history);
+    }
+    outln!(
+        "template: {} (messages in {})",
+        report.template,
+        report.languages.join(", ")
+    );
+    let mut left_out = vec![format!("{} opted out", report.opted_out.len())];
+    if !report.opted_out.is_empty() {
+        left_out[0].push_str(&format!(": {}", report.opted_out.join(", ")));
+    }
+    for (n, what) in [
+        (report.not_matching, "not matching the selection"),
+        (report.not_due, "not due"),
+        (report.already_done, "already in the ledger"),
+        (report.capped, "held back by min_days_between"),
+    ] {
+        if n > 0 {
+            left_out.push(format!("{n} {what}"));
+        }
+    }
+    outln!(
+        "recipients: {} of {} ({})",
+        report.recipients,
+        report.persons,
+        left_out.join("; ")
+    );
+    for (field, ids) in &report.empty_fields {
+        outln!(
+            "note: the messages use {field}, which is empty for {} recipient(s): {}{}",
+            ids.len(),
+            ids.iter().take(8).cloned().collect::<Vec<_>>().join(", "),
+            if ids.len() > 8 { ", …" } else { "" }
+        );
+    }
+    crate::report::print_problems(
+        "warning",
+        report
+            .problems
+            .iter()
+            .filter(|p| p.severity == Severity::Warning),
+        true,
+    );
+    for p in report
+        .problems
+        .iter()
+        .filter(|p| p.severity == Severity::Error)
+    {
+        outln!("error: {p}");
+        if let Some(hint) = &p.hint {
+            outln!("  hint: {hint}");
+        }
+    }
+    match report.errors() {
+        0 => outln!("ok: no errors — ready to render"),
+        n => outln!("{n} error(s): render would stop before writing anything"),
+    }
+}

@@ -1,0 +1,49 @@
+//! `warmly render --dry-run`: the plan, and nothing else. Each recipient
+//! on stdout (`id`, occasion key, file), who is left out and why on
+//! stderr — or the whole plan per person with `--json`. Writes nothing.
+
+use crate::config::Config;
+use crate::error::{Result, EXIT_OK};
+use crate::plan;
+use crate::select::Reason;
+use crate::{errln, outln};
+
+pub fn run(config: &Config) -> Result<u8> {
+    let plan = plan::prepare(config)?;
+    if config.json {
+        let json =
+            serde_json::to_string_pretty(&plan.people_json()).expect("the plan is plain data");
+        outln!("{json}");
+        return Ok(EXIT_OK);
+    }
+    let report = super::report(config, &plan);
+    crate::report::print_problems("warning", &report.problems, false);
+    for piece in &plan.pieces {
+        outln!(
+            "{}\t{}\t{}",
+            plan.person(piece).id,
+            piece.due.key,
+            piece.file
+        );
+    }
+    for (kind, n, first) in &report.left_out {
+        errln!(
+            "left out {n}: {}{}",
+            Reason::describe(kind),
+            if first.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " ({}{})",
+                    first.join(", "),
+                    if *n > first.len() { ", …" } else { "" }
+                )
+            }
+        );
+    }
+    errln!(
+        "dry run: {} piece(s) would be produced; nothing was written",
+        plan.pieces.len()
+    );
+    Ok(EXIT_OK)
+}

@@ -1,0 +1,157 @@
+//! `warmly due`: who is due for what and why, across campaigns — the same
+//! plan a render makes (opt-out, `where`, occasion, ledger, frequency
+//! cap), without compiling a message or writing anything.
+
+use serde::Serialize;
+
+use crate::args::{DueArgs, RenderArgs};
+use crate::config::Config;
+use crate::error::Result;
+use crate::occasion::Occasion;
+use crate::outln;
+use crate::plan;
+use crate::select::{Due, Reason};
+
+/// One line of the answer.
+#[derive(Debug, Serialize)]
+pub struct DueRow {
+    pub campaign: String,
+    pub id: String,
+    pub name: String,
+    /// `due`, `done` (the ledger holds it) or `capped` (piece too recent).
+    pub status: String,
+    pub occasion: Option<Occasion>,
+    /// The ledger key.
+    pub key: String,
+    /// The triggering fact in words.
+    pub why: String,
+}
+
+/// Answers for every campaign, in order.
+pub fn due(args: &DueArgs) -> Result<Vec<DueRow>> {
+    let mut rows = Vec::new();
+    for campaign in &args.campaigns {
+        let render_args = RenderArgs {
+            campaign: Some(campaign.clone()),
+            date: args.date.clone(),
+            within: args.within.clone(),
+            dry_run: true,
+            ..RenderArgs::default()
+        };
+        let config = Config::from_render_args(&render_args)?;
+        rows.extend(campaign_rows(&config)?);
+    }
+    Ok(rows)
+}
+
+/// `warmly due`: the table or JSON.
+pub fn run(args: &DueArgs) -> Result<u8> {
+    let rows = due(args)?;
+    if args.json {
+        let json = serde_json::to_string_pretty(&rows).expect("the rows are plain data");
+        outln!("{json}");
+    } else {
+        print(&rows);
+    }
+    Ok(crate::error::EXIT_OK)
+}
+
+fn campaign_rows(config: &Config) -> Result<Vec<DueRow>> {
+    let plan = plan::prepare(config)?;
+    let row = |person: usize, due: &Due, status: &str, why_extra: Option<String>| {
+        let person = &plan.persons[person];
+        DueRow {
+            campaign: config.name.clone(),
+            id: person.id.clone(),
+            name: person.display_name(),
+            status: status.to_string(),
+            occasion: due.occasion.clone(),
+            key: due.key.clone(),
+            why: why_extra.unwrap_or_else(|| why(due.occasion.as_ref(), &config.name)),
+        }
+    };
+    let mut rows: Vec<DueRow> = plan
+        .pieces
+        .iter()
+        .map(|p| row(p.person, &p.due, "due", None))
+        .collect();
+    for left in &plan.left_out {
+        match &left.reason {
+            Reason::AlreadyDone(due) => rows.push(row(left.person, due, "done", None)),
+            Reason::Capped { due, last } => rows.push(row(
+                left.person,
+                due,
+                "capped",
+                Some(format!(
+                    "{}; last piece {last}",
+                    why(due.occasion.as_ref(), &config.name)
+                )),
+            )),
+            _ => {}
+        }
+    }
+    rows.sort_by(|a, b| {
+        let date = |r: &DueRow| r.occasion.as_ref().map(|o| o.date);
+        (date(a), &a.id).cmp(&(date(b), &b.id))
+    });
+    Ok(rows)
+}
+
+/// "turns 60", "10 years since 2016-12-02", "order on 2026-11-04: Esstisch".
+fn why(occasion: Option<&Occasion>, campaign: &str) -> String {
+    let Some(o) = occasion else {
+        return format!("selected by campaign {campaign}");
+    };
+    let event = o
+        .event
+        .as_ref()
+        .map(|e| format!("{} on {}: {}", e.kind, e.date, e.summary));
+    match o.kind.as_str() {
+        "birthday" => match o.years {
+            Some(y) => format!("birthday, turns {y}"),
+            None => "birthday".to_string(),
+        },
+        "anniversary" => format!("{} year(s) as a customer", o.years.unwrap_or(0)),
+        "after_event" => event.unwrap_or_default(),
+        "silence" => match event {
+            Some(e) => format!("no contact since {e}"),
+            None => "no contact on record".to_string(),
+        },
+        _ => o.key.clone(),
+    }
+}
+
+/// The table for people.
+pub fn print(rows: &[DueRow]) {
+    if rows.is_empty() {
+        outln!("nobody is due");
+        return;
+    }
+    outln!(
+        "{:<16} {:<10} {:<28} {:<7} {:<10} {:<20} WHY",
+        "CAMPAIGN",
+        "ID",
+        "NAME",
+        "STATUS",
+        "DATE",
+        "OCCASION"
+    );
+    for r in rows {
+        let date = r
+            .occasion
+            .as_ref()
+            .map(|o| o.date.to_string())
+            .unwrap_or_default();
+        let name: String = r.name.chars().take(28).collect();
+        outln!(
+            "{:<16} {:<10} {:<28} {:<7} {:<10} {:<20} {}",
+            r.campaign,
+            r.id,
+            name,
+            r.status,
+            date,
+            r.key,
+            r.why
+        );
+    }
+}

@@ -1,0 +1,49 @@
+//! `warmly render --export-inputs DIR`: what the typesetter would get, one
+//! folder per recipient (`data.json`, `message.typ`) — to develop a
+//! template in the Typst app with real data, or to feed other tools.
+
+use std::path::Path;
+
+use crate::compose::Composer;
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::plan;
+use crate::report::FailedPiece;
+use crate::write;
+
+pub fn run(config: &Config, dir: &Path) -> Result<u8> {
+    let plan = plan::prepare(config)?;
+    let composer = Composer::new(config, &plan.template)?;
+    let mut report = super::report(config, &plan);
+    report.out_dir = dir.to_path_buf();
+    for planned in &plan.pieces {
+        let person = plan.person(planned);
+        let piece = match composer.compose(person, planned.due.occasion.as_ref()) {
+            Ok(piece) => piece,
+            Err(e) => {
+                report.failed.push(FailedPiece {
+                    id: person.id.clone(),
+                    line: person.line,
+                    reason: e.0,
+                });
+                continue;
+            }
+        };
+        let stem = planned.file.strip_suffix(".pdf").unwrap_or(&planned.file);
+        let folder = dir.join(stem);
+        std::fs::create_dir_all(&folder).map_err(|e| Error::io(&folder, e))?;
+        let data = serde_json::to_vec_pretty(&piece.model).expect("the model is plain data");
+        for (name, bytes) in [
+            ("data.json", data.as_slice()),
+            ("message.typ", piece.message.as_bytes()),
+        ] {
+            write::write_atomic(&folder, name, bytes).map_err(|e| Error::io(&folder, e))?;
+        }
+        for warning in &piece.warnings {
+            report.piece_warnings.add(Some(&piece.id), warning);
+        }
+        report.written += 1;
+    }
+    report.print(config.quiet);
+    Ok(report.exit_code())
+}
