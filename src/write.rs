@@ -12,8 +12,6 @@ use lopdf::{Dictionary, Document, Object, ObjectId};
 use sha2::{Digest, Sha256};
 
 use crate::model::Person;
-use crate::plan::IdSource;
-use crate::typeset::Preflight;
 
 /// Makes one safe path component from data: no separators, no `..`, no
 /// control characters, no leading dot, at most 100 characters.
@@ -147,43 +145,6 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// One line of `manifest.csv`.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct ManifestRow {
-    pub id: String,
-    /// The occasion key (`birthday-2027`), or the campaign name.
-    pub occasion: String,
-    pub status: Status,
-    pub file: String,
-    pub pages: Option<usize>,
-    pub sha256: String,
-    /// Facts from the person's history the text used (0 = generic).
-    pub facts: Option<usize>,
-    /// ok, warn (printed, but look), fail (not printed); empty when not typeset
-    pub preflight: Option<Preflight>,
-    /// Smallest distance of the address to the envelope window's edges (mm).
-    pub clearance_mm: Option<f64>,
-    pub warnings: String,
-    /// Why a failed recipient failed (template file and line).
-    pub error: String,
-    /// Line of the person in the people file.
-    pub line: u64,
-    pub language: String,
-    /// `file`, or `derived` when the people file has no id column and the
-    /// id was made from name and address.
-    pub id_source: IdSource,
-}
-
-/// What became of a recipient's piece.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    Written,
-    /// The file existed and was not regenerated (no `--force`).
-    Kept,
-    Failed,
-}
-
 /// `manifest.csv`, written row by row as pieces finish: a temporary file
 /// that becomes the manifest only when the run completes it.
 pub struct ManifestWriter {
@@ -205,7 +166,7 @@ impl ManifestWriter {
         })
     }
 
-    pub fn row(&mut self, row: &ManifestRow) -> std::io::Result<()> {
+    pub fn row(&mut self, row: &impl serde::Serialize) -> std::io::Result<()> {
         let writer = self.writer.as_mut().expect("rows come before finish");
         writer.serialize(row).map_err(std::io::Error::other)
     }

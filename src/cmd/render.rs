@@ -9,10 +9,11 @@ use crate::config::Config;
 use crate::engine::{Failure, Made, Unmade};
 use crate::error::{Error, Result};
 use crate::ledger::Entry;
+use crate::plan::IdSource;
 use crate::plan::{self, Plan, Planned};
 use crate::report::{FailedPiece, Report};
 use crate::typeset::{Preflight, Typeset};
-use crate::write::{self, ManifestRow, ManifestWriter, Status};
+use crate::write::{self, ManifestWriter};
 
 pub fn run(config: &Config) -> Result<u8> {
     let mut plan = plan::prepare(config)?;
@@ -51,6 +52,43 @@ pub fn run(config: &Config) -> Result<u8> {
     }
     report.print(config.quiet);
     Ok(report.exit_code())
+}
+
+/// One line of `manifest.csv`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ManifestRow {
+    pub id: String,
+    /// The occasion key (`birthday-2027`), or the campaign name.
+    pub occasion: String,
+    pub status: Status,
+    pub file: String,
+    pub pages: Option<usize>,
+    pub sha256: String,
+    /// Facts from the person's history the text used (0 = generic).
+    pub facts: Option<usize>,
+    /// ok, warn (printed, but look), fail (not printed); empty when not typeset
+    pub preflight: Option<Preflight>,
+    /// Smallest distance of the address to the envelope window's edges (mm).
+    pub clearance_mm: Option<f64>,
+    pub warnings: String,
+    /// Why a failed recipient failed (template file and line).
+    pub error: String,
+    /// Line of the person in the people file.
+    pub line: u64,
+    pub language: String,
+    /// `file`, or `derived` when the people file has no id column and the
+    /// id was made from name and address.
+    pub id_source: IdSource,
+}
+
+/// What became of a recipient's piece.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Written,
+    /// The file existed and was not regenerated (no `--force`).
+    Kept,
+    Failed,
 }
 
 /// A manifest row for a planned piece, before it is made.

@@ -1,0 +1,406 @@
+//! The engine: one plan answers every command, the layout of `src/` has no
+//! import cycles, the terminal has Unix manners, templates share one library.
+
+mod util;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use util::{repo, Workdir};
+
+/// A copy of the samples (campaigns, data, messages) in a scratch folder.
+fn samples(w: &Workdir) {
+    let src = repo().join("samples");
+    for entry in walk(&src) {
+        let rel = entry.strip_prefix(&src).unwrap();
+        if rel.starts_with("state") {
+            continue;
+        }
+        w.write(
+            &format!("samples/{}", rel.display()),
+            std::fs::read(&entry).unwrap(),
+        );
+    }
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+#[test]
+fn check_due_and_dry_run_give_one_answer() {
+    let w = Workdir::new();
+    samples(&w);
+    // The situation of the report: Christmas cards and keep-in-touch
+    // letters went out; nine days later a frequency cap of 60 days holds.
+    for c in ["christmas-2026", "keep-in-touch"] {
+        w.run(&["render", &format!("samples/{c}.toml"), "-q"])
+            .expect_code(0);
+    }
+    let campaigns = [
+        "keep-in-touch",
+        "christmas-2026",
+        "birthday",
+        "anniversary",
+        "after-purchase",
+        "thank-you",
+    ];
+    let mut nonzero = 0;
+    for date in ["2026-12-01", "2026-12-10", "2027-03-01"] {
+        for c in campaigns {
+            let file = format!("samples/{c}.toml");
+            let check = w.run(&["check", &file, "--date", date, "--json"]);
+            let check = json(&check.stdout());
+            let due = w.run(&["due", &file, "--date", date, "--json"]);
+            let due = json(&due.stdout());
+            let due_rows = due
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|r| r["status"] == "due")
+                .count();
+            let dry = w.run(&["render", &file, "--date", date, "--dry-run"]);
+            dry.expect_code(0);
+            let planned = dry.stdout().lines().count();
+            let recipients = check["recipients"].as_u64().unwrap() as usize;
+            assert_eq!(
+                (recipients, due_rows, planned),
+                (recipients, recipients, recipients),
+                "{c} on {date}: check, due and --dry-run disagree"
+            );
+            // Every person is in check's plan once: due, or left out with a reason.
+            let plan = check["plan"].as_array().unwrap();
+            assert_eq!(plan.len() as u64, check["persons"].as_u64().unwrap());
+            let left: Vec<&serde_json::Value> =
+                plan.iter().filter(|p| p["status"] == "left_out").collect();
+            assert_eq!(plan.len() - left.len(), recipients, "{c} on {date}");
+            assert!(
+                left.iter().all(|p| p["reason"].is_string()),
+                "{c}: {left:?}"
+            );
+            nonzero += usize::from(recipients > 0);
+        }
+    }
+    assert!(nonzero >= 4, "the dates should make some campaigns due");
+    // What the report saw: after the letters, the ledger is history for check too.
+    let check = w.run(&[
+        "check",
+        "samples/keep-in-touch.toml",
+        "--date",
+        "2026-12-10",
+        "--json",
+    ]);
+    assert_eq!(json(&check.stdout())["recipients"], 0);
+}
+
+#[test]
+fn dry_run_and_check_say_why_people_are_left_out() {
+    let w = Workdir::new();
+    samples(&w);
+    let run = w.run(&["render", "samples/keep-in-touch.toml", "--dry-run"]);
+    run.expect_code(0);
+    run.expect_stderr("left out 2: opted out (K-1019, K-1025)");
+    run.expect_stderr("left out 23: not due (");
+    run.expect_stderr("dry run: 5 piece(s) would be produced; nothing was written");
+    assert_eq!(run.stdout().lines().count(), 5);
+    assert!(!w.join("out").exists());
+
+    // --json: every person with the piece or the reason.
+    let run = w.run(&[
+        "render",
+        "samples/keep-in-touch.toml",
+        "--dry-run",
+        "--json",
+    ]);
+    let rows = json(&run.stdout());
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 30);
+    let of = |id: &str| rows.iter().find(|r| r["id"] == id).unwrap().clone();
+    assert_eq!(of("K-1019")["reason"], "opted_out");
+    assert_eq!(of("K-1001")["reason"], "not_due");
+    let due = rows.iter().find(|r| r["status"] == "due").unwrap();
+    assert!(due["file"].as_str().unwrap().ends_with(".pdf"), "{due}");
+
+    // After the cards: already in the ledger, with the occasion.
+    w.run(&["render", "samples/christmas-2026.toml", "-q"])
+        .expect_code(0);
+    let run = w.run(&[
+        "render",
+        "samples/christmas-2026.toml",
+        "--dry-run",
+        "--json",
+    ]);
+    let rows = json(&run.stdout());
+    let done: Vec<&serde_json::Value> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["reason"] == "already_done")
+        .collect();
+    assert_eq!(done.len(), 28);
+    assert_eq!(done[0]["key"], "christmas-2026");
+    let check = w.run(&["check", "samples/christmas-2026.toml"]);
+    check.expect_code(0);
+    assert!(
+        check.stdout().contains(
+            "recipients: 0 of 30 (2 opted out: K-1019, K-1025; 28 already in the ledger)"
+        ),
+        "{}",
+        check.stdout()
+    );
+}
+
+#[test]
+fn a_reader_that_goes_away_ends_the_output_quietly() {
+    let w = Workdir::new();
+    let mut people = String::from("id,first_name,last_name,street,postal_code,city\n");
+    for i in 0..20_000 {
+        people.push_str(&format!("P{i},Anna,Weber{i},Ring {i},01069,Dresden\n"));
+    }
+    w.write("people.csv", people);
+    w.write(
+        "c.toml",
+        "name = \"all\"\ntemplate = \"envelope\"\ndate = \"2026-12-01\"\n[data]\npeople = \"people.csv\"\n",
+    );
+    for args in [
+        &["due", "c.toml"][..],
+        &["render", "c.toml", "--dry-run"],
+        &["check", "c.toml", "--json"],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_warmly"))
+            .args(args)
+            .current_dir(w.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // `| head -1`: read one line, then close the pipe.
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        assert!(!first.is_empty());
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("Broken pipe"),
+            "{args:?}: {stderr}"
+        );
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn repeated_warnings_are_summarised_in_the_terminal() {
+    let w = Workdir::new();
+    let mut people = String::from("id,first_name,last_name,street,postal_code,city\n");
+    for i in 0..301 {
+        people.push_str(&format!("P{i},Anna,Weber,Ring 1,01069,Dresden\n"));
+    }
+    w.write("people.csv", people);
+    w.write(
+        "c.toml",
+        "name = \"dup\"\ntemplate = \"envelope\"\ndate = \"2026-12-01\"\n[data]\npeople = \"people.csv\"\n",
+    );
+    for quiet in [false, true] {
+        let mut args = vec!["render", "c.toml", "--dry-run"];
+        if quiet {
+            args.push("--quiet");
+        }
+        let run = w.run(&args);
+        run.expect_code(0);
+        let stderr = run.stderr();
+        let shown = stderr.matches("a duplicate?").count();
+        assert_eq!(shown, 3, "{stderr}");
+        run.expect_stderr("… and 297 more of this kind (duplicate, 300 in all");
+    }
+    // The full list is in check --json.
+    let run = w.run(&["check", "c.toml", "--json"]);
+    let report = json(&run.stdout());
+    let dups = report["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["message"].as_str().unwrap().contains("a duplicate?"))
+        .count();
+    assert_eq!(dups, 300);
+    // And the text report summarises too.
+    let run = w.run(&["check", "c.toml"]);
+    assert_eq!(run.stdout().matches("a duplicate?").count(), 3);
+}
+
+#[test]
+fn due_compiles_no_message_template() {
+    let w = Workdir::new();
+    w.write(
+        "people.csv",
+        "id,first_name,last_name,birthday\nA,Anna,Weber,1960-12-05\n",
+    );
+    w.write("msg/message.de.j2", "Hallo {{ person.first_name ");
+    w.write(
+        "c.toml",
+        "name = \"b\"\ntemplate = \"card\"\ndate = \"2026-12-01\"\nmessages = \"msg\"\n[data]\npeople = \"people.csv\"\n[occasion]\nkind = \"birthday\"\nwithin = \"14d\"\n",
+    );
+    let run = w.run(&["due", "c.toml"]);
+    run.expect_code(0);
+    assert!(run.stdout().contains("turns 66"), "{}", run.stdout());
+    let run = w.run(&["render", "c.toml"]);
+    run.expect_code(2);
+    run.expect_stderr("message.de.j2");
+    assert!(!w.join("out").exists());
+}
+
+#[test]
+fn an_own_template_imports_the_template_library() {
+    let w = Workdir::new();
+    w.write("people.csv", "id,first_name,last_name\nA,Anna,Weber\n");
+    w.write(
+        "mine/template.typ",
+        "#import \"/warmly.typ\": *\n#let d = json(\"/data.json\")\n#set page(width: 100mm, height: 50mm)\n#set text(font: serif)\nHello #get(dict-of(d.at(\"recipient\")), \"name\") #typo(\"it's\")\n",
+    );
+    w.write("mine/message.de.j2", "Gruß");
+    let run = w.run(&[
+        "render",
+        "--template",
+        "mine",
+        "--people",
+        "people.csv",
+        "--date",
+        "2026-12-01",
+        "--out",
+        "out",
+        "-q",
+    ]);
+    run.expect_code(0);
+    let text = util::text(&w.join("out/A-Weber.pdf"));
+    assert!(text.contains("Hello Anna Weber it’s"), "{text}");
+
+    // The name is the library's: a template's own warmly.typ is refused.
+    w.write("mine/warmly.typ", "#let get(..args) = \"mine\"\n");
+    let run = w.run(&[
+        "render",
+        "--template",
+        "mine",
+        "--people",
+        "people.csv",
+        "--out",
+        "out2",
+    ]);
+    run.expect_code(2);
+    run.expect_stderr("has its own warmly.typ");
+    assert!(!w.join("out2").exists());
+}
+
+#[test]
+fn the_built_in_templates_carry_no_copies_of_the_library() {
+    let library = std::fs::read_to_string(repo().join("templates/warmly.typ")).unwrap();
+    let defined: Vec<String> = library
+        .lines()
+        .filter_map(|l| l.strip_prefix("#let "))
+        .map(|l| {
+            l.split(|c: char| c == '(' || c == ' ' || c == '=')
+                .next()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert!(defined.len() >= 10, "{defined:?}");
+    for t in ["letter", "card", "envelope", "labels"] {
+        let source =
+            std::fs::read_to_string(repo().join(format!("templates/{t}/template.typ"))).unwrap();
+        assert!(source.contains("#import \"/warmly.typ\""), "{t}");
+        for name in &defined {
+            for form in [format!("#let {name}("), format!("#let {name} =")] {
+                assert!(
+                    !source.contains(&form),
+                    "templates/{t} defines {name} again"
+                );
+            }
+        }
+    }
+}
+
+/// The modules of `src/` and which others they use (`crate::x`, `super::x`
+/// resolved to the top level).
+fn module_graph() -> std::collections::BTreeMap<String, std::collections::BTreeSet<String>> {
+    let src = repo().join("src");
+    let mut graph: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> =
+        Default::default();
+    for file in walk(&src) {
+        if file.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        let rel = file.strip_prefix(&src).unwrap();
+        let top = rel
+            .components()
+            .next()
+            .unwrap()
+            .as_os_str()
+            .to_string_lossy()
+            .trim_end_matches(".rs")
+            .to_string();
+        if top == "main" || top == "lib" {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap();
+        let uses = graph.entry(top.clone()).or_default();
+        for line in text.lines().map(str::trim) {
+            if line.starts_with("//") {
+                continue;
+            }
+            for (i, _) in line.match_indices("crate::") {
+                let name: String = line[i + 7..]
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                let module = src.join(format!("{name}.rs")).exists() || src.join(&name).is_dir();
+                if module && name != top {
+                    uses.insert(name);
+                }
+            }
+        }
+    }
+    graph
+}
+
+#[test]
+fn no_module_imports_a_module_that_imports_it_back() {
+    let graph = module_graph();
+    assert!(graph.contains_key("plan") && graph["cmd"].contains("plan"));
+    // Every module that can reach itself through the graph is in a cycle.
+    for start in graph.keys() {
+        let mut seen = std::collections::BTreeSet::new();
+        let mut todo: Vec<&String> = graph[start].iter().collect();
+        while let Some(m) = todo.pop() {
+            assert!(
+                m != start,
+                "{start} imports a module that (through others) imports it back: {:?}",
+                graph
+            );
+            if seen.insert(m) {
+                todo.extend(graph.get(m).into_iter().flatten());
+            }
+        }
+    }
+    // select and due need no composer: the environment lives in jinja.
+    assert!(
+        !graph["select"].contains("compose"),
+        "{:?}",
+        graph["select"]
+    );
+    assert!(!graph["jinja"].contains("compose"));
+}
