@@ -311,12 +311,7 @@ fn the_built_in_templates_carry_no_copies_of_the_library() {
     let defined: Vec<String> = library
         .lines()
         .filter_map(|l| l.strip_prefix("#let "))
-        .map(|l| {
-            l.split(|c: char| c == '(' || c == ' ' || c == '=')
-                .next()
-                .unwrap()
-                .to_string()
-        })
+        .map(|l| l.split(['(', ' ', '=']).next().unwrap().to_string())
         .collect();
     assert!(defined.len() >= 10, "{defined:?}");
     for t in ["letter", "card", "envelope", "labels"] {
