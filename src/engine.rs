@@ -107,7 +107,7 @@ impl<'a> Engine<'a> {
     /// Composes one planned piece.
     pub fn compose(&self, plan: &Plan, planned: &Planned) -> Result<Piece, ComposeError> {
         self.composer
-            .compose(plan.person(planned), planned.due.occasion.as_ref())
+            .compose(&plan.person(planned), planned.due.occasion())
     }
 
     /// Makes the pieces `work` (indices into `plan.pieces`) on the worker
@@ -133,6 +133,7 @@ impl<'a> Engine<'a> {
             })?;
             finish(planned, Made { piece, typeset })
         };
+        crate::release_free_memory();
         let next = AtomicUsize::new(0);
         let threads = self.threads.clamp(1, work.len().max(1));
         std::thread::scope(|scope| {

@@ -18,7 +18,8 @@ use chrono::NaiveDate;
 use indexmap::IndexMap;
 
 use crate::error::{Error, Result};
-use crate::model::{Event, Person};
+use crate::load::Persons;
+use crate::model::Event;
 
 pub const LEDGER_FILE: &str = "ledger.csv";
 const HEADER: &str = "campaign,occasion,person_id,file,sha256,run_date,kind\n";
@@ -131,42 +132,37 @@ impl Ledger {
         );
         file.write_all(line.as_bytes()).map_err(io)?;
         file.sync_data().map_err(io)?;
-        self.done.insert((
-            entry.campaign.clone(),
-            entry.occasion.clone(),
-            entry.person_id.clone(),
-        ));
-        self.entries.push(entry);
+        // What this run appends is not kept in memory (`contains` answers
+        // for earlier runs): each piece is appended once, and a long run
+        // stays flat.
         Ok(())
     }
 
     /// Adds the ledger's pieces to the persons' histories as `card` /
     /// `letter` events (summary: the campaign), sorted in by date.
-    pub fn add_to_history(&self, persons: &mut [Person]) {
-        let index: std::collections::HashMap<String, usize> = persons
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (p.id.clone(), i))
-            .collect();
-        let mut touched = HashSet::new();
+    pub fn add_to_history(&self, persons: &mut Persons) {
+        if self.entries.is_empty() {
+            return;
+        }
+        let index: std::collections::HashMap<String, usize> =
+            persons.iter().enumerate().map(|(i, p)| (p.id, i)).collect();
         for entry in &self.entries {
             if let Some(&i) = index.get(&entry.person_id) {
                 let mut extra = IndexMap::new();
                 extra.insert("occasion".to_string(), entry.occasion.clone());
                 extra.insert("file".to_string(), entry.file.clone());
                 extra.insert("source".to_string(), "ledger".to_string());
-                persons[i].events.push(Event {
-                    date: entry.run_date,
-                    kind: entry.kind.clone(),
-                    summary: entry.campaign.clone(),
-                    line: 0,
-                    extra,
-                });
-                touched.insert(i);
+                persons.add_events(
+                    i,
+                    [Event {
+                        date: entry.run_date,
+                        kind: entry.kind.clone(),
+                        summary: entry.campaign.clone(),
+                        line: 0,
+                        extra,
+                    }],
+                );
             }
-        }
-        for i in touched {
-            persons[i].events.sort_by_key(|e| (e.date, e.line));
         }
     }
 }

@@ -13,6 +13,20 @@
 //! `engine.rs` streams the pieces; each command in `cmd/` is one sink.
 //! ARCHITECTURE.md has the map.
 
+/// mimalloc, without transparent huge pages: memory a piece frees is reused
+/// by the next on any thread and given back to the system, so a long run
+/// stays flat where glibc's per-thread arenas kept growing (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Gives memory that is free again back to the system now — after planning,
+/// before the workers start, so the transient tables of the plan do not add
+/// to the peak of the stream.
+pub fn release_free_memory() {
+    // SAFETY: mi_collect only walks the allocator's own free lists.
+    unsafe { libmimalloc_sys::mi_collect(true) }
+}
+
 pub mod args;
 pub mod cmd;
 pub mod compose;

@@ -15,7 +15,7 @@ use serde::Serialize;
 use crate::config::{Config, Mode, PrintOrder};
 use crate::error::{Error, Problem, Result, Severity};
 use crate::ledger::{Ledger, Lock};
-use crate::load::{self, SourceReport};
+use crate::load::{self, Persons, SourceReport};
 use crate::model::Person;
 use crate::select::{self, Due, Reason, Verdict};
 use crate::template::{Kind, Template};
@@ -42,24 +42,26 @@ impl IdSource {
 #[derive(Debug, Clone)]
 pub struct Planned {
     /// Index into [`Plan::persons`].
-    pub person: usize,
+    pub person: u32,
     pub due: Due,
-    /// The output file, unique in the run (a sheet's one file for all).
-    pub file: String,
+    /// What makes the output file's name unique in the run (see
+    /// [`Plan::file`]); the name itself is made again when needed.
+    pub suffix: u32,
 }
 
 /// A person who gets nothing, and why.
 #[derive(Debug, Clone)]
 pub struct LeftOut {
-    pub person: usize,
+    pub person: u32,
     pub reason: Reason,
 }
 
 /// Everything a command needs to know before composing anything.
 pub struct Plan {
     pub template: Template,
-    /// Everyone in the people file, with their history (and the ledger's pieces).
-    pub persons: Vec<Person>,
+    /// Everyone in the people file, with their history (and the ledger's
+    /// pieces), built one at a time.
+    pub persons: Persons,
     pub people: SourceReport,
     pub history: Option<SourceReport>,
     /// What the loader found; errors only in `warmly check` (others stop).
@@ -72,6 +74,10 @@ pub struct Plan {
     pub ledger: Option<Ledger>,
     /// Held for a render, so one campaign runs once at a time; released on drop.
     pub lock: Option<Lock>,
+    /// The file-name pattern.
+    pattern: String,
+    /// A label sheet's one file for everyone.
+    sheet_file: Option<String>,
 }
 
 /// Turns a validated configuration into the plan of this run.
@@ -120,30 +126,36 @@ pub fn prepare(config: &Config) -> Result<Plan> {
         Mode::Preview { .. } => None,
         _ => ledger.as_ref(),
     };
-    let verdicts = select::select(&persons, config, closing_style, counted)?;
-
     check_pattern(config, &persons)?;
     let sheet_file = (template.manifest.kind == Kind::Sheet)
         .then(|| format!("{}.pdf", write::sanitize_component(&template.name)));
     let mut namer = Namer::new(&config.pattern);
     let mut pieces = Vec::new();
     let mut left_out = Vec::new();
-    for (index, verdict) in verdicts.into_iter().enumerate() {
-        match verdict {
-            Verdict::Due(due) => pieces.push(Planned {
-                person: index,
-                file: match &sheet_file {
-                    Some(file) => file.clone(),
-                    None => namer.name(&persons[index]),
-                },
-                due,
-            }),
-            Verdict::Left(reason) => left_out.push(LeftOut {
-                person: index,
-                reason,
-            }),
-        }
-    }
+    let mut index = 0u32;
+    select::select(
+        persons.iter(),
+        config,
+        closing_style,
+        counted,
+        |person, verdict| {
+            match verdict {
+                Verdict::Due(due) => pieces.push(Planned {
+                    person: index,
+                    suffix: match &sheet_file {
+                        Some(_) => 0,
+                        None => namer.suffix(&person),
+                    },
+                    due,
+                }),
+                Verdict::Left(reason) => left_out.push(LeftOut {
+                    person: index,
+                    reason,
+                }),
+            }
+            index += 1;
+        },
+    )?;
     Ok(Plan {
         template,
         persons,
@@ -155,18 +167,19 @@ pub fn prepare(config: &Config) -> Result<Plan> {
         left_out,
         ledger,
         lock,
+        pattern: config.pattern.clone(),
+        sheet_file,
     })
 }
 
 /// The file-name pattern may only use fields the people file has.
-fn check_pattern(config: &Config, persons: &[Person]) -> Result<()> {
-    let Some(first) = persons.first() else {
+fn check_pattern(config: &Config, persons: &Persons) -> Result<()> {
+    if persons.is_empty() {
         return Ok(());
-    };
-    let known: Vec<String> = first
-        .fields
-        .keys()
-        .cloned()
+    }
+    let known: Vec<String> = persons
+        .field_names()
+        .into_iter()
         .chain(["name".to_string()])
         .collect();
     let unknown = Namer::unknown_placeholders(&config.pattern, &known);
@@ -187,8 +200,18 @@ impl Plan {
         self.template.manifest.kind == Kind::Sheet
     }
 
-    pub fn person(&self, piece: &Planned) -> &Person {
-        &self.persons[piece.person]
+    /// The output file of a planned piece: unique in the run, always
+    /// inside the output folder (a sheet's one file for all).
+    pub fn file(&self, piece: &Planned) -> String {
+        match &self.sheet_file {
+            Some(file) => file.clone(),
+            None => Namer::file_name(&self.pattern, &self.person(piece), piece.suffix),
+        }
+    }
+
+    /// The person of a planned piece (built from the tables).
+    pub fn person(&self, piece: &Planned) -> Person {
+        self.persons.get(piece.person as usize)
     }
 
     /// How many were left out for each reason, in the order of [`Reason::KINDS`]
@@ -213,7 +236,7 @@ impl Plan {
         self.left_out
             .iter()
             .filter(|l| l.reason.kind() == kind)
-            .map(|l| self.persons[l.person].id.clone())
+            .map(|l| self.persons.get(l.person as usize).id)
             .collect()
     }
 
@@ -230,19 +253,22 @@ impl Plan {
         let mut rows: Vec<PersonRow> = self
             .pieces
             .iter()
-            .map(|p| PersonRow {
-                id: &self.persons[p.person].id,
-                line: self.persons[p.person].line,
-                status: "due",
-                reason: None,
-                occasion: p.due.occasion.as_ref().map(|o| o.key.as_str()),
-                key: Some(&p.due.key),
-                file: Some(&p.file),
+            .map(|p| {
+                let person = self.person(p);
+                PersonRow {
+                    id: person.id,
+                    line: person.line,
+                    status: "due",
+                    reason: None,
+                    occasion: p.due.occasion.as_ref().map(|o| o.key.as_str()),
+                    key: Some(&p.due.key),
+                    file: Some(self.file(p)),
+                }
             })
             .collect();
         rows.extend(self.left_out.iter().map(|l| PersonRow {
-            id: &self.persons[l.person].id,
-            line: self.persons[l.person].line,
+            id: self.persons.get(l.person as usize).id,
+            line: self.persons.get(l.person as usize).line,
             status: "left_out",
             reason: Some(&l.reason),
             occasion: None,
@@ -257,7 +283,7 @@ impl Plan {
 /// One person in the plan's JSON.
 #[derive(Debug, Serialize)]
 pub struct PersonRow<'a> {
-    pub id: &'a str,
+    pub id: String,
     pub line: u64,
     /// `due` or `left_out`.
     pub status: &'static str,
@@ -270,7 +296,7 @@ pub struct PersonRow<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub file: Option<&'a str>,
+    pub file: Option<String>,
 }
 
 impl Plan {
@@ -278,53 +304,45 @@ impl Plan {
     /// postcode (domestic mail first, then abroad by country), by name, or
     /// as in the input.
     pub fn print_order(&self, order: PrintOrder, home: &str) -> Vec<usize> {
-        let keys: Vec<PrintKey> = self
+        let mut rows: Vec<usize> = (0..self.pieces.len()).collect();
+        if order == PrintOrder::Input {
+            return rows;
+        }
+        // One compact key per piece; the persons are built one at a time.
+        let keys: Vec<Box<str>> = self
             .pieces
             .iter()
-            .map(|p| PrintKey::of(self.person(p)))
+            .map(|p| print_key(&self.person(p), order, home))
             .collect();
-        let mut rows: Vec<usize> = (0..keys.len()).collect();
-        match order {
-            PrintOrder::PostalCode => {
-                rows.sort_by(|&a, &b| keys[a].postal(home).cmp(&keys[b].postal(home)))
-            }
-            PrintOrder::Name => rows.sort_by(|&a, &b| keys[a].name.cmp(&keys[b].name)),
-            PrintOrder::Input => {}
-        }
+        rows.sort_by(|&a, &b| keys[a].cmp(&keys[b]));
         rows
     }
 }
 
-/// What the print file is sorted by.
-struct PrintKey<'p> {
-    country: &'p str,
-    postal_code: &'p str,
-    /// Last name (or company), then first name, lower case.
-    name: String,
-}
-
-impl<'p> PrintKey<'p> {
-    fn of(person: &'p Person) -> PrintKey<'p> {
-        let last = if person.get("last_name").is_empty() {
-            person.get("company")
-        } else {
-            person.get("last_name")
-        };
-        PrintKey {
-            country: person.get("country"),
-            postal_code: person.get("postal_code"),
-            name: format!("{} {}", last, person.get("first_name")).to_lowercase(),
+/// What the print file is sorted by, as one string that sorts right:
+/// domestic mail first, by postcode, then abroad by country and postcode
+/// (then the name); or the last name (or company), then the first name,
+/// lower case.
+fn print_key(person: &Person, order: PrintOrder, home: &str) -> Box<str> {
+    let last = if person.get("last_name").is_empty() {
+        person.get("company")
+    } else {
+        person.get("last_name")
+    };
+    let name = format!("{} {}", last, person.get("first_name")).to_lowercase();
+    match order {
+        PrintOrder::PostalCode => {
+            let country = person.get("country");
+            let abroad = !country.is_empty() && country != home;
+            // U+0000 sorts before every character a field can hold.
+            format!(
+                "{}\0{}\0{}\0{name}",
+                u8::from(abroad),
+                if abroad { country } else { "" },
+                person.get("postal_code"),
+            )
+            .into()
         }
-    }
-
-    /// Domestic mail first, by postcode; then abroad by country and postcode.
-    fn postal(&self, home: &str) -> (bool, &str, &str, &str) {
-        let abroad = !self.country.is_empty() && self.country != home;
-        (
-            abroad,
-            if abroad { self.country } else { "" },
-            self.postal_code,
-            self.name.as_str(),
-        )
+        _ => name.into(),
     }
 }

@@ -23,9 +23,15 @@ use crate::occasion::{self, Occasion};
 #[derive(Debug, Clone, Serialize)]
 pub struct Due {
     /// None for campaigns without an occasion (everyone selected, once).
-    pub occasion: Option<Occasion>,
+    pub occasion: Option<Box<Occasion>>,
     /// The ledger key: the occasion's key (`birthday-2027`), else the campaign name.
-    pub key: String,
+    pub key: Box<str>,
+}
+
+impl Due {
+    pub fn occasion(&self) -> Option<&Occasion> {
+        self.occasion.as_deref()
+    }
 }
 
 /// Why a person gets no piece in this run.
@@ -39,11 +45,11 @@ pub enum Reason {
     /// The occasion is not due in the run's window.
     NotDue,
     /// Due, but the ledger holds the piece (a re-run; `--force` redoes it).
-    AlreadyDone(Due),
+    AlreadyDone(Box<Due>),
     /// Due, but a card or letter went out too recently (policy.min_days_between).
     Capped {
         #[serde(flatten)]
-        due: Due,
+        due: Box<Due>,
         /// The date of that last piece.
         last: NaiveDate,
     },
@@ -106,15 +112,17 @@ pub fn is_opt_out(value: &str) -> bool {
     )
 }
 
-/// A verdict for every person, in input order. `ledger` is None when the
-/// ledger does not count (no state folder, or a preview). `closing_style`
-/// is the template's, for the `closing` the expression may read.
+/// A verdict for every person, in input order, handed to `each` with the
+/// person (built once for both). `ledger` is None when the ledger does not
+/// count (no state folder, or a preview). `closing_style` is the
+/// template's, for the `closing` the expression may read.
 pub fn select(
-    persons: &[Person],
+    persons: impl Iterator<Item = Person>,
     config: &Config,
     closing_style: &str,
     ledger: Option<&Ledger>,
-) -> Result<Vec<Verdict>> {
+    mut each: impl FnMut(Person, Verdict),
+) -> Result<()> {
     let env = jinja::environment(config.date);
     let expr = match &config.select_where {
         Some(source) => Some(env.compile_expression(source).map_err(|e| {
@@ -124,16 +132,15 @@ pub fn select(
         None => None,
     };
     let scope = Scope::new(config);
-    let mut verdicts = Vec::with_capacity(persons.len());
     for person in persons {
         if is_opt_out(person.get("opt_out")) {
-            verdicts.push(Verdict::Left(Reason::OptedOut));
+            each(person, Verdict::Left(Reason::OptedOut));
             continue;
         }
         if let Some(expr) = &expr {
             let lang = person.get("language").to_lowercase();
-            let words = Words::new(person, &lang, closing_style, None);
-            let ctx = scope.context(person, &words, Default::default());
+            let words = Words::new(&person, &lang, closing_style, None);
+            let ctx = scope.context(&person, &words, Default::default());
             let value = expr.eval(ctx).map_err(|e| {
                 Error::config(format!(
                     "[select] where failed for {} (line {}): {}",
@@ -143,13 +150,14 @@ pub fn select(
                 ))
             })?;
             if !value.is_true() {
-                verdicts.push(Verdict::Left(Reason::NotMatching));
+                each(person, Verdict::Left(Reason::NotMatching));
                 continue;
             }
         }
-        verdicts.push(verdict(person, config, ledger));
+        let verdict = verdict(&person, config, ledger);
+        each(person, verdict);
     }
-    Ok(verdicts)
+    Ok(())
 }
 
 /// Occasion, ledger and frequency cap for a person who wants mail and matches.
@@ -168,12 +176,18 @@ fn verdict(person: &Person, config: &Config, ledger: Option<&Ledger>) -> Verdict
         .as_ref()
         .map(|o| o.key.clone())
         .unwrap_or_else(|| config.name.clone());
-    let due = Due { occasion, key };
+    let due = Due {
+        occasion: occasion.map(Box::new),
+        key: key.into(),
+    };
     if !config.force && ledger.is_some_and(|l| l.contains(&config.name, &due.key, &person.id)) {
-        return Verdict::Left(Reason::AlreadyDone(due));
+        return Verdict::Left(Reason::AlreadyDone(Box::new(due)));
     }
     if let Some(last) = recent_piece(person, config, &due.key) {
-        return Verdict::Left(Reason::Capped { due, last });
+        return Verdict::Left(Reason::Capped {
+            due: Box::new(due),
+            last,
+        });
     }
     Verdict::Due(due)
 }

@@ -66,8 +66,29 @@ impl Namer {
 
     /// `K-1001-Weber.pdf`; a person without a name is named by the company.
     pub fn name(&mut self, person: &Person) -> String {
+        let suffix = self.suffix(person);
+        Namer::file_name(&self.pattern, person, suffix)
+    }
+
+    /// The number that makes this person's name unique in the run (0: the
+    /// name as it is; 2, 3, …: `-2`, `-3` appended) — all a plan keeps.
+    pub fn suffix(&mut self, person: &Person) -> u32 {
+        let base = Namer::base(&self.pattern, person);
+        let mut n = 0;
+        while !self.used.insert(with_suffix(&base, n).to_lowercase()) {
+            n = n.max(1) + 1;
+        }
+        n
+    }
+
+    /// The file name for a person and the suffix [`Namer::suffix`] gave.
+    pub fn file_name(pattern: &str, person: &Person, suffix: u32) -> String {
+        with_suffix(&Namer::base(pattern, person), suffix)
+    }
+
+    fn base(pattern: &str, person: &Person) -> String {
         let mut out = String::new();
-        let mut rest = self.pattern.as_str();
+        let mut rest = pattern;
         while let Some(start) = rest.find('{') {
             out.push_str(&rest[..start]);
             let Some(len) = rest[start..].find('}') else {
@@ -82,14 +103,14 @@ impl Namer {
             rest = &rest[start + len + 1..];
         }
         out.push_str(rest);
-        let base = sanitize_component(&out);
-        let mut name = format!("{base}.pdf");
-        let mut n = 2;
-        while !self.used.insert(name.to_lowercase()) {
-            name = format!("{base}-{n}.pdf");
-            n += 1;
-        }
-        name
+        sanitize_component(&out)
+    }
+}
+
+fn with_suffix(base: &str, n: u32) -> String {
+    match n {
+        0 => format!("{base}.pdf"),
+        n => format!("{base}-{n}.pdf"),
     }
 }
 
@@ -197,11 +218,12 @@ impl Drop for ManifestWriter {
 
 /// `postcodes.csv` for a bulk-mail hand-off: pieces per country and 2-digit
 /// region (the German Leitregion) and per postcode, in postcode order.
-pub fn postcode_summary<'a>(pieces: impl Iterator<Item = (&'a str, &'a str)>) -> Vec<u8> {
+pub fn postcode_summary(pieces: impl Iterator<Item = (String, String)>) -> Vec<u8> {
     let mut regions: BTreeMap<(String, String), usize> = BTreeMap::new();
     let mut codes: BTreeMap<(String, String), usize> = BTreeMap::new();
     for (country, code) in pieces {
         let code = code.trim();
+        let country = country.as_str();
         let region: String = code.chars().take(2).collect();
         *regions.entry((country.to_string(), region)).or_default() += 1;
         *codes
@@ -225,7 +247,11 @@ pub fn postcode_summary<'a>(pieces: impl Iterator<Item = (&'a str, &'a str)>) ->
 /// Concatenates PDFs into one, streaming: one input document is in memory
 /// at a time, so a print file of 10 000 letters costs no more memory than
 /// one letter. Written atomically to `target`.
-pub fn combine_pdfs(inputs: &[PathBuf], target: &Path, duplex: bool) -> Result<(), String> {
+pub fn combine_pdfs(
+    inputs: impl IntoIterator<Item = PathBuf>,
+    target: &Path,
+    duplex: bool,
+) -> Result<(), String> {
     let dir = target.parent().unwrap_or(Path::new("."));
     let name = target
         .file_name()
@@ -243,7 +269,11 @@ pub fn combine_pdfs(inputs: &[PathBuf], target: &Path, duplex: bool) -> Result<(
 /// Inheritable page attributes that may sit on a parent `Pages` node.
 const INHERITED: [&[u8]; 4] = [b"Resources", b"MediaBox", b"CropBox", b"Rotate"];
 
-fn combine_into(inputs: &[PathBuf], tmp: &Path, duplex: bool) -> Result<(), String> {
+fn combine_into(
+    inputs: impl IntoIterator<Item = PathBuf>,
+    tmp: &Path,
+    duplex: bool,
+) -> Result<(), String> {
     const PAGES_ID: ObjectId = (1, 0);
     const CATALOG_ID: ObjectId = (2, 0);
     let file = File::create(tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
@@ -254,10 +284,14 @@ fn combine_into(inputs: &[PathBuf], tmp: &Path, duplex: bool) -> Result<(), Stri
     let io = |e: std::io::Error| e.to_string();
     out.write_all(b"%PDF-1.7\n%\xE2\xE3\xCF\xD3\n")
         .map_err(io)?;
-    let mut offsets: BTreeMap<u32, u64> = BTreeMap::new();
-    let mut kids = Vec::new();
+    // The cross-reference table, streamed: objects are written in rising id
+    // order, so their entries go to a side file as they come and the
+    // memory stays flat however many pieces the file holds.
+    let mut xref = Xref::create(tmp)?;
+    let mut kids: Vec<ObjectId> = Vec::new();
     let mut next_id = 3;
     for path in inputs {
+        let path = path.as_path();
         let mut doc = Document::load(path).map_err(|e| format!("{}: {e}", path.display()))?;
         doc.renumber_objects_with(next_id);
         next_id = doc.max_id + 1;
@@ -276,13 +310,13 @@ fn combine_into(inputs: &[PathBuf], tmp: &Path, duplex: bool) -> Result<(), Stri
                 dict.set("Parent", Object::Reference(PAGES_ID));
                 dict.remove(b"StructParents");
             }
-            kids.push(Object::Reference(page_id));
+            kids.push(page_id);
         }
         for (id, object) in &doc.objects {
             if is_skipped(object) {
                 continue;
             }
-            offsets.insert(id.0, out.written);
+            xref.entry(id.0, out.written)?;
             writeln!(out, "{} {} obj", id.0, id.1).map_err(io)?;
             lopdf::Writer::write_object(&mut out, object).map_err(|e| e.to_string())?;
             out.write_all(b"\nendobj\n").map_err(io)?;
@@ -302,27 +336,31 @@ fn combine_into(inputs: &[PathBuf], tmp: &Path, duplex: bool) -> Result<(), Stri
             blank.set("Resources", Object::Dictionary(Dictionary::new()));
             let id = next_id;
             next_id += 1;
-            offsets.insert(id, out.written);
+            xref.entry(id, out.written)?;
             writeln!(out, "{id} 0 obj").map_err(io)?;
             lopdf::Writer::write_object(&mut out, &Object::Dictionary(blank))
                 .map_err(|e| e.to_string())?;
             out.write_all(b"\nendobj\n").map_err(io)?;
-            kids.push(Object::Reference((id, 0)));
+            kids.push((id, 0));
         }
     }
     let count = kids.len() as i64;
     let mut pages = Dictionary::new();
     pages.set("Type", Object::Name(b"Pages".to_vec()));
-    pages.set("Kids", Object::Array(kids));
+    pages.set(
+        "Kids",
+        Object::Array(kids.into_iter().map(Object::Reference).collect()),
+    );
     pages.set("Count", Object::Integer(count));
     let mut catalog = Dictionary::new();
     catalog.set("Type", Object::Name(b"Catalog".to_vec()));
     catalog.set("Pages", Object::Reference(PAGES_ID));
+    let mut head = [0u64; 3];
     for (id, object) in [
         (PAGES_ID, Object::Dictionary(pages)),
         (CATALOG_ID, Object::Dictionary(catalog)),
     ] {
-        offsets.insert(id.0, out.written);
+        head[id.0 as usize] = out.written;
         writeln!(out, "{} 0 obj", id.0).map_err(io)?;
         lopdf::Writer::write_object(&mut out, &object).map_err(|e| e.to_string())?;
         out.write_all(b"\nendobj\n").map_err(io)?;
@@ -330,12 +368,10 @@ fn combine_into(inputs: &[PathBuf], tmp: &Path, duplex: bool) -> Result<(), Stri
     let xref_at = out.written;
     let size = next_id.max(3);
     write!(out, "xref\n0 {size}\n0000000000 65535 f \n").map_err(io)?;
-    for id in 1..size {
-        match offsets.get(&id) {
-            Some(off) => writeln!(out, "{off:010} 00000 n ").map_err(io)?,
-            None => out.write_all(b"0000000000 00000 f \n").map_err(io)?,
-        }
+    for offset in &head[1..] {
+        writeln!(out, "{offset:010} 00000 n ").map_err(io)?;
     }
+    xref.copy_into(size, &mut out)?;
     write!(
         out,
         "trailer\n<< /Size {size} /Root 2 0 R >>\nstartxref\n{xref_at}\n%%EOF\n"
@@ -344,6 +380,64 @@ fn combine_into(inputs: &[PathBuf], tmp: &Path, duplex: bool) -> Result<(), Stri
     let mut inner = out.inner.into_inner().map_err(|e| e.to_string())?;
     inner.flush().map_err(io)?;
     inner.sync_all().map_err(io)
+}
+
+/// The entries of the cross-reference table from id 3 on, in a side file
+/// next to the print file (removed when done).
+struct Xref {
+    path: PathBuf,
+    file: BufWriter<File>,
+    /// The next id whose entry is due.
+    next: u32,
+}
+
+/// A cross-reference entry is 20 bytes: offset, generation, kind, EOL.
+const FREE: &[u8; 20] = b"0000000000 00000 f \n";
+
+impl Xref {
+    fn create(print_file: &Path) -> Result<Xref, String> {
+        let path = PathBuf::from(format!("{}.xref.tmp", print_file.display()));
+        let file = File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(Xref {
+            path,
+            file: BufWriter::new(file),
+            next: 3,
+        })
+    }
+
+    /// Object `id` starts at `offset`; ids skipped since the last one are free.
+    fn entry(&mut self, id: u32, offset: u64) -> Result<(), String> {
+        let io = |e: std::io::Error| e.to_string();
+        if id < self.next {
+            return Err(format!("PDF object {id} comes out of order"));
+        }
+        while self.next < id {
+            self.file.write_all(FREE).map_err(io)?;
+            self.next += 1;
+        }
+        writeln!(self.file, "{offset:010} 00000 n ").map_err(io)?;
+        self.next = id + 1;
+        Ok(())
+    }
+
+    /// Appends the entries up to `size` (the rest free) to `out`.
+    fn copy_into(mut self, size: u32, out: &mut impl Write) -> Result<(), String> {
+        let io = |e: std::io::Error| e.to_string();
+        while self.next < size {
+            self.file.write_all(FREE).map_err(io)?;
+            self.next += 1;
+        }
+        self.file.flush().map_err(io)?;
+        let mut entries = File::open(&self.path).map_err(io)?;
+        std::io::copy(&mut entries, out).map_err(io)?;
+        Ok(())
+    }
+}
+
+impl Drop for Xref {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
 }
 
 /// The catalog, page-tree nodes and cross-reference machinery of an input

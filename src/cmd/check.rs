@@ -63,7 +63,7 @@ pub fn check(config: &Config) -> Result<CheckReport> {
     let mut empty_fields: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for planned in &plan.pieces {
         let person = plan.person(planned);
-        if let Err(e) = composer.compose(person, planned.due.occasion.as_ref()) {
+        if let Err(e) = composer.compose(&person, planned.due.occasion()) {
             problems.push(Problem::error(
                 Location::at(&config.people, person.line, None),
                 format!("{}: {}", person.id, e.0),

@@ -23,7 +23,7 @@ pub fn run(config: &Config) -> Result<u8> {
             "{}\t{}\t{}",
             plan.person(piece).id,
             piece.due.key,
-            piece.file
+            plan.file(piece)
         );
     }
     for (kind, n, first) in &report.left_out {

@@ -58,16 +58,16 @@ pub fn run(args: &DueArgs) -> Result<u8> {
 
 fn campaign_rows(config: &Config) -> Result<Vec<DueRow>> {
     let plan = plan::prepare(config)?;
-    let row = |person: usize, due: &Due, status: &str, why_extra: Option<String>| {
-        let person = &plan.persons[person];
+    let row = |person: u32, due: &Due, status: &str, why_extra: Option<String>| {
+        let person = plan.persons.get(person as usize);
         DueRow {
             campaign: config.name.clone(),
             id: person.id.clone(),
             name: person.display_name(),
             status: status.to_string(),
-            occasion: due.occasion.clone(),
-            key: due.key.clone(),
-            why: why_extra.unwrap_or_else(|| why(due.occasion.as_ref(), &config.name)),
+            occasion: due.occasion().cloned(),
+            key: due.key.to_string(),
+            why: why_extra.unwrap_or_else(|| why(due.occasion(), &config.name)),
         }
     };
     let mut rows: Vec<DueRow> = plan
@@ -84,7 +84,7 @@ fn campaign_rows(config: &Config) -> Result<Vec<DueRow>> {
                 "capped",
                 Some(format!(
                     "{}; last piece {last}",
-                    why(due.occasion.as_ref(), &config.name)
+                    why(due.occasion(), &config.name)
                 )),
             )),
             _ => {}

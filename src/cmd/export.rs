@@ -18,7 +18,7 @@ pub fn run(config: &Config, dir: &Path) -> Result<u8> {
     report.out_dir = dir.to_path_buf();
     for planned in &plan.pieces {
         let person = plan.person(planned);
-        let piece = match composer.compose(person, planned.due.occasion.as_ref()) {
+        let piece = match composer.compose(&person, planned.due.occasion()) {
             Ok(piece) => piece,
             Err(e) => {
                 report.failed.push(FailedPiece {
@@ -29,7 +29,8 @@ pub fn run(config: &Config, dir: &Path) -> Result<u8> {
                 continue;
             }
         };
-        let stem = planned.file.strip_suffix(".pdf").unwrap_or(&planned.file);
+        let file = plan.file(planned);
+        let stem = file.strip_suffix(".pdf").unwrap_or(&file);
         let folder = dir.join(stem);
         std::fs::create_dir_all(&folder).map_err(|e| Error::io(&folder, e))?;
         let data = serde_json::to_vec_pretty(&piece.model).expect("the model is plain data");

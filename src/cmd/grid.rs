@@ -20,14 +20,16 @@ pub fn run(config: &Config) -> Result<u8> {
         .with_hint("the built-in letter, envelope and labels templates have one"));
     }
     let engine = Engine::new(config, &plan, Checks::default())?;
-    let person = plan.persons.first().ok_or_else(|| {
-        Error::config("the people file has no rows").with_hint(
-            "the test grid takes the sender from the campaign and a sample from the first row",
-        )
-    })?;
+    let person = (!plan.persons.is_empty())
+        .then(|| plan.persons.get(0))
+        .ok_or_else(|| {
+            Error::config("the people file has no rows").with_hint(
+                "the test grid takes the sender from the campaign and a sample from the first row",
+            )
+        })?;
     let mut piece = engine
         .composer
-        .compose(person, None)
+        .compose(&person, None)
         .map_err(|e| Error::config(format!("composing the test grid: {}", e.0)))?;
     piece.model.labels = Some(Vec::new());
     let typeset = engine

@@ -97,10 +97,10 @@ pub fn left_out(plan: &Plan, shown: usize) -> Vec<(&'static str, usize, Vec<Stri
                 .filter(|l| l.reason.kind() == kind)
                 .take(shown)
                 .map(|l| {
-                    let id = &plan.persons[l.person].id;
+                    let id = plan.persons.get(l.person as usize).id;
                     match &l.reason {
                         Reason::Capped { last, .. } => format!("{id} (last piece {last})"),
-                        _ => id.clone(),
+                        _ => id,
                     }
                 })
                 .collect();

@@ -38,7 +38,8 @@ pub fn run(config: &Config, id: &str, ppi: f32) -> Result<u8> {
     report.recipients = 1;
     let dir = config.out_dir.join("preview");
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    let stem = planned.file.trim_end_matches(".pdf");
+    let file = plan.file(planned);
+    let stem = file.trim_end_matches(".pdf");
     for (page, png) in typeset.images.iter().enumerate() {
         let name = format!("{stem}-{}.png", page + 1);
         report

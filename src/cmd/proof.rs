@@ -145,7 +145,7 @@ pub fn run(config: &Config) -> Result<u8> {
                 pieces.push(json!({
                     "id": if sheet { format!("{} labels", targets.len()) } else { piece.id.clone() },
                     "name": if sheet { String::new() } else { piece.model.recipient.name.clone() },
-                    "file": planned.file,
+                    "file": plan.file(planned),
                     "pages": pages,
                     "tall": tall,
                     "warnings": warnings,
@@ -165,7 +165,7 @@ pub fn run(config: &Config) -> Result<u8> {
                 }
                 pieces.push(json!({
                     "id": if sheet { "sheet".to_string() } else { person.id.clone() },
-                    "name": person.display_name(), "file": planned.file,
+                    "name": person.display_name(), "file": plan.file(planned),
                     "pages": [], "tall": false, "warnings": [], "error": reason, "clearance": null,
                 }));
             }
@@ -175,7 +175,7 @@ pub fn run(config: &Config) -> Result<u8> {
     for (i, reason) in &unwritten {
         let planned = &plan.pieces[*i];
         pieces.push(json!({
-            "id": plan.person(planned).id, "name": "", "file": planned.file,
+            "id": plan.person(planned).id, "name": "", "file": plan.file(planned),
             "pages": [], "tall": false, "warnings": [], "error": reason, "clearance": null,
         }));
     }

@@ -46,7 +46,7 @@ pub fn run(config: &Config) -> Result<u8> {
     if plan.is_sheet() {
         report.combined = statuses
             .contains(&Status::Written)
-            .then(|| config.out_dir.join(&plan.pieces[0].file));
+            .then(|| config.out_dir.join(plan.file(&plan.pieces[0])));
     } else if let Some(name) = &config.combined {
         print_file(config, &plan, &statuses, name, &mut report)?;
     }
@@ -96,9 +96,9 @@ fn row(plan: &Plan, planned: &Planned) -> ManifestRow {
     let person = plan.person(planned);
     ManifestRow {
         id: person.id.clone(),
-        occasion: planned.due.key.clone(),
+        occasion: planned.due.key.to_string(),
         status: Status::Failed,
-        file: planned.file.clone(),
+        file: plan.file(planned),
         pages: None,
         sha256: String::new(),
         facts: None,
@@ -145,16 +145,17 @@ fn pieces(
     let plan = &*plan;
     // Existing files are kept unless --force.
     let (kept, work): (Vec<usize>, Vec<usize>) = (0..plan.pieces.len())
-        .partition(|&i| !config.force && config.out_dir.join(&plan.pieces[i].file).exists());
+        .partition(|&i| !config.force && config.out_dir.join(plan.file(&plan.pieces[i])).exists());
     let mut kept = kept.into_iter().peekable();
     let finish = |planned: &Planned, made: Made| -> Result<Written, Unmade> {
         let Made { piece, typeset } = made;
         let sha256 = write::sha256_hex(&typeset.pdf);
-        write::write_atomic(&config.out_dir, &planned.file, &typeset.pdf).map_err(|e| Unmade {
+        let file = plan.file(planned);
+        write::write_atomic(&config.out_dir, &file, &typeset.pdf).map_err(|e| Unmade {
             lang: piece.lang.clone(),
             why: Failure::Write(format!(
                 "writing {}: {e}",
-                config.out_dir.join(&planned.file).display()
+                config.out_dir.join(&file).display()
             )),
         })?;
         let Typeset {
@@ -228,10 +229,10 @@ impl FilesSink<'_> {
         let planned = &plan.pieces[i];
         let mut row = row(plan, planned);
         row.status = Status::Kept;
-        row.sha256 = std::fs::read(self.config.out_dir.join(&planned.file))
+        row.sha256 = std::fs::read(self.config.out_dir.join(&row.file))
             .map(|b| write::sha256_hex(&b))
             .unwrap_or_default();
-        self.report.keep(&planned.file);
+        self.report.keep(&row.file);
         let missing = self
             .ledger
             .as_ref()
@@ -353,7 +354,7 @@ fn sheet(
         match engine.typesetter.typeset(&sheet) {
             Ok(typeset) => {
                 let sha256 = write::sha256_hex(&typeset.pdf);
-                let file = &plan.pieces[0].file;
+                let file = &plan.file(&plan.pieces[0]);
                 let written = write::write_atomic(&config.out_dir, file, &typeset.pdf);
                 let mut warnings = sheet.warnings.clone();
                 warnings.extend(typeset.warnings.iter().cloned());
@@ -362,7 +363,7 @@ fn sheet(
                     if let Err(e) = &written {
                         let why = Failure::Write(format!(
                             "writing {}: {e}",
-                            config.out_dir.join(file).display()
+                            config.out_dir.join(&**file).display()
                         ));
                         let lang = row.language.clone();
                         fail(row, Unmade { lang, why }, report);
@@ -472,12 +473,11 @@ fn print_file(
     if order.is_empty() {
         return Ok(());
     }
-    let inputs: Vec<_> = order
-        .iter()
-        .map(|&i| config.out_dir.join(&plan.pieces[i].file))
-        .collect();
     let target = config.out_dir.join(name);
-    match write::combine_pdfs(&inputs, &target, config.duplex) {
+    let inputs = order
+        .iter()
+        .map(|&i| config.out_dir.join(plan.file(&plan.pieces[i])));
+    match write::combine_pdfs(inputs, &target, config.duplex) {
         Ok(()) => report.combined = Some(target),
         Err(e) => report
             .notes
@@ -485,7 +485,10 @@ fn print_file(
     }
     let summary = write::postcode_summary(order.iter().map(|&i| {
         let person = plan.person(&plan.pieces[i]);
-        (person.get("country"), person.get("postal_code"))
+        (
+            person.get("country").to_string(),
+            person.get("postal_code").to_string(),
+        )
     }));
     write::write_atomic(&config.out_dir, "postcodes.csv", &summary)
         .map_err(|e| Error::io(&config.out_dir, e))?;

@@ -397,12 +397,12 @@ pub struct Mapping {
 
 impl Mapping {
     /// The value of a field in a row: the first non-empty mapped column.
-    pub fn get<'r>(&self, row: &'r [String], field: &str) -> &'r str {
+    pub fn get<'r>(&self, row: &super::read::Row<'r>, field: &str) -> &'r str {
         self.fields
             .get(field)
             .and_then(|cols| {
                 cols.iter()
-                    .map(|&c| row[c].as_str())
+                    .map(|&c| row.get(c))
                     .find(|v| !v.trim().is_empty())
             })
             .unwrap_or("")
@@ -577,19 +577,22 @@ mod tests {
         assert_eq!(m.fields["salutation"], vec![0]);
         assert!(!m.fields.contains_key("title"));
         assert_eq!(m.fields["street"], vec![4, 6]);
-        let row: Vec<String> = [
-            "Mr.",
-            "Tom",
-            "Hill",
-            "",
-            "",
-            "",
-            "1 High St",
-            "Leeds",
-            "t@x",
-        ]
-        .map(String::from)
-        .to_vec();
+        let mut rows = super::super::Rows::default();
+        rows.push(
+            2,
+            [
+                "Mr.",
+                "Tom",
+                "Hill",
+                "",
+                "",
+                "",
+                "1 High St",
+                "Leeds",
+                "t@x",
+            ],
+        );
+        let row = rows.get(0);
         assert_eq!(m.get(&row, "street"), "1 High St");
         assert_eq!(m.get(&row, "city"), "Leeds");
     }

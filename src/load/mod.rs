@@ -22,7 +22,7 @@ use crate::error::{Error, Location, Problem, Result, Severity};
 use crate::lang::normalize_country;
 use crate::model::{Event, Person, PERSON_FIELDS};
 use columns::{HeaderSet, Mapping};
-pub use read::{read_table, Format, Table};
+pub use read::{read_table, Format, Row, Rows, Table};
 
 /// What to read and how.
 #[derive(Debug, Clone)]
@@ -79,9 +79,8 @@ impl SourceReport {
 }
 
 /// The loaded data.
-#[derive(Debug)]
 pub struct Loaded {
-    pub persons: Vec<Person>,
+    pub persons: Persons,
     pub people: SourceReport,
     pub history: Option<SourceReport>,
     /// Errors and warnings, in file order.
@@ -91,19 +90,6 @@ pub struct Loaded {
 impl Loaded {
     pub fn has_errors(&self) -> bool {
         self.problems.iter().any(|p| p.severity == Severity::Error)
-    }
-
-    /// For a render: stop on errors, hand back the warnings.
-    pub fn into_checked(self) -> Result<(Vec<Person>, Vec<Problem>)> {
-        if self.has_errors() {
-            return Err(Error::Problems(
-                self.problems
-                    .into_iter()
-                    .filter(|p| p.severity == Severity::Error)
-                    .collect(),
-            ));
-        }
-        Ok((self.persons, self.problems))
     }
 }
 
@@ -120,14 +106,6 @@ pub fn load(options: &LoadOptions) -> Result<Loaded> {
     })?;
     let (date_order, date_order_reason) = decide_date_order(options.date_order, mapping.header_set);
     let people_file = &options.people;
-    let mut persons = people(
-        people_file,
-        &table,
-        &mapping,
-        date_order,
-        options.pivot_year,
-        &mut problems,
-    );
     let mut people = SourceReport::new(
         people_file,
         &table,
@@ -136,27 +114,37 @@ pub fn load(options: &LoadOptions) -> Result<Loaded> {
         &date_order_reason,
     );
     people.derived_ids = !mapping.fields.contains_key("id");
+    let rule = PersonRule {
+        path: people_file.clone(),
+        order: date_order,
+        pivot: options.pivot_year,
+        derived: people.derived_ids,
+    };
+    let (rows, ids) = people_rows(&table, &mapping, &rule, &mut problems);
+    let mut persons = Persons {
+        table,
+        mapping,
+        rule,
+        rows,
+        history: None,
+        event_rows: Vec::new(),
+        event_starts: Vec::new(),
+        extra: HashMap::new(),
+    };
     let history = match &options.history {
         Some(path) => {
             let table = read_table(path, None)?;
             let mapping = columns::map_history(&table.headers)
                 .map_err(|message| Error::config(format!("{}: {message}", path.display())))?;
-            attach_history(
-                path,
-                &table,
-                &mapping,
-                date_order,
-                options.pivot_year,
-                &mut persons,
-                &mut problems,
-            )?;
-            Some(SourceReport::new(
-                path,
-                &table,
-                &mapping,
-                date_order,
-                &date_order_reason,
-            ))
+            let report = SourceReport::new(path, &table, &mapping, date_order, &date_order_reason);
+            let rule = EventRule {
+                path: path.clone(),
+                order: date_order,
+                pivot: options.pivot_year,
+            };
+            attach_history(&table, &mapping, &rule, &ids, &mut persons, &mut problems)?;
+            persons.history = Some((table, mapping, rule));
+            Some(report)
         }
         None => None,
     };
@@ -185,68 +173,129 @@ fn decide_date_order(setting: Option<DateOrder>, set: HeaderSet) -> (DateOrder, 
 /// Canonical person fields that hold dates.
 const DATE_FIELDS: [&str; 2] = ["birthday", "customer_since"];
 
-fn people(
-    path: &Path,
-    table: &Table,
-    mapping: &Mapping,
+/// How people rows become persons (kept to build them again on demand).
+struct PersonRule {
+    path: PathBuf,
     order: DateOrder,
     pivot: i32,
+    /// Ids are derived from the content (no id column).
+    derived: bool,
+}
+
+/// The first pass over the people table: every problem, once; the rows
+/// that are persons and their ids (for the history; dropped after it).
+fn people_rows(
+    table: &Table,
+    mapping: &Mapping,
+    rule: &PersonRule,
     problems: &mut Vec<Problem>,
-) -> Vec<Person> {
+) -> (Vec<u32>, HashMap<String, u32>) {
+    let path = &rule.path;
     if table.rows.is_empty() {
         problems.push(Problem::warning(
             Some(Location::file(path)),
             "the file has no rows below the header: nobody to write to",
         ));
     }
-    let derived = !mapping.fields.contains_key("id");
-    if derived && !table.rows.is_empty() {
+    if rule.derived && !table.rows.is_empty() {
         problems.push(Problem::warning(
             Some(Location::file(path)),
             "no id column: ids are derived from name and address (stable when the file is re-sorted)",
         ));
     }
-    let mut persons: Vec<Person> = Vec::with_capacity(table.rows.len());
-    let mut by_id: HashMap<String, u64> = HashMap::new();
-    let mut by_address: HashMap<String, (String, u64)> = HashMap::new();
-    for (line, row) in &table.rows {
-        let at = |field: &str| Location::at(path, *line, mapping.column(field));
-        let mut fields: IndexMap<String, String> = PERSON_FIELDS
-            .iter()
-            .map(|f| (f.to_string(), mapping.get(row, f).to_string()))
-            .collect();
-        fields.insert(
-            "salutation_line".into(),
-            mapping.get(row, "salutation_line").to_string(),
-        );
-        for (name, col) in &mapping.extra {
-            fields
-                .entry(name.clone())
-                .or_insert_with(|| row[*col].clone());
+    let mut rows = Vec::with_capacity(table.rows.len());
+    let mut by_id: HashMap<String, u32> = HashMap::new();
+    // address key → (id, line), as hashes: a duplicate check, not a store
+    let mut by_address: HashMap<[u8; 32], (String, u64)> = HashMap::new();
+    for (index, row) in table.rows.iter().enumerate() {
+        let line = row.line;
+        let at = |field: &str| Location::at(path, line, mapping.column(field));
+        let (id, fields) = person_fields(table, &row, mapping, rule, Some(problems));
+        if id.is_empty() {
+            problems.push(Problem::error(
+                at("id"),
+                "the id is empty",
+                Some("give every row an id, or remove the id column to have ids derived"),
+            ));
+            continue;
         }
-        split_salutation(&mut fields);
-        for field in DATE_FIELDS {
-            let value = fields[field].clone();
-            if dates::is_empty_date(&value) {
-                fields.insert(field.into(), String::new());
-            } else if field == "birthday" && dates::is_partial_birthday(&value) {
-                // kept as --MM-DD
-            } else {
-                match dates::parse(&value, order, pivot) {
-                    Some(date) => {
-                        fields.insert(field.into(), date.to_string());
+        if let Some(&first) = by_id.get(&id) {
+            let first = table.rows.get(rows[first as usize] as usize).line;
+            problems.push(Problem::error(
+                at("id"),
+                format!("id \"{id}\" is used twice (first on line {first})"),
+                Some("ids must be unique; fix or remove one of the rows"),
+            ));
+            continue;
+        }
+        let key = address_key(&fields);
+        if !key.is_empty() {
+            let key: [u8; 32] = Sha256::digest(key.as_bytes()).into();
+            if let Some((other, other_line)) = by_address.insert(key, (id.clone(), line)) {
+                problems.push(Problem::warning(
+                    Some(Location::at(path, line, None)),
+                    format!("{id} has the same name and address as {other} (line {other_line}): a duplicate?"),
+                ).of_kind("duplicate"));
+            }
+        }
+        by_id.insert(id, rows.len() as u32);
+        rows.push(index as u32);
+    }
+    (rows, by_id)
+}
+
+/// A row's fields, normalised (dates ISO, country code, postcode with its
+/// zero, language code, salutation split) and its id. Problems are
+/// reported only when `problems` is given (the first pass).
+fn person_fields(
+    table: &Table,
+    row: &Row,
+    mapping: &Mapping,
+    rule: &PersonRule,
+    mut problems: Option<&mut Vec<Problem>>,
+) -> (String, IndexMap<String, String>) {
+    let at = |field: &str| Location::at(&rule.path, row.line, mapping.column(field));
+    let mut fields: IndexMap<String, String> = PERSON_FIELDS
+        .iter()
+        .map(|f| (f.to_string(), mapping.get(row, f).to_string()))
+        .collect();
+    fields.insert(
+        "salutation_line".into(),
+        mapping.get(row, "salutation_line").to_string(),
+    );
+    for (name, col) in &mapping.extra {
+        fields
+            .entry(name.clone())
+            .or_insert_with(|| row.get(*col).to_string());
+    }
+    split_salutation(&mut fields);
+    for field in DATE_FIELDS {
+        let value = fields[field].clone();
+        if dates::is_empty_date(&value) {
+            fields.insert(field.into(), String::new());
+        } else if field == "birthday" && dates::is_partial_birthday(&value) {
+            // kept as --MM-DD
+        } else {
+            match dates::parse(&value, rule.order, rule.pivot) {
+                Some(date) => {
+                    fields.insert(field.into(), date.to_string());
+                }
+                None => {
+                    if let Some(problems) = problems.as_deref_mut() {
+                        problems.push(Problem::error(
+                            at(field),
+                            format!("invalid date \"{value}\" in column \"{}\"", header_of(table, mapping, field)),
+                            Some("write dates as YYYY-MM-DD, DD.MM.YYYY or set date_format for slash dates"),
+                        ));
                     }
-                    None => problems.push(Problem::error(
-                        at(field),
-                        format!("invalid date \"{value}\" in column \"{}\"", header_of(table, mapping, field)),
-                        Some("write dates as YYYY-MM-DD, DD.MM.YYYY or set date_format for slash dates"),
-                    )),
                 }
             }
         }
-        let country = normalize_country(&fields["country"]);
-        fields.insert("country".into(), country.clone());
-        if let Some(padded) = pad_postcode(&fields["postal_code"], &country) {
+    }
+    let country = normalize_country(&fields["country"]);
+    fields.insert("country".into(), country.clone());
+    if let Some(padded) = pad_postcode(&fields["postal_code"], &country) {
+        if let Some(problems) = problems {
             problems.push(
                 Problem::warning(
                     Some(at("postal_code")),
@@ -257,50 +306,91 @@ fn people(
                 )
                 .of_kind("postcode"),
             );
-            fields.insert("postal_code".into(), padded);
         }
-        let language = normalize_language(&fields["language"]);
-        fields.insert("language".into(), language);
+        fields.insert("postal_code".into(), padded);
+    }
+    let language = normalize_language(&fields["language"]);
+    fields.insert("language".into(), language);
+    let id = if rule.derived {
+        derive_id(&fields)
+    } else {
+        fields["id"].clone()
+    };
+    fields.insert("id".into(), id.clone());
+    (id, fields)
+}
 
-        let id = if derived {
-            derive_id(&fields)
-        } else {
-            fields["id"].clone()
-        };
-        if id.is_empty() {
-            problems.push(Problem::error(
-                at("id"),
-                "the id is empty",
-                Some("give every row an id, or remove the id column to have ids derived"),
-            ));
-            continue;
-        }
-        if let Some(first) = by_id.insert(id.clone(), *line) {
-            problems.push(Problem::error(
-                at("id"),
-                format!("id \"{id}\" is used twice (first on line {first})"),
-                Some("ids must be unique; fix or remove one of the rows"),
-            ));
-            continue;
-        }
-        let key = address_key(&fields);
-        if !key.is_empty() {
-            if let Some((other, other_line)) = by_address.insert(key, (id.clone(), *line)) {
-                problems.push(Problem::warning(
-                    Some(Location::at(path, *line, None)),
-                    format!("{id} has the same name and address as {other} (line {other_line}): a duplicate?"),
-                ).of_kind("duplicate"));
+/// Everyone in the people file with their history. The tables are kept in
+/// compact form and a [`Person`] is built from them when asked for — one
+/// at a time, on whichever thread needs it — so the run holds about the
+/// size of the files, not a map per person and event.
+pub struct Persons {
+    table: Table,
+    mapping: Mapping,
+    rule: PersonRule,
+    /// The table row of each person (rows with errors are none).
+    rows: Vec<u32>,
+    history: Option<(Table, Mapping, EventRule)>,
+    /// History rows of person i: `event_rows[event_starts[i]..event_starts[i + 1]]`,
+    /// in date order.
+    event_rows: Vec<u32>,
+    event_starts: Vec<u32>,
+    /// Events from elsewhere (the ledger's pieces), by person.
+    extra: HashMap<u32, Vec<Event>>,
+}
+
+impl Persons {
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Person `i`, with their history sorted by date.
+    pub fn get(&self, i: usize) -> Person {
+        let row = self.table.rows.get(self.rows[i] as usize);
+        let (id, fields) = person_fields(&self.table, &row, &self.mapping, &self.rule, None);
+        let mut events = Vec::new();
+        if let Some((table, mapping, rule)) = &self.history {
+            let range = self.event_starts[i] as usize..self.event_starts[i + 1] as usize;
+            for &r in &self.event_rows[range] {
+                let row = table.rows.get(r as usize);
+                if let Some(date) = event_date(table, &row, mapping, rule, None) {
+                    events.push(event_of(&row, mapping, date));
+                }
             }
         }
-        fields.insert("id".into(), id.clone());
-        persons.push(Person {
+        if let Some(extra) = self.extra.get(&(i as u32)) {
+            events.extend(extra.iter().cloned());
+            events.sort_by_key(|e| (e.date, e.line));
+        }
+        Person {
             id,
-            line: *line,
+            line: row.line,
             fields,
-            events: Vec::new(),
-        });
+            events,
+        }
     }
-    persons
+
+    pub fn iter(&self) -> impl Iterator<Item = Person> + '_ {
+        (0..self.len()).map(|i| self.get(i))
+    }
+
+    /// Adds events from elsewhere to person `i` (sorted in by date).
+    pub fn add_events(&mut self, i: usize, events: impl IntoIterator<Item = Event>) {
+        self.extra.entry(i as u32).or_default().extend(events);
+    }
+
+    /// Field names of the people file, canonical ones first (the file-name
+    /// pattern may use them).
+    pub fn field_names(&self) -> Vec<String> {
+        if self.is_empty() {
+            return Vec::new();
+        }
+        self.get(0).fields.keys().cloned().collect()
+    }
 }
 
 fn header_of(table: &Table, mapping: &Mapping, field: &str) -> String {
@@ -424,15 +514,72 @@ fn derive_id(fields: &IndexMap<String, String>) -> String {
     format!("P-{hex}")
 }
 
-fn attach_history(
-    path: &Path,
-    table: &Table,
-    mapping: &Mapping,
+/// How history rows become events.
+struct EventRule {
+    path: PathBuf,
     order: DateOrder,
     pivot: i32,
-    persons: &mut [Person],
+}
+
+/// An event row's date; a problem (first pass only) when it has none.
+fn event_date(
+    table: &Table,
+    row: &Row,
+    mapping: &Mapping,
+    rule: &EventRule,
+    problems: Option<&mut Vec<Problem>>,
+) -> Option<NaiveDate> {
+    let raw_date = mapping.get(row, "date");
+    let date = dates::parse(raw_date, rule.order, rule.pivot);
+    if let (None, Some(problems)) = (date, problems) {
+        problems.push(Problem::error(
+            Location::at(&rule.path, row.line, mapping.column("date")),
+            if raw_date.is_empty() {
+                "the date is empty".to_string()
+            } else {
+                format!(
+                    "invalid date \"{raw_date}\" in column \"{}\"",
+                    header_of(table, mapping, "date")
+                )
+            },
+            Some("write dates as YYYY-MM-DD or DD.MM.YYYY"),
+        ));
+    }
+    date
+}
+
+fn event_of(row: &Row, mapping: &Mapping, date: NaiveDate) -> Event {
+    let mut extra = IndexMap::new();
+    for field in ["amount", "product"] {
+        if mapping.fields.contains_key(field) {
+            extra.insert(field.to_string(), mapping.get(row, field).to_string());
+        }
+    }
+    for (name, col) in &mapping.extra {
+        extra
+            .entry(name.clone())
+            .or_insert_with(|| row.get(*col).to_string());
+    }
+    Event {
+        date,
+        kind: columns::normalize_kind(mapping.get(row, "kind")),
+        summary: mapping.get(row, "summary").to_string(),
+        line: row.line,
+        extra,
+    }
+}
+
+/// The first pass over the history: every problem once, and which rows
+/// belong to whom, in date order.
+fn attach_history(
+    table: &Table,
+    mapping: &Mapping,
+    rule: &EventRule,
+    ids: &HashMap<String, u32>,
+    persons: &mut Persons,
     problems: &mut Vec<Problem>,
 ) -> Result<()> {
+    let path = &rule.path;
     if !mapping.fields.contains_key("person_id") {
         return Err(Error::input(
             Location::at(path, 1, None),
@@ -449,59 +596,32 @@ fn attach_history(
         )
         .with_hint("add a column named date (YYYY-MM-DD)"));
     }
-    let index: HashMap<String, usize> = persons
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (p.id.clone(), i))
-        .collect();
     let mut unknown = Vec::new();
-    for (line, row) in &table.rows {
-        let raw_date = mapping.get(row, "date");
-        let date: NaiveDate = match dates::parse(raw_date, order, pivot) {
-            Some(date) => date,
-            None => {
-                problems.push(Problem::error(
-                    Location::at(path, *line, mapping.column("date")),
-                    if raw_date.is_empty() {
-                        "the date is empty".to_string()
-                    } else {
-                        format!(
-                            "invalid date \"{raw_date}\" in column \"{}\"",
-                            header_of(table, mapping, "date")
-                        )
-                    },
-                    Some("write dates as YYYY-MM-DD or DD.MM.YYYY"),
-                ));
-                continue;
-            }
-        };
-        let person_id = mapping.get(row, "person_id");
-        let Some(&i) = index.get(person_id) else {
-            unknown.push(format!("{person_id} (line {line})"));
+    // (person, date, line, row)
+    let mut found: Vec<(u32, NaiveDate, u64, u32)> = Vec::new();
+    for (r, row) in table.rows.iter().enumerate() {
+        let Some(date) = event_date(table, &row, mapping, rule, Some(problems)) else {
             continue;
         };
-        let mut extra = IndexMap::new();
-        for field in ["amount", "product"] {
-            if mapping.fields.contains_key(field) {
-                extra.insert(field.to_string(), mapping.get(row, field).to_string());
-            }
-        }
-        for (name, col) in &mapping.extra {
-            extra
-                .entry(name.clone())
-                .or_insert_with(|| row[*col].clone());
-        }
-        persons[i].events.push(Event {
-            date,
-            kind: columns::normalize_kind(mapping.get(row, "kind")),
-            summary: mapping.get(row, "summary").to_string(),
-            line: *line,
-            extra,
-        });
+        let person_id = mapping.get(&row, "person_id");
+        let Some(&i) = ids.get(person_id) else {
+            unknown.push(format!("{person_id} (line {})", row.line));
+            continue;
+        };
+        found.push((i, date, row.line, r as u32));
     }
-    for p in persons.iter_mut() {
-        p.events.sort_by_key(|e| (e.date, e.line));
+    found.sort_unstable();
+    let mut starts = Vec::with_capacity(persons.len() + 1);
+    let mut next = 0usize;
+    for i in 0..persons.len() as u32 {
+        starts.push(next as u32);
+        while next < found.len() && found[next].0 == i {
+            next += 1;
+        }
     }
+    starts.push(next as u32);
+    persons.event_rows = found.iter().map(|f| f.3).collect();
+    persons.event_starts = starts;
     if !unknown.is_empty() {
         let shown: Vec<_> = unknown.iter().take(5).cloned().collect();
         problems.push(Problem::warning(

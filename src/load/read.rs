@@ -15,10 +15,107 @@ use crate::error::{Error, Location, Result};
 pub struct Table {
     /// Headers as written in the file (trimmed).
     pub headers: Vec<String>,
-    /// Each row with the 1-based line (CSV) or row number (sheet) where it starts.
-    pub rows: Vec<(u64, Vec<String>)>,
+    /// The rows, each with the 1-based line (CSV) or row number (sheet)
+    /// where it starts.
+    pub rows: Rows,
     /// What was detected, for `warmly check`.
     pub format: Format,
+}
+
+/// The rows of a table, compact: the trimmed cells of every row in one
+/// string, a row's cells separated by U+001F (the unit separator), and
+/// where each row starts. A list of 100 000 customers costs about its file
+/// size, not a string per cell — the tables are kept for the whole run,
+/// and persons are built from them one at a time.
+#[derive(Debug, Default)]
+pub struct Rows {
+    text: String,
+    /// Where each row starts in `text`.
+    starts: Vec<u32>,
+    lines: Vec<u32>,
+}
+
+/// Separates the cells of a row in [`Rows`]; inside a cell it becomes a space.
+const UNIT: char = '\u{1f}';
+
+impl Rows {
+    /// Room for about `bytes` of text, so the buffer does not double past it.
+    fn reserve(&mut self, bytes: usize) {
+        self.text.reserve_exact(bytes);
+    }
+
+    /// Gives back what the buffers reserved beyond their contents.
+    fn finish(mut self) -> Rows {
+        self.text.shrink_to_fit();
+        self.starts.shrink_to_fit();
+        self.lines.shrink_to_fit();
+        self
+    }
+
+    /// Adds a row: its line and its cells (trimmed here).
+    pub fn push<'c>(&mut self, line: u64, cells: impl IntoIterator<Item = &'c str>) {
+        self.starts.push(offset(self.text.len()));
+        for (i, cell) in cells.into_iter().enumerate() {
+            if i > 0 {
+                self.text.push(UNIT);
+            }
+            let cell = cell.trim();
+            if cell.contains(UNIT) {
+                self.text.push_str(&cell.replace(UNIT, " "));
+            } else {
+                self.text.push_str(cell);
+            }
+        }
+        self.lines.push(u32::try_from(line).unwrap_or(u32::MAX));
+    }
+
+    pub fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    pub fn get(&self, i: usize) -> Row<'_> {
+        let start = self.starts[i] as usize;
+        let end = self
+            .starts
+            .get(i + 1)
+            .map_or(self.text.len(), |&e| e as usize);
+        Row {
+            text: &self.text[start..end],
+            line: u64::from(self.lines[i]),
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Row<'_>> {
+        (0..self.len()).map(|i| self.get(i))
+    }
+}
+
+/// Tables larger than 4 GiB of text are not a customer list.
+fn offset(len: usize) -> u32 {
+    u32::try_from(len).expect("a table holds less than 4 GiB of text")
+}
+
+/// One row of a [`Rows`].
+#[derive(Debug, Clone, Copy)]
+pub struct Row<'a> {
+    text: &'a str,
+    /// The 1-based line (CSV) or row number (sheet) where the row starts.
+    pub line: u64,
+}
+
+impl<'a> Row<'a> {
+    /// The cell in column `col` (0-based), empty past the last column.
+    pub fn get(&self, col: usize) -> &'a str {
+        self.text.split(UNIT).nth(col).unwrap_or("")
+    }
+
+    pub fn cells(&self) -> Vec<&'a str> {
+        self.text.split(UNIT).collect()
+    }
 }
 
 /// How the file was read.
@@ -74,14 +171,20 @@ fn read_csv(path: &Path) -> Result<Table> {
         .iter()
         .map(|h| h.trim().to_string())
         .collect();
-    let mut rows = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| csv_error(path, e))?;
+    let mut rows = Rows::default();
+    rows.reserve(text.len());
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => return Err(csv_error(path, e)),
+        }
         let line = record.position().map(|p| p.line()).unwrap_or(0);
         if record.iter().all(|f| f.trim().is_empty()) {
             continue; // blank line at the end of an Excel export
         }
-        rows.push((line, record.iter().map(|f| f.trim().to_string()).collect()));
+        rows.push(line, record.iter());
     }
     let delimiter = match delimiter {
         b'\t' => "tab".to_string(),
@@ -89,7 +192,7 @@ fn read_csv(path: &Path) -> Result<Table> {
     };
     Ok(Table {
         headers,
-        rows,
+        rows: rows.finish(),
         format: Format {
             kind: "CSV".into(),
             encoding: Some(encoding),
@@ -263,7 +366,6 @@ fn read_workbook(path: &Path, sheet: Option<&str>, ext: &str) -> Result<Table> {
     let (first_row, _) = range.start().unwrap_or((0, 0));
     let mut rows_iter = range.rows().enumerate();
     let mut headers = Vec::new();
-    let mut rows = Vec::new();
     // The first non-empty row is the header.
     for (_, row) in rows_iter.by_ref() {
         if row.iter().any(|c| !matches!(c, Data::Empty)) {
@@ -274,15 +376,16 @@ fn read_workbook(path: &Path, sheet: Option<&str>, ext: &str) -> Result<Table> {
             break;
         }
     }
+    let mut rows = Rows::default();
     for (i, row) in rows_iter {
-        let cells: Vec<String> = row
-            .iter()
-            .map(|c| cell_text(c).trim().to_string())
-            .collect();
-        if cells.iter().all(|c| c.is_empty()) {
+        let cells: Vec<String> = row.iter().map(cell_text).collect();
+        if cells.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
-        rows.push((first_row as u64 + i as u64 + 1, cells));
+        rows.push(
+            first_row as u64 + i as u64 + 1,
+            cells.iter().map(String::as_str),
+        );
     }
     if let Some(Data::Error(e)) = range.rows().flatten().find(|c| matches!(c, Data::Error(_))) {
         return Err(Error::input(
@@ -293,7 +396,7 @@ fn read_workbook(path: &Path, sheet: Option<&str>, ext: &str) -> Result<Table> {
     }
     Ok(Table {
         headers,
-        rows,
+        rows: rows.finish(),
         format: Format {
             kind: ext.to_uppercase(),
             encoding: None,
