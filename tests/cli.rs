@@ -759,33 +759,6 @@ fn explicit_column_mapping_and_date_format() {
     assert!(t.contains("seit sechs Jahren"), "{t}");
 }
 
-/// A copy of the samples in the workdir, so runs write their ledger there.
-fn copy_samples(w: &Workdir) {
-    for entry in walk(&repo().join("samples")) {
-        let rel = entry.strip_prefix(repo().join("samples")).unwrap();
-        if rel.starts_with("state") {
-            continue;
-        }
-        w.write(
-            &format!("samples/{}", rel.display()),
-            std::fs::read(&entry).unwrap(),
-        );
-    }
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            out.extend(walk(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
-}
-
 fn due_json(w: &Workdir, args: &[&str]) -> Vec<serde_json::Value> {
     let mut all = vec!["due", "--json"];
     all.extend_from_slice(args);
@@ -812,7 +785,7 @@ fn summary(rows: &[serde_json::Value]) -> Vec<String> {
 #[test]
 fn due_lists_occasions_across_year_end_and_leap_day() {
     let w = Workdir::new();
-    copy_samples(&w);
+    w.copy_samples();
     // Christmas week: a birthday on 21 December, seen from 20 December.
     let rows = due_json(
         &w,
@@ -889,7 +862,7 @@ fn due_lists_occasions_across_year_end_and_leap_day() {
 #[test]
 fn occasion_campaigns_use_the_triggering_fact_and_run_once() {
     let w = Workdir::new();
-    copy_samples(&w);
+    w.copy_samples();
     w.run(&["render", "samples/anniversary.toml", "--out", "out", "-q"])
         .expect_code(0);
     let t = text(&w.join("out/K-1013-Brändli.pdf"));
@@ -1086,7 +1059,7 @@ fn a_signature_image_replaces_the_handwritten_name() {
 #[test]
 fn print_file_is_sorted_by_postcode_with_duplex_padding_and_a_summary() {
     let w = Workdir::new();
-    copy_samples(&w);
+    w.copy_samples();
     let toml = std::fs::read_to_string(w.join("samples/thank-you.toml")).unwrap();
     w.write(
         "samples/thank-you.toml",

@@ -4,47 +4,34 @@
 mod util;
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
 use std::process::{Command, Stdio};
 
 use util::{repo, Workdir};
-
-/// A copy of the samples (campaigns, data, messages) in a scratch folder.
-fn samples(w: &Workdir) {
-    let src = repo().join("samples");
-    for entry in walk(&src) {
-        let rel = entry.strip_prefix(&src).unwrap();
-        if rel.starts_with("state") {
-            continue;
-        }
-        w.write(
-            &format!("samples/{}", rel.display()),
-            std::fs::read(&entry).unwrap(),
-        );
-    }
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            out.extend(walk(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
-}
 
 fn json(text: &str) -> serde_json::Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
 }
 
+/// An envelope campaign `c.toml` for `n` people in Dresden; `row(i)` gives
+/// `id,first_name,last_name,street`.
+fn envelopes(n: usize, row: impl Fn(usize) -> String) -> Workdir {
+    let w = Workdir::new();
+    let mut people = String::from("id,first_name,last_name,street,postal_code,city\n");
+    for i in 0..n {
+        people.push_str(&format!("{},01069,Dresden\n", row(i)));
+    }
+    w.write("people.csv", people);
+    w.write(
+        "c.toml",
+        "name = \"all\"\ntemplate = \"envelope\"\ndate = \"2026-12-01\"\n[data]\npeople = \"people.csv\"\n",
+    );
+    w
+}
+
 #[test]
 fn check_due_and_dry_run_give_one_answer() {
     let w = Workdir::new();
-    samples(&w);
+    w.copy_samples();
     // The situation of the report: Christmas cards and keep-in-touch
     // letters went out; nine days later a frequency cap of 60 days holds.
     for c in ["christmas-2026", "keep-in-touch"] {
@@ -110,7 +97,7 @@ fn check_due_and_dry_run_give_one_answer() {
 #[test]
 fn dry_run_and_check_say_why_people_are_left_out() {
     let w = Workdir::new();
-    samples(&w);
+    w.copy_samples();
     let run = w.run(&["render", "samples/keep-in-touch.toml", "--dry-run"]);
     run.expect_code(0);
     run.expect_stderr("left out 2: opted out (K-1019, K-1025)");
@@ -166,16 +153,7 @@ fn dry_run_and_check_say_why_people_are_left_out() {
 
 #[test]
 fn a_reader_that_goes_away_ends_the_output_quietly() {
-    let w = Workdir::new();
-    let mut people = String::from("id,first_name,last_name,street,postal_code,city\n");
-    for i in 0..20_000 {
-        people.push_str(&format!("P{i},Anna,Weber{i},Ring {i},01069,Dresden\n"));
-    }
-    w.write("people.csv", people);
-    w.write(
-        "c.toml",
-        "name = \"all\"\ntemplate = \"envelope\"\ndate = \"2026-12-01\"\n[data]\npeople = \"people.csv\"\n",
-    );
+    let w = envelopes(20_000, |i| format!("P{i},Anna,Weber{i},Ring {i}"));
     for args in [
         &["due", "c.toml"][..],
         &["render", "c.toml", "--dry-run"],
@@ -206,16 +184,7 @@ fn a_reader_that_goes_away_ends_the_output_quietly() {
 
 #[test]
 fn repeated_warnings_are_summarised_in_the_terminal() {
-    let w = Workdir::new();
-    let mut people = String::from("id,first_name,last_name,street,postal_code,city\n");
-    for i in 0..301 {
-        people.push_str(&format!("P{i},Anna,Weber,Ring 1,01069,Dresden\n"));
-    }
-    w.write("people.csv", people);
-    w.write(
-        "c.toml",
-        "name = \"dup\"\ntemplate = \"envelope\"\ndate = \"2026-12-01\"\n[data]\npeople = \"people.csv\"\n",
-    );
+    let w = envelopes(301, |i| format!("P{i},Anna,Weber,Ring 1"));
     for quiet in [false, true] {
         let mut args = vec!["render", "c.toml", "--dry-run"];
         if quiet {
@@ -335,7 +304,7 @@ fn module_graph() -> std::collections::BTreeMap<String, std::collections::BTreeS
     let src = repo().join("src");
     let mut graph: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> =
         Default::default();
-    for file in walk(&src) {
+    for file in util::walk(&src) {
         if file.extension().is_none_or(|e| e != "rs") {
             continue;
         }

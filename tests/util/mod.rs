@@ -16,6 +16,20 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Every file below `dir`, recursively.
+pub fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
 impl Workdir {
     pub fn new() -> Workdir {
         Workdir {
@@ -39,6 +53,22 @@ impl Workdir {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, contents).unwrap();
         path
+    }
+
+    /// A copy of the samples (campaigns, data, messages; not their ledger)
+    /// in `samples/`, so runs write their state here.
+    pub fn copy_samples(&self) {
+        let src = repo().join("samples");
+        for entry in walk(&src) {
+            let rel = entry.strip_prefix(&src).unwrap();
+            if rel.starts_with("state") {
+                continue;
+            }
+            self.write(
+                &format!("samples/{}", rel.display()),
+                std::fs::read(&entry).unwrap(),
+            );
+        }
     }
 
     /// Runs `warmly` with the working directory in this folder.
