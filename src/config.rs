@@ -261,7 +261,19 @@ impl Config {
         }
         let mut config = Config::from_render_args(args)?;
         config.mode = mode;
+        config.check_json()?;
         Ok(config)
+    }
+
+    /// `--json` is for answers a script reads: check and the dry run.
+    pub fn check_json(&self) -> Result<()> {
+        if self.json && !matches!(self.mode, Mode::Check | Mode::DryRun) {
+            return Err(
+                Error::config("--json works with `warmly check` and `render --dry-run`")
+                    .with_hint("render, proof and preview write files; their report is on stderr"),
+            );
+        }
+        Ok(())
     }
 
     /// Reads the campaign (if any) and merges the command line over it.

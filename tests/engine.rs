@@ -121,6 +121,11 @@ fn dry_run_and_check_say_why_people_are_left_out() {
     assert_eq!(of("K-1001")["reason"], "not_due");
     let due = rows.iter().find(|r| r["status"] == "due").unwrap();
     assert!(due["file"].as_str().unwrap().ends_with(".pdf"), "{due}");
+    // Without --dry-run, --json is a mistake, not silently ignored.
+    let run = w.run(&["render", "samples/keep-in-touch.toml", "--json"]);
+    run.expect_code(2);
+    run.expect_stderr("--json works with `warmly check` and `render --dry-run`");
+    assert!(!w.join("out").exists());
 
     // After the cards: already in the ledger, with the occasion.
     w.run(&["render", "samples/christmas-2026.toml", "-q"])

@@ -22,6 +22,7 @@ use crate::typeset::Checks;
 
 /// `warmly render` and its modes.
 pub fn render(config: &Config) -> Result<u8> {
+    config.check_json()?;
     match &config.mode {
         Mode::DryRun => dry_run::run(config),
         Mode::ExportInputs(dir) => export::run(config, dir),
