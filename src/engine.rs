@@ -16,6 +16,7 @@ use std::sync::mpsc;
 use crate::compose::{ComposeError, Composer, Piece};
 use crate::config::Config;
 use crate::error::Result;
+use crate::model::Person;
 use crate::plan::{Plan, Planned};
 use crate::typeset::{Checks, Failed, Typeset, Typesetter};
 
@@ -25,6 +26,8 @@ const STACK_SIZE: usize = 16 << 20;
 
 /// A typeset piece, before its sink writes it.
 pub struct Made {
+    /// The recipient, built once for the whole piece.
+    pub person: Person,
     pub piece: Piece,
     pub typeset: Typeset,
 }
@@ -110,6 +113,15 @@ impl<'a> Engine<'a> {
             .compose(&plan.person(planned), planned.due.occasion())
     }
 
+    /// Composes every planned piece on this thread, in plan order (a label
+    /// sheet needs them all in one document). A failed one is `Err`.
+    pub fn compose_all(&self, plan: &Plan) -> Vec<Result<Piece, ComposeError>> {
+        plan.pieces
+            .iter()
+            .map(|planned| self.compose(plan, planned))
+            .collect()
+    }
+
     /// Makes the pieces `work` (indices into `plan.pieces`) on the worker
     /// threads: compose, typeset, then `finish` (still on the worker, e.g.
     /// write the file). `sink` gets every outcome on the calling thread, in
@@ -123,15 +135,26 @@ impl<'a> Engine<'a> {
     ) {
         let make = |i: usize| -> Result<R, Unmade> {
             let planned = &plan.pieces[i];
-            let piece = self.compose(plan, planned).map_err(|e| Unmade {
-                lang: String::new(),
-                why: e.into(),
-            })?;
+            let person = plan.person(planned);
+            let piece = self
+                .composer
+                .compose(&person, planned.due.occasion())
+                .map_err(|e| Unmade {
+                    lang: String::new(),
+                    why: e.into(),
+                })?;
             let typeset = self.typesetter.typeset(&piece).map_err(|f| Unmade {
                 lang: piece.lang.clone(),
                 why: f.into(),
             })?;
-            finish(planned, Made { piece, typeset })
+            finish(
+                planned,
+                Made {
+                    person,
+                    piece,
+                    typeset,
+                },
+            )
         };
         crate::release_free_memory();
         let next = AtomicUsize::new(0);

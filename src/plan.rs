@@ -203,9 +203,14 @@ impl Plan {
     /// The output file of a planned piece: unique in the run, always
     /// inside the output folder (a sheet's one file for all).
     pub fn file(&self, piece: &Planned) -> String {
+        self.file_of(piece, &self.person(piece))
+    }
+
+    /// [`Plan::file`] for a person already built.
+    pub fn file_of(&self, piece: &Planned, person: &Person) -> String {
         match &self.sheet_file {
             Some(file) => file.clone(),
-            None => Namer::file_name(&self.pattern, &self.person(piece), piece.suffix),
+            None => Namer::file_name(&self.pattern, person, piece.suffix),
         }
     }
 

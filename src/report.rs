@@ -119,10 +119,7 @@ impl WarningSummary {
                 errln!("warning: {line}");
             }
             if *count > first.len() {
-                let kind = serde_json::to_value(kind)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default();
+                let kind = kind.as_str();
                 errln!(
                     "warning: … and {} more warning(s) of this kind ({kind}, {count} in all; see manifest.csv)",
                     count - first.len()

@@ -37,8 +37,8 @@ pub fn run(config: &Config) -> Result<u8> {
     let mut on_sheet: Vec<usize> = Vec::new();
     if sheet {
         let mut composed = Vec::new();
-        for (i, planned) in plan.pieces.iter().enumerate() {
-            match engine.compose(&plan, planned) {
+        for (i, result) in engine.compose_all(&plan).into_iter().enumerate() {
+            match result {
                 Ok(piece) => {
                     on_sheet.push(i);
                     composed.push(Some(piece));
@@ -50,15 +50,24 @@ pub fn run(config: &Config) -> Result<u8> {
             }
         }
         if let Some(piece) = sheet_piece(&composed, &order) {
-            let first = order.iter().copied().find(|&i| composed[i].is_some());
+            let first = order
+                .iter()
+                .copied()
+                .find(|&i| composed[i].is_some())
+                .unwrap_or(0);
+            let person = plan.person(&plan.pieces[first]);
             let outcome = match engine.typesetter.typeset(&piece) {
-                Ok(typeset) => Ok(Made { piece, typeset }),
+                Ok(typeset) => Ok(Made {
+                    person,
+                    piece,
+                    typeset,
+                }),
                 Err(f) => Err(Unmade {
                     lang: piece.lang.clone(),
                     why: Failure::Typeset(f),
                 }),
             };
-            results.push((first.unwrap_or(0), outcome));
+            results.push((first, outcome));
         }
     } else if !plan.pieces.is_empty() {
         let all: Vec<usize> = (0..plan.pieces.len()).collect();
@@ -102,7 +111,7 @@ pub fn run(config: &Config) -> Result<u8> {
         let targets: Vec<usize> = if sheet { on_sheet.clone() } else { vec![i] };
         let id_of = |k: usize| plan.person(&plan.pieces[k]).id.clone();
         match outcome {
-            Ok(Made { piece, typeset }) => {
+            Ok(Made { piece, typeset, .. }) => {
                 let tall = typeset.images.first().is_some_and(|png| {
                     let (w, h) = png_size(png);
                     h > w

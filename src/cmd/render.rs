@@ -9,6 +9,7 @@ use crate::config::Config;
 use crate::engine::{Failure, Made, Unmade};
 use crate::error::{Error, Result};
 use crate::ledger::Entry;
+use crate::model::Person;
 use crate::plan::{self, IdSource, Plan, Planned};
 use crate::report::{FailedPiece, Report};
 use crate::typeset::{Preflight, Typeset};
@@ -91,13 +92,12 @@ pub enum Status {
 }
 
 /// A manifest row for a planned piece, before it is made.
-fn row(plan: &Plan, planned: &Planned) -> ManifestRow {
-    let person = plan.person(planned);
+fn row(plan: &Plan, planned: &Planned, person: &Person) -> ManifestRow {
     ManifestRow {
         id: person.id.clone(),
         occasion: planned.due.key.to_string(),
         status: Status::Failed,
-        file: plan.file(planned),
+        file: plan.file_of(planned, person),
         pages: None,
         sha256: String::new(),
         facts: None,
@@ -111,15 +111,12 @@ fn row(plan: &Plan, planned: &Planned) -> ManifestRow {
     }
 }
 
-/// What a written piece leaves for its manifest row (the PDF is on disk).
+/// A written piece (the PDF is on disk): its manifest row, filled in on
+/// the worker, and what the report counts.
 struct Written {
-    lang: String,
+    row: ManifestRow,
     facts: usize,
     warnings: Vec<Warning>,
-    pages: usize,
-    sha256: String,
-    preflight: Preflight,
-    clearance_mm: Option<f64>,
 }
 
 /// One PDF per recipient: kept files stay, the rest is made on the worker
@@ -146,18 +143,23 @@ fn pieces(
     let (kept, work): (Vec<usize>, Vec<usize>) = (0..plan.pieces.len())
         .partition(|&i| !config.force && config.out_dir.join(plan.file(&plan.pieces[i])).exists());
     let mut kept = kept.into_iter().peekable();
+    let has_message = plan.template.manifest.message;
     let finish = |planned: &Planned, made: Made| -> Result<Written, Unmade> {
-        let Made { piece, typeset } = made;
-        let sha256 = write::sha256_hex(&typeset.pdf);
-        let file = plan.file(planned);
-        write::write_atomic(&config.out_dir, &file, &typeset.pdf).map_err(|e| Unmade {
+        let Made {
+            person,
+            piece,
+            typeset,
+        } = made;
+        let mut row = row(plan, planned, &person);
+        write::write_atomic(&config.out_dir, &row.file, &typeset.pdf).map_err(|e| Unmade {
             lang: piece.lang.clone(),
             why: Failure::Write(format!(
                 "writing {}: {e}",
-                config.out_dir.join(&file).display()
+                config.out_dir.join(&row.file).display()
             )),
         })?;
         let Typeset {
+            pdf,
             pages,
             warnings,
             clearance_mm,
@@ -166,14 +168,24 @@ fn pieces(
         } = typeset;
         let mut all = piece.warnings;
         all.extend(warnings);
+        row.status = Status::Written;
+        row.language = piece.lang;
+        row.pages = Some(pages);
+        row.sha256 = write::sha256_hex(&pdf);
+        row.preflight = Some(preflight);
+        row.clearance_mm = clearance_mm.map(|c| (c * 10.0).round() / 10.0);
+        if has_message {
+            row.facts = Some(piece.facts);
+        }
+        row.warnings = all
+            .iter()
+            .map(|w| own_text(w, &row.id))
+            .collect::<Vec<_>>()
+            .join("; ");
         Ok(Written {
-            lang: piece.lang,
+            row,
             facts: piece.facts,
             warnings: all,
-            pages,
-            sha256,
-            preflight,
-            clearance_mm,
         })
     };
     let progress = Progress::new(work.len(), config.quiet);
@@ -226,7 +238,7 @@ impl FilesSink<'_> {
     /// by a run that was killed before it could write the line: record it now.
     fn kept(&mut self, plan: &Plan, i: usize) {
         let planned = &plan.pieces[i];
-        let mut row = row(plan, planned);
+        let mut row = row(plan, planned, &plan.person(planned));
         row.status = Status::Kept;
         row.sha256 = std::fs::read(self.config.out_dir.join(&row.file))
             .map(|b| write::sha256_hex(&b))
@@ -248,25 +260,12 @@ impl FilesSink<'_> {
 
     /// A piece the engine made (and wrote) or could not make.
     fn made(&mut self, plan: &Plan, i: usize, result: Result<Written, Unmade>) {
-        let mut row = row(plan, &plan.pieces[i]);
-        match result {
+        let row = match result {
             Ok(w) => {
-                row.status = Status::Written;
-                row.language = w.lang;
-                row.pages = Some(w.pages);
-                row.sha256 = w.sha256;
-                row.preflight = Some(w.preflight);
-                row.clearance_mm = w.clearance_mm.map(|c| (c * 10.0).round() / 10.0);
+                let row = w.row;
                 if self.has_message {
-                    row.facts = Some(w.facts);
                     self.report.count_facts(w.facts);
                 }
-                row.warnings = w
-                    .warnings
-                    .iter()
-                    .map(|w| own_text(w, &row.id))
-                    .collect::<Vec<_>>()
-                    .join("; ");
                 for warning in &w.warnings {
                     self.report.piece_warnings.add(Some(&row.id), warning);
                 }
@@ -280,9 +279,15 @@ impl FilesSink<'_> {
                     ));
                 }
                 self.statuses[i] = Status::Written;
+                row
             }
-            Err(unmade) => fail(&mut row, unmade, self.report),
-        }
+            Err(unmade) => {
+                let planned = &plan.pieces[i];
+                let mut row = row(plan, planned, &plan.person(planned));
+                fail(&mut row, unmade, self.report);
+                row
+            }
+        };
         self.row(&row);
     }
 
@@ -326,20 +331,25 @@ fn sheet(
     manifest: &mut ManifestWriter,
     report: &mut Report,
 ) -> Result<Vec<Status>> {
-    let mut rows: Vec<ManifestRow> = plan.pieces.iter().map(|p| row(plan, p)).collect();
+    let mut rows: Vec<ManifestRow> = plan
+        .pieces
+        .iter()
+        .map(|p| row(plan, p, &plan.person(p)))
+        .collect();
     let mut composed: Vec<Option<Piece>> = Vec::with_capacity(plan.pieces.len());
-    for (i, planned) in plan.pieces.iter().enumerate() {
-        match engine.compose(plan, planned) {
+    for (row, result) in rows.iter_mut().zip(engine.compose_all(plan)) {
+        match result {
             Ok(piece) => {
-                rows[i].language = piece.lang.clone();
+                row.language = piece.lang.clone();
                 composed.push(Some(piece));
             }
             Err(e) => {
+                let why = e.into();
                 fail(
-                    &mut rows[i],
+                    row,
                     Unmade {
                         lang: String::new(),
-                        why: e.into(),
+                        why,
                     },
                     report,
                 );

@@ -57,6 +57,19 @@ pub enum WarningKind {
     Preflight,
 }
 
+impl WarningKind {
+    /// The serialised name (`generic`, `preflight`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WarningKind::Language => "language",
+            WarningKind::Address => "address",
+            WarningKind::Generic => "generic",
+            WarningKind::Typst => "typst",
+            WarningKind::Preflight => "preflight",
+        }
+    }
+}
+
 impl Warning {
     pub fn new(recipient: Option<&str>, kind: WarningKind, message: impl Into<String>) -> Self {
         Warning {
