@@ -94,6 +94,16 @@ fn check_due_and_dry_run_give_one_answer() {
     assert_eq!(json(&check.stdout())["recipients"], 0);
 }
 
+/// `render CAMPAIGN --dry-run --json`: one row per person.
+fn plan_json(w: &Workdir, campaign: &str) -> Vec<serde_json::Value> {
+    let run = w.run(&["render", campaign, "--dry-run", "--json"]);
+    run.expect_code(0);
+    match json(&run.stdout()) {
+        serde_json::Value::Array(rows) => rows,
+        other => panic!("not a list: {other}"),
+    }
+}
+
 #[test]
 fn dry_run_and_check_say_why_people_are_left_out() {
     let w = Workdir::new();
@@ -107,14 +117,7 @@ fn dry_run_and_check_say_why_people_are_left_out() {
     assert!(!w.join("out").exists());
 
     // --json: every person with the piece or the reason.
-    let run = w.run(&[
-        "render",
-        "samples/keep-in-touch.toml",
-        "--dry-run",
-        "--json",
-    ]);
-    let rows = json(&run.stdout());
-    let rows = rows.as_array().unwrap();
+    let rows = plan_json(&w, "samples/keep-in-touch.toml");
     assert_eq!(rows.len(), 30);
     let of = |id: &str| rows.iter().find(|r| r["id"] == id).unwrap().clone();
     assert_eq!(of("K-1019")["reason"], "opted_out");
@@ -130,16 +133,8 @@ fn dry_run_and_check_say_why_people_are_left_out() {
     // After the cards: already in the ledger, with the occasion.
     w.run(&["render", "samples/christmas-2026.toml", "-q"])
         .expect_code(0);
-    let run = w.run(&[
-        "render",
-        "samples/christmas-2026.toml",
-        "--dry-run",
-        "--json",
-    ]);
-    let rows = json(&run.stdout());
+    let rows = plan_json(&w, "samples/christmas-2026.toml");
     let done: Vec<&serde_json::Value> = rows
-        .as_array()
-        .unwrap()
         .iter()
         .filter(|r| r["reason"] == "already_done")
         .collect();
