@@ -290,3 +290,12 @@ impl Report {
         }
     }
 }
+
+/// Up to eight ids, then "…": enough to find them, short enough to read.
+pub fn some_ids(ids: &[String]) -> String {
+    let mut s = ids.iter().take(8).cloned().collect::<Vec<_>>().join(", ");
+    if ids.len() > 8 {
+        s.push_str(", …");
+    }
+    s
+}

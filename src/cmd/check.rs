@@ -61,14 +61,25 @@ pub fn check(config: &Config) -> Result<CheckReport> {
     let composer = Composer::new(config, &plan.template)?;
     let used = composer.person_fields_used();
     let mut empty_fields: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    // Message file → (what is wrong with its first word, recipients).
+    let mut openings: BTreeMap<String, (String, Vec<String>)> = BTreeMap::new();
     for planned in &plan.pieces {
         let person = plan.person(planned);
-        if let Err(e) = composer.compose(&person, planned.due.occasion()) {
-            problems.push(Problem::error(
+        match composer.compose(&person, planned.due.occasion()) {
+            Err(e) => problems.push(Problem::error(
                 Location::at(&config.people, person.line, None),
                 format!("{}: {}", person.id, e.0),
                 Some("fix the message template or the data; render would skip this recipient"),
-            ));
+            )),
+            Ok(piece) => {
+                if let Some(why) = crate::lang::opening_case_problem(&piece.lang, &piece.message) {
+                    let name = composer.message_name(&piece.lang).unwrap_or("message");
+                    let entry = openings
+                        .entry(name.to_string())
+                        .or_insert((why, Vec::new()));
+                    entry.1.push(person.id.clone());
+                }
+            }
         }
         for field in &used {
             if person
@@ -82,6 +93,16 @@ pub fn check(config: &Config) -> Result<CheckReport> {
                     .push(person.id.clone());
             }
         }
+    }
+    for (name, (why, ids)) in openings {
+        problems.push(Problem::warning(
+            None,
+            format!(
+                "{name}: the message {why} — for {} recipient(s): {}",
+                ids.len(),
+                crate::report::some_ids(&ids)
+            ),
+        ));
     }
     if config.sender.is_empty() {
         problems.push(Problem::warning(
@@ -190,10 +211,9 @@ pub fn print(report: &CheckReport) {
     );
     for (field, ids) in &report.empty_fields {
         outln!(
-            "note: the messages use {field}, which is empty for {} recipient(s): {}{}",
+            "note: the messages use {field}, which is empty for {} recipient(s): {}",
             ids.len(),
-            ids.iter().take(8).cloned().collect::<Vec<_>>().join(", "),
-            if ids.len() > 8 { ", …" } else { "" }
+            crate::report::some_ids(ids)
         );
     }
     crate::report::print_problems(

@@ -11,7 +11,7 @@ use minijinja::Environment;
 
 use crate::config::{Config, Mode};
 use crate::error::{Error, Result};
-use crate::jinja::{self, describe, FactLog, Scope, Words};
+use crate::jinja::{self, describe, describe_in, FactLog, Scope, Words};
 use crate::model::Person;
 use crate::occasion::Occasion;
 use crate::template::Template;
@@ -109,6 +109,9 @@ pub struct Composer<'a> {
     print: PrintData,
     /// The template shows a personal message (so "generic" matters).
     has_message: bool,
+    /// Source of every message and text by template name, so an error can
+    /// quote the expression that failed.
+    sources: std::collections::HashMap<String, String>,
 }
 
 impl<'a> Composer<'a> {
@@ -117,7 +120,9 @@ impl<'a> Composer<'a> {
     pub fn new(config: &'a Config, template: &Template) -> Result<Composer<'a>> {
         let mut env = jinja::environment(config.date);
         let mut messages = IndexMap::new();
+        let mut sources = std::collections::HashMap::new();
         for (lang, (name, source)) in &template.messages {
+            sources.insert(name.clone(), source.clone());
             env.add_template_owned(name.clone(), source.clone())
                 .map_err(template_error)?;
             messages.insert(lang.clone(), name.clone());
@@ -144,6 +149,7 @@ impl<'a> Composer<'a> {
             let mut keys = Vec::new();
             for (key, source) in table {
                 let name = format!("{}{lang}:{key}", jinja::PLAIN_PREFIX);
+                sources.insert(name.clone(), source.clone());
                 env.add_template_owned(name, source.clone()).map_err(|e| {
                     Error::config(format!(
                         "text \"{key}\" for language \"{lang}\": {}",
@@ -178,6 +184,7 @@ impl<'a> Composer<'a> {
             skip: p.skip,
         };
         Ok(Composer {
+            sources,
             print,
             has_message: template.manifest.message,
             occasion_used,
@@ -203,6 +210,11 @@ impl<'a> Composer<'a> {
             }
         }
         fields
+    }
+
+    /// The name of the message template for a language (`card/message.de.j2`).
+    pub fn message_name(&self, lang: &str) -> Option<&str> {
+        self.messages.get(lang).map(String::as_str)
     }
 
     /// The template format this run lays out (`din-b`, `dl`, …).
@@ -255,7 +267,10 @@ impl<'a> Composer<'a> {
                 .env
                 .get_template(name)
                 .map_err(|e| ComposeError(describe(&e)))?;
-            tmpl.render(&ctx).map_err(|e| ComposeError(describe(&e)))
+            tmpl.render(&ctx).map_err(|e| {
+                let source = e.name().and_then(|n| self.sources.get(n));
+                ComposeError(describe_in(&e, source.map(String::as_str)))
+            })
         };
         let message = match self.messages.get(&lang) {
             Some(name) => render(name)?,

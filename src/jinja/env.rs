@@ -72,6 +72,10 @@ pub fn environment(run_date: NaiveDate) -> Environment<'static> {
     env.add_filter("words", |state: &State, n: i64| {
         lang::number_word(&current_lang(state), n)
     });
+    // {{ occasion.years | ordinal }} → "21st" / "21." / "21e"
+    env.add_filter("ordinal", |state: &State, n: i64| {
+        lang::ordinal(&current_lang(state), n)
+    });
     // {{ 1234.5 | money }} → "1.234,50 €" / "€1,234.50"
     env.add_filter("money", |state: &State, amount: f64| {
         money(&current_lang(state), amount)

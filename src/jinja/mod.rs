@@ -116,6 +116,54 @@ impl<'o> Words<'o> {
 
 /// "message.de.j2:3: undefined value (person.frist_name)".
 pub fn describe(e: &minijinja::Error) -> String {
+    describe_in(e, None)
+}
+
+/// The variables every message and text sees.
+pub const CONTEXT_KEYS: [&str; 10] = [
+    "person",
+    "history",
+    "sender",
+    "lang",
+    "today",
+    "campaign",
+    "salutation",
+    "closing",
+    "occasion",
+    "link",
+];
+
+/// Like [`describe`], and with the template's source at hand an undefined
+/// value names the expression and why it is undefined:
+/// "card/message.de.j2:15: undefined value: order.product — the history has
+/// no column \"product\" (write `order.product | default(\"\")` …)".
+pub fn describe_in(e: &minijinja::Error, source: Option<&str>) -> String {
+    let expr = source
+        .zip(e.range())
+        .and_then(|(src, range)| src.get(range))
+        .map(str::trim)
+        .filter(|x| !x.is_empty());
+    match (e.kind(), expr) {
+        (minijinja::ErrorKind::UndefinedError, Some(expr)) => {
+            let mut s = location(e);
+            s.push_str(&format!(
+                "undefined value: {expr} — {}",
+                why_undefined(expr)
+            ));
+            s
+        }
+        _ => {
+            let mut s = location(e);
+            s.push_str(&e.kind().to_string());
+            if let Some(detail) = e.detail() {
+                s.push_str(&format!(": {detail}"));
+            }
+            s
+        }
+    }
+}
+
+fn location(e: &minijinja::Error) -> String {
     let mut s = String::new();
     if let Some(name) = e.name() {
         s.push_str(name);
@@ -124,9 +172,32 @@ pub fn describe(e: &minijinja::Error) -> String {
         }
         s.push_str(": ");
     }
-    s.push_str(&e.kind().to_string());
-    if let Some(detail) = e.detail() {
-        s.push_str(&format!(": {detail}"));
-    }
     s
+}
+
+/// Why `expr` (as written in the template) is undefined, judged by its
+/// shape: a bare name is not a variable; `person.x`, `sender.x` and
+/// `occasion.x` lack a field; anything else with a field is an event of the
+/// history (a loop variable or a `set` from a history question).
+fn why_undefined(expr: &str) -> String {
+    let path: Vec<&str> = expr.split('.').map(str::trim).collect();
+    let is_path = path
+        .iter()
+        .all(|p| !p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || c == '_'));
+    if !is_path {
+        return "a value in it is not defined (write `x | default(\"\")` or test `x is defined`)"
+            .into();
+    }
+    let field = path[path.len() - 1];
+    let hint = format!("write `{expr} | default(\"\")` or test `{expr} is defined`");
+    match path.as_slice() {
+        [name] => format!(
+            "there is no variable \"{name}\" (there are {}; or `set` it first)",
+            CONTEXT_KEYS.join(", ")
+        ),
+        ["person", ..] => format!("the people file has no column \"{field}\" ({hint})"),
+        ["sender", ..] => format!("the campaign's [sender] has no \"{field}\" ({hint})"),
+        ["occasion", ..] => format!("the occasion has no \"{field}\" ({hint})"),
+        _ => format!("the history has no column \"{field}\" ({hint})"),
+    }
 }

@@ -109,6 +109,53 @@ pub fn number_word(lang: &str, n: i64) -> String {
 }
 
 /// Labels of the letter's information block.
+/// An ordinal number as written in a sentence: "21st", "21.", "1er"/"21e".
+pub fn ordinal(lang: &str, n: i64) -> String {
+    match base_language(lang).as_str() {
+        "de" => format!("{n}."),
+        "fr" => format!("{n}{}", if n == 1 { "er" } else { "e" }),
+        _ => {
+            let suffix = match (n % 10, n % 100) {
+                (_, 11..=13) => "th",
+                (1, _) => "st",
+                (2, _) => "nd",
+                (3, _) => "rd",
+                _ => "th",
+            };
+            format!("{n}{suffix}")
+        }
+    }
+}
+
+/// The rule for the first letter of a message that follows the salutation
+/// ("Dear Anna," / "Liebe Anna,"): English and French start a new sentence
+/// with a capital; German continues the sentence in lower case unless the
+/// first word is a noun or a polite pronoun. German nouns cannot be told
+/// apart here, so German is only held to the rule for common words that are
+/// never nouns. `text` is the message as Typst markup. Returns what is wrong.
+pub fn opening_case_problem(lang: &str, text: &str) -> Option<String> {
+    let start = text.trim_start_matches(|c: char| {
+        c.is_whitespace() || matches!(c, '#' | '"' | '*' | '_' | '[' | '(' | '„' | '“' | '«')
+    });
+    let word: String = start.chars().take_while(|c| c.is_alphabetic()).collect();
+    let first = word.chars().next()?;
+    match base_language(lang).as_str() {
+        "en" | "fr" if first.is_lowercase() => Some(format!(
+            "starts with \"{word}\" in lower case; after the salutation, {} starts with a capital letter",
+            if lang.starts_with("fr") { "French" } else { "English" }
+        )),
+        "de" if first.is_uppercase() && GERMAN_NEVER_NOUNS.split(' ').any(|w| w == word.to_lowercase()) => {
+            Some(format!(
+                "starts with \"{word}\" in upper case; after the salutation, German continues in lower case (unless the first word is a noun or a polite pronoun)"
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// German words that open a sentence and are never nouns or polite pronouns.
+const GERMAN_NEVER_NOUNS: &str = "wir ich es er das die der dem den des ein eine einen im in mit seit für zum zur auf als nun so wie was wenn weil dass damit hiermit gern gerne vielen herzlichen herzlich ganz besonders unser unsere unseren mein meine dies diese dieses jetzt bald wieder noch schon endlich heute danke schön alles zu von vor nach bei am an um aus auch und aber ob bitte sehr gestern morgen kaum fast wo";
+
 pub struct Labels {
     pub customer_no: &'static str,
     pub contact: &'static str,
@@ -266,6 +313,39 @@ pub fn normalize_country(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ordinals_per_language() {
+        let en: Vec<String> = [1, 2, 3, 4, 11, 12, 13, 21, 22, 103, 111]
+            .iter()
+            .map(|n| ordinal("en", *n))
+            .collect();
+        assert_eq!(
+            en,
+            [
+                "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "103rd",
+                "111th"
+            ]
+        );
+        assert_eq!(ordinal("de", 60), "60.");
+        assert_eq!(
+            (ordinal("fr", 1), ordinal("fr", 40)),
+            ("1er".to_string(), "40e".to_string())
+        );
+    }
+
+    #[test]
+    fn the_first_word_after_the_salutation() {
+        assert!(opening_case_problem("en", "thank you").is_some());
+        assert!(opening_case_problem("en", "#\"ten\"; years").is_some());
+        assert!(opening_case_problem("en-GB", "Thank you").is_none());
+        assert!(opening_case_problem("fr", "merci").is_some());
+        assert!(opening_case_problem("de", "Wir danken").is_some());
+        assert!(opening_case_problem("de", "wir danken").is_none());
+        assert!(opening_case_problem("de", "Sie sind").is_none());
+        assert!(opening_case_problem("de", "Weihnachten naht").is_none());
+        assert!(opening_case_problem("de", "").is_none());
+    }
 
     #[test]
     fn dates_per_language() {
