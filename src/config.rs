@@ -71,6 +71,10 @@ pub struct Policy {
     /// A recipient address that is not inside the envelope window with
     /// 3 mm clearance: "error" (default: the post cannot read it) or "warn".
     pub window: Option<String>,
+    /// A message that is (nearly) the same as the last piece the person got
+    /// (the ledger keeps fingerprints): "warn" (default), "error" (that
+    /// recipient fails) or "allow".
+    pub repeat: Option<String>,
 }
 
 /// `[print]`: the physical side — which format, printer calibration, marks.
@@ -457,6 +461,16 @@ impl Config {
                     "policy.{key} = \"{v}\": use \"warn\" or \"error\""
                 )));
             }
+        }
+        if let Some(v) = campaign
+            .policy
+            .repeat
+            .as_deref()
+            .filter(|v| !["warn", "error", "allow"].contains(v))
+        {
+            return Err(Error::config(format!(
+                "policy.repeat = \"{v}\": use \"warn\", \"error\" or \"allow\""
+            )));
         }
         let offset = |v: Option<f64>, key: &str| -> Result<f64> {
             match v {

@@ -22,7 +22,10 @@ use crate::load::Persons;
 use crate::model::Event;
 
 pub const LEDGER_FILE: &str = "ledger.csv";
-const HEADER: &str = "campaign,occasion,person_id,file,sha256,run_date,kind\n";
+/// The columns. Ledgers written before `fingerprint` and `address` existed
+/// have only the first seven; lines are read by position, so old and new
+/// lines live in one file.
+const HEADER: &str = "campaign,occasion,person_id,file,sha256,run_date,kind,fingerprint,address\n";
 
 /// One produced piece.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -36,6 +39,14 @@ pub struct Entry {
     pub run_date: NaiveDate,
     /// `card` or `letter`: what the piece was, as history.
     pub kind: String,
+    /// The message's fingerprint (see `compose::repeat`), so the next piece
+    /// can tell whether it repeats this one; empty without a message.
+    #[serde(default)]
+    pub fingerprint: String,
+    /// A hash of the address it went to, so a returned piece ("moved") is
+    /// held back until the address changes.
+    #[serde(default)]
+    pub address: String,
 }
 
 /// The ledger of a state folder.
@@ -63,13 +74,14 @@ impl Ledger {
             };
             let mut reader = csv::ReaderBuilder::new()
                 .flexible(true)
+                .has_headers(false)
                 .from_reader(complete.as_bytes());
-            for (i, record) in reader.deserialize::<Entry>().enumerate() {
+            for (i, record) in reader.deserialize::<Entry>().enumerate().skip(1) {
                 match record {
                     Ok(entry) => entries.push(entry),
                     Err(e) => {
                         return Err(Error::input(
-                            crate::error::Location::at(&path, i as u64 + 2, None),
+                            crate::error::Location::at(&path, i as u64 + 1, None),
                             format!("the ledger line cannot be read: {e}"),
                         )
                         .with_hint(
@@ -152,6 +164,9 @@ impl Ledger {
                 extra.insert("occasion".to_string(), entry.occasion.clone());
                 extra.insert("file".to_string(), entry.file.clone());
                 extra.insert("source".to_string(), "ledger".to_string());
+                if !entry.fingerprint.is_empty() {
+                    extra.insert("fingerprint".to_string(), entry.fingerprint.clone());
+                }
                 persons.add_events(
                     i,
                     [Event {
@@ -292,7 +307,25 @@ mod tests {
             sha256: "ab".into(),
             run_date: NaiveDate::from_ymd_opt(2027, 1, 2).unwrap(),
             kind: "card".into(),
+            fingerprint: "0123456789abcdef".into(),
+            address: "a1".into(),
         }
+    }
+
+    #[test]
+    fn old_ledgers_without_the_new_columns_still_read() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(LEDGER_FILE),
+            "campaign,occasion,person_id,file,sha256,run_date,kind\nc,x,K-1,K-1.pdf,ab,2025-12-01,card\n",
+        )
+        .unwrap();
+        let mut ledger = Ledger::open(dir.path()).unwrap();
+        assert_eq!(ledger.entries()[0].fingerprint, "");
+        ledger.append(entry("K-2")).unwrap();
+        let ledger = Ledger::open(dir.path()).unwrap();
+        assert_eq!(ledger.entries().len(), 2);
+        assert_eq!(ledger.entries()[1], entry("K-2"));
     }
 
     #[test]

@@ -117,6 +117,9 @@ struct Written {
     row: ManifestRow,
     facts: usize,
     warnings: Vec<Warning>,
+    /// For the ledger: the message's fingerprint and the address's hash.
+    fingerprint: String,
+    address: String,
 }
 
 /// One PDF per recipient: kept files stay, the rest is made on the worker
@@ -186,6 +189,8 @@ fn pieces(
             row,
             facts: piece.facts,
             warnings: all,
+            fingerprint: piece.fingerprint,
+            address: piece.address,
         })
     };
     let progress = Progress::new(work.len(), config.quiet);
@@ -222,8 +227,11 @@ struct FilesSink<'a> {
 }
 
 impl FilesSink<'_> {
-    fn entry(&self, row: &ManifestRow) -> Entry {
+    /// The ledger line of a piece; `piece` is none for a kept file.
+    fn entry(&self, row: &ManifestRow, piece: Option<&Written>) -> Entry {
         Entry {
+            fingerprint: piece.map(|w| w.fingerprint.clone()).unwrap_or_default(),
+            address: piece.map(|w| w.address.clone()).unwrap_or_default(),
             campaign: self.config.name.clone(),
             occasion: row.occasion.clone(),
             person_id: row.id.clone(),
@@ -249,7 +257,7 @@ impl FilesSink<'_> {
             .as_ref()
             .is_some_and(|l| !l.contains(&self.config.name, &row.occasion, &row.id));
         if missing {
-            let entry = self.entry(&row);
+            let entry = self.entry(&row, None);
             if let Err(e) = self.ledger.as_mut().map(|l| l.append(entry)).transpose() {
                 self.error.get_or_insert(e);
             }
@@ -262,24 +270,23 @@ impl FilesSink<'_> {
     fn made(&mut self, plan: &Plan, i: usize, result: Result<Written, Unmade>) {
         let row = match result {
             Ok(w) => {
-                let row = w.row;
                 if self.has_message {
                     self.report.count_facts(w.facts);
                 }
                 for warning in &w.warnings {
-                    self.report.piece_warnings.add(Some(&row.id), warning);
+                    self.report.piece_warnings.add(Some(&w.row.id), warning);
                 }
                 self.report.written += 1;
                 // The PDF is durable (renamed after fsync): now the line.
-                let entry = self.entry(&row);
+                let entry = self.entry(&w.row, Some(&w));
                 if let Some(Err(e)) = self.ledger.as_mut().map(|l| l.append(entry)) {
                     self.report.notes.push(format!(
                         "{}: written, but the ledger was not updated: {e}",
-                        row.id
+                        w.row.id
                     ));
                 }
                 self.statuses[i] = Status::Written;
-                row
+                w.row
             }
             Err(unmade) => {
                 let planned = &plan.pieces[i];
@@ -462,6 +469,8 @@ pub fn sheet_piece(composed: &[Option<Piece>], order: &[usize]) -> Option<Piece>
             .flat_map(|p| p.warnings.iter().cloned())
             .collect(),
         facts: 0,
+        fingerprint: String::new(),
+        address: String::new(),
     })
 }
 

@@ -5,6 +5,7 @@
 
 pub mod address;
 pub mod model;
+pub mod repeat;
 
 use indexmap::IndexMap;
 use minijinja::Environment;
@@ -29,6 +30,10 @@ pub struct Piece {
     pub warnings: Vec<Warning>,
     /// How many facts from the person's history the texts used.
     pub facts: usize,
+    /// The message's fingerprint for the ledger (see [`repeat`]).
+    pub fingerprint: String,
+    /// A hash of the address the piece goes to, for the ledger.
+    pub address: String,
 }
 
 /// Something about one recipient's piece worth a look; the piece is made.
@@ -55,6 +60,8 @@ pub enum WarningKind {
     Typst,
     /// The preflight found something it let pass (pages, fit, window).
     Preflight,
+    /// The text is (nearly) the same as the last piece the person got.
+    Repeat,
 }
 
 impl WarningKind {
@@ -66,6 +73,7 @@ impl WarningKind {
             WarningKind::Generic => "generic",
             WarningKind::Typst => "typst",
             WarningKind::Preflight => "preflight",
+            WarningKind::Repeat => "repeat",
         }
     }
 }
@@ -346,6 +354,14 @@ impl<'a> Composer<'a> {
                 "generic text: it uses no fact from the person's history",
             ));
         }
+        let fingerprint = repeat::fingerprint(&message);
+        if let Some(why) = self.repeats(person, occasion, &fingerprint) {
+            if self.config.policy.repeat.as_deref() == Some("error") {
+                return Err(ComposeError(format!("{why} (policy.repeat = \"error\")")));
+            }
+            warnings.push(Warning::new(id, WarningKind::Repeat, why));
+        }
+        let address_hash = address::address_hash(person, sender_country);
         let model = Model {
             lang: lang.clone(),
             date: self.config.date.to_string(),
@@ -372,7 +388,39 @@ impl<'a> Composer<'a> {
             message,
             warnings,
             facts,
+            fingerprint,
+            address: address_hash,
         })
+    }
+
+    /// "nearly the same text as the card of 2025-12-01 (christmas-2025)" when
+    /// the message repeats the last piece the ledger knows the person got
+    /// (other than this campaign's own piece for this occasion, which a
+    /// `--force` run makes again).
+    fn repeats(
+        &self,
+        person: &Person,
+        occasion: Option<&Occasion>,
+        fingerprint: &str,
+    ) -> Option<String> {
+        if self.config.policy.repeat.as_deref() == Some("allow") {
+            return None;
+        }
+        let key = occasion.map_or(self.config.name.as_str(), |o| o.key.as_str());
+        let last = person.events.iter().rev().find(|e| {
+            e.date <= self.config.date
+                && e.extra.get("source").is_some_and(|s| s == "ledger")
+                && !(e.summary == self.config.name
+                    && e.extra.get("occasion").is_some_and(|o| o == key))
+        })?;
+        let what = repeat::verdict(repeat::distance(
+            fingerprint,
+            last.extra.get("fingerprint")?,
+        )?)?;
+        Some(format!(
+            "{what} the {} of {} ({})",
+            last.kind, last.date, last.summary
+        ))
     }
 }
 
