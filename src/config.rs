@@ -104,6 +104,8 @@ pub struct State {
 pub struct DataFiles {
     pub people: Option<String>,
     pub history: Option<String>,
+    /// Returned mail: who, why (moved, unknown, deceased, refused), when.
+    pub returns: Option<String>,
     /// Sheet of a workbook people file.
     pub sheet: Option<String>,
     /// `dmy` or `mdy`: how to read slash dates.
@@ -159,6 +161,8 @@ pub struct Config {
     pub messages_dir: Option<PathBuf>,
     pub people: PathBuf,
     pub history: Option<PathBuf>,
+    /// Returned mail (`[data] returns`): such people are left out.
+    pub returns: Option<PathBuf>,
     /// Sheet of a workbook people file.
     pub sheet: Option<String>,
     /// Explicit column mapping for the people file.
@@ -330,7 +334,11 @@ impl Config {
             .history
             .clone()
             .or(campaign.data.history.as_deref().map(rel));
-        for path in std::iter::once(&people).chain(history.as_ref()) {
+        let returns = campaign.data.returns.as_deref().map(rel);
+        for path in std::iter::once(&people)
+            .chain(history.as_ref())
+            .chain(returns.as_ref())
+        {
             if !path.is_file() {
                 return Err(Error::config(format!("{}: file not found", path.display())));
             }
@@ -552,6 +560,7 @@ impl Config {
             messages_dir: campaign.messages.as_deref().map(rel),
             people,
             history,
+            returns,
             sheet: args.sheet.clone().or(campaign.data.sheet.clone()),
             columns,
             date_order,

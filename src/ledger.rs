@@ -164,6 +164,9 @@ impl Ledger {
                 extra.insert("occasion".to_string(), entry.occasion.clone());
                 extra.insert("file".to_string(), entry.file.clone());
                 extra.insert("source".to_string(), "ledger".to_string());
+                if !entry.address.is_empty() {
+                    extra.insert("address_hash".to_string(), entry.address.clone());
+                }
                 if !entry.fingerprint.is_empty() {
                     extra.insert("fingerprint".to_string(), entry.fingerprint.clone());
                 }

@@ -34,6 +34,7 @@ pub mod config;
 pub mod date;
 pub mod engine;
 pub mod error;
+pub mod identity;
 pub mod jinja;
 pub mod lang;
 pub mod ledger;

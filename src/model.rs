@@ -30,7 +30,7 @@ pub const PERSON_FIELDS: &[&str] = &[
 ];
 
 /// One row of the people table.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Person {
     /// The stable id (from the file, or derived from the content).
     pub id: String,

@@ -15,6 +15,7 @@ use serde::Serialize;
 use crate::config::{Config, Mode, PrintOrder};
 use crate::error::{Error, Problem, Result, Severity};
 use crate::ledger::{Ledger, Lock};
+use crate::load::returns::Returns;
 use crate::load::{self, Persons, SourceReport};
 use crate::model::Person;
 use crate::select::{self, Due, Reason, Verdict};
@@ -127,6 +128,7 @@ pub fn prepare(config: &Config) -> Result<Plan> {
         _ => ledger.as_ref(),
     };
     check_pattern(config, &persons)?;
+    let (returns, problems) = load_returns(config, loaded.problems)?;
     let sheet_file = (template.manifest.kind == Kind::Sheet)
         .then(|| format!("{}.pdf", write::sanitize_component(&template.name)));
     let mut namer = Namer::new(&config.pattern);
@@ -138,6 +140,7 @@ pub fn prepare(config: &Config) -> Result<Plan> {
         config,
         closing_style,
         counted,
+        returns.as_ref(),
         |person, verdict| {
             match verdict {
                 Verdict::Due(due) => pieces.push(Planned {
@@ -161,7 +164,7 @@ pub fn prepare(config: &Config) -> Result<Plan> {
         persons,
         people: loaded.people,
         history: loaded.history,
-        problems: loaded.problems,
+        problems,
         id_source,
         pieces,
         left_out,
@@ -170,6 +173,33 @@ pub fn prepare(config: &Config) -> Result<Plan> {
         pattern: config.pattern.clone(),
         sheet_file,
     })
+}
+
+/// The returns file, if the campaign has one; its row errors stop every
+/// command but check, like the people file's.
+fn load_returns(
+    config: &Config,
+    mut problems: Vec<Problem>,
+) -> Result<(Option<Returns>, Vec<Problem>)> {
+    let Some(path) = &config.returns else {
+        return Ok((None, problems));
+    };
+    let home = config
+        .sender
+        .get("country")
+        .map(String::as_str)
+        .unwrap_or(crate::config::DEFAULT_COUNTRY);
+    let (returns, found) = Returns::load(path, home)?;
+    let errors: Vec<Problem> = found
+        .iter()
+        .filter(|p| p.severity == Severity::Error)
+        .cloned()
+        .collect();
+    if config.mode != Mode::Check && !errors.is_empty() {
+        return Err(Error::Problems(errors));
+    }
+    problems.extend(found);
+    Ok((Some(returns), problems))
 }
 
 /// The file-name pattern may only use fields the people file has.

@@ -16,6 +16,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::jinja::{self, describe, Scope, Words};
 use crate::ledger::Ledger;
+use crate::load::returns::{HeldBack, Returns};
 use crate::model::Person;
 use crate::occasion::{self, Occasion};
 
@@ -40,6 +41,14 @@ impl Due {
 pub enum Reason {
     /// The opt-out column says no mail.
     OptedOut,
+    /// Due, but a piece came back (`[data] returns`): deceased or refused
+    /// for good, moved or unknown until the address changes.
+    Returned {
+        #[serde(flatten)]
+        due: Box<Due>,
+        #[serde(flatten)]
+        held: HeldBack,
+    },
     /// The campaign's `[select] where` is false.
     NotMatching,
     /// The occasion is not due in the run's window.
@@ -57,8 +66,9 @@ pub enum Reason {
 
 impl Reason {
     /// All kinds, in the order reports list them.
-    pub const KINDS: [&'static str; 5] = [
+    pub const KINDS: [&'static str; 6] = [
         "opted_out",
+        "returned",
         "not_matching",
         "not_due",
         "already_done",
@@ -69,6 +79,7 @@ impl Reason {
     pub fn kind(&self) -> &'static str {
         match self {
             Reason::OptedOut => "opted_out",
+            Reason::Returned { .. } => "returned",
             Reason::NotMatching => "not_matching",
             Reason::NotDue => "not_due",
             Reason::AlreadyDone(_) => "already_done",
@@ -80,6 +91,7 @@ impl Reason {
     pub fn describe(kind: &str) -> &'static str {
         match kind {
             "opted_out" => "opted out",
+            "returned" => "returned mail",
             "not_matching" => "not matching the selection",
             "not_due" => "not due",
             "already_done" => "already in the ledger",
@@ -91,7 +103,9 @@ impl Reason {
     /// The occasion a person was due for, when the reason has one.
     pub fn due(&self) -> Option<&Due> {
         match self {
-            Reason::AlreadyDone(due) | Reason::Capped { due, .. } => Some(due),
+            Reason::AlreadyDone(due)
+            | Reason::Capped { due, .. }
+            | Reason::Returned { due, .. } => Some(due),
             _ => None,
         }
     }
@@ -121,6 +135,7 @@ pub fn select(
     config: &Config,
     closing_style: &str,
     ledger: Option<&Ledger>,
+    returns: Option<&Returns>,
     mut each: impl FnMut(Person, Verdict),
 ) -> Result<()> {
     let env = jinja::environment(config.date);
@@ -154,7 +169,16 @@ pub fn select(
                 continue;
             }
         }
-        let verdict = verdict(&person, config, ledger);
+        let verdict = match verdict(&person, config, ledger) {
+            Verdict::Due(due) => match returns.and_then(|r| r.holds_back(&person)) {
+                Some(held) => Verdict::Left(Reason::Returned {
+                    due: Box::new(due),
+                    held,
+                }),
+                None => Verdict::Due(due),
+            },
+            other => other,
+        };
         each(person, verdict);
     }
     Ok(())

@@ -97,3 +97,105 @@ fn a_card_that_repeats_the_last_one_is_caught() {
         .expect_code(2)
         .expect_stderr("policy.repeat = \"never\": use \"warn\", \"error\" or \"allow\"");
 }
+
+#[test]
+fn returned_mail_holds_people_back_until_their_address_changes() {
+    let w = Workdir::new();
+    w.copy_samples();
+    // The Christmas cards went out on 2026-12-01 (the ledger keeps their addresses' hashes).
+    w.run(&["render", "-q", "samples/christmas-2026.toml"])
+        .expect_code(0);
+    // Then three came back; a fourth row names the person by name and address.
+    w.write(
+        "samples/returns.csv",
+        "Kundennummer;Grund;Datum\nK-1005;Empfänger verzogen;05.12.2026\nK-1012;verstorben;15.12.2026\nK-1013;unbekannt;16.12.2026\n;;\n",
+    );
+    w.write(
+        "samples/returns-by-name.csv",
+        "name,street,postal_code,city,reason,date\nMargaret Ashworth,8 Bootham Terrace,YO30 7DH,York,refused,2026-12-20\n",
+    );
+    let campaign = |name: &str, returns: &str| {
+        let file = format!("samples/{name}.toml");
+        let source = std::fs::read_to_string(w.join("samples/christmas-2026.toml")).unwrap();
+        w.write(
+            &file,
+            source
+                .replace("name = \"christmas-2026\"", &format!("name = \"{name}\""))
+                .replace("date = \"2026-12-01\"", "date = \"2027-01-10\"")
+                .replace(
+                    "history = \"history.csv\"",
+                    &format!("history = \"history.csv\"\nreturns = \"{returns}\""),
+                ),
+        );
+        file
+    };
+    let new_year = campaign("new-year", "returns.csv");
+    let run = w.run(&["render", &new_year, "--dry-run"]);
+    run.expect_code(0);
+    run.expect_stderr("left out 3: returned mail (K-1005 moved (returned 2026-12-05), K-1012 deceased (returned 2026-12-15), K-1013 unknown (returned 2026-12-16))");
+    let check = w.run(&["check", &new_year]).stdout();
+    assert!(
+        check.contains("3 held back by returned mail: K-1005 moved (returned 2026-12-05)"),
+        "{check}"
+    );
+    let due = w.run(&["due", &new_year]).stdout();
+    let held: Vec<&str> = due.lines().filter(|l| l.contains(" held ")).collect();
+    assert_eq!(held.len(), 3, "{due}");
+    assert!(
+        held[0].contains("K-1005") && held[0].ends_with("held back: moved (returned 2026-12-05)"),
+        "{due}"
+    );
+    let json = w.run(&["check", &new_year, "--json"]).stdout();
+    assert!(
+        json.contains("\"reason\": \"returned\"") && json.contains("\"returned\": \"deceased\""),
+        "{json}"
+    );
+
+    // K-1005's new address arrives with the next export: the card goes out again.
+    let people = std::fs::read_to_string(w.join("samples/customers.csv")).unwrap();
+    let line = people.lines().find(|l| l.starts_with("K-1005,")).unwrap();
+    let street = line.split(',').nth(7).unwrap();
+    w.write(
+        "samples/customers.csv",
+        people.replace(line, &line.replace(street, "Neue Gasse 3")),
+    );
+    let run = w.run(&["render", &new_year]);
+    run.expect_code(0);
+    let pdfs = w.pdfs("out/new-year");
+    let k1005 = pdfs
+        .iter()
+        .find(|p| p.to_string_lossy().contains("K-1005"))
+        .expect("K-1005 has a card now");
+    assert!(text(k1005).contains("Lieber Jonas"), "{}", text(k1005));
+    // The ledger knows the card went to another address than the one that came back.
+    let ledger = std::fs::read_to_string(w.join("samples/state/ledger.csv")).unwrap();
+    let addresses: Vec<&str> = ledger
+        .lines()
+        .filter(|l| l.contains(",K-1005,"))
+        .map(|l| l.rsplit(',').next().unwrap())
+        .collect();
+    assert_eq!(addresses.len(), 2, "{ledger}");
+    assert_ne!(addresses[0], addresses[1], "{ledger}");
+    for id in ["K-1012", "K-1013"] {
+        assert!(
+            !pdfs.iter().any(|p| p.to_string_lossy().contains(id)),
+            "{id} must stay held back"
+        );
+    }
+
+    // By name and address: refused holds for good.
+    let by_name = campaign("by-name", "returns-by-name.csv");
+    w.run(&["render", &by_name, "--dry-run"])
+        .expect_code(0)
+        .expect_stderr("left out 1: returned mail (K-1007 refused (returned 2026-12-20))");
+
+    // A reason nobody knows: the file, line and column, and what to write.
+    w.write(
+        "samples/returns.csv",
+        "id,reason,date\nK-1005,lost in the mail,2026-12-05\n",
+    );
+    let run = w.run(&["render", &new_year, "--dry-run"]);
+    run.expect_code(2);
+    run.expect_stderr("returns.csv:2:2: unknown reason \"lost in the mail\" in column \"reason\"");
+    run.expect_stderr("moved, unknown, deceased or refused");
+}

@@ -24,6 +24,8 @@ pub struct CheckReport {
     pub persons: usize,
     pub recipients: usize,
     pub opted_out: Vec<String>,
+    /// Due, but held back by returned mail: "K-1005 moved (returned 2026-10-02)".
+    pub returned: Vec<String>,
     pub not_matching: usize,
     /// No occasion due in the window.
     pub not_due: usize,
@@ -123,6 +125,11 @@ pub fn check(config: &Config) -> Result<CheckReport> {
         persons: plan.persons.len(),
         recipients: plan.pieces.len(),
         opted_out: plan.left_out_ids("opted_out"),
+        returned: super::left_out(&plan, usize::MAX)
+            .into_iter()
+            .find(|(kind, ..)| *kind == "returned")
+            .map(|(.., ids)| ids)
+            .unwrap_or_default(),
         not_matching: count("not_matching"),
         not_due: count("not_due"),
         already_done: count("already_done"),
@@ -192,6 +199,13 @@ pub fn print(report: &CheckReport) {
     let mut left_out = vec![format!("{} opted out", report.opted_out.len())];
     if !report.opted_out.is_empty() {
         left_out[0].push_str(&format!(": {}", report.opted_out.join(", ")));
+    }
+    if !report.returned.is_empty() {
+        left_out.push(format!(
+            "{} held back by returned mail: {}",
+            report.returned.len(),
+            report.returned.join(", ")
+        ));
     }
     for (n, what) in [
         (report.not_matching, "not matching the selection"),

@@ -78,6 +78,16 @@ fn campaign_rows(config: &Config) -> Result<Vec<DueRow>> {
     for left in &plan.left_out {
         match &left.reason {
             Reason::AlreadyDone(due) => rows.push(row(left.person, due, "done", None)),
+            Reason::Returned { due, held } => rows.push(row(
+                left.person,
+                due,
+                "held",
+                Some(format!(
+                    "{}; held back: {}",
+                    why(due.occasion(), &config.name),
+                    held.describe()
+                )),
+            )),
             Reason::Capped { due, last } => rows.push(row(
                 left.person,
                 due,

@@ -101,6 +101,7 @@ pub fn left_out(plan: &Plan, shown: usize) -> Vec<(&'static str, usize, Vec<Stri
                     let id = plan.persons.get(l.person as usize).id;
                     match &l.reason {
                         Reason::Capped { last, .. } => format!("{id} (last piece {last})"),
+                        Reason::Returned { held, .. } => format!("{id} {}", held.describe()),
                         _ => id,
                     }
                 })

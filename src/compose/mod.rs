@@ -361,7 +361,7 @@ impl<'a> Composer<'a> {
             }
             warnings.push(Warning::new(id, WarningKind::Repeat, why));
         }
-        let address_hash = address::address_hash(person, sender_country);
+        let address_hash = crate::identity::address_hash(person, sender_country);
         let model = Model {
             lang: lang.clone(),
             date: self.config.date.to_string(),

@@ -9,6 +9,7 @@
 
 pub mod columns;
 pub mod read;
+pub mod returns;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
