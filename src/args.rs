@@ -167,6 +167,12 @@ pub struct RenderArgs {
     #[arg(long)]
     pub force: bool,
 
+    /// One piece per household: people at the same address (and company)
+    /// get one piece with a joint name and salutation [default: the
+    /// campaign's `[select] households`, else off]
+    #[arg(long)]
+    pub households: bool,
+
     /// Instead of PDFs, write each recipient's `data.json` and `message.typ`
     /// into DIR/<file name>/ — to develop a template in the Typst app with
     /// real data, or to feed other tools.

@@ -118,6 +118,8 @@ pub struct Select {
     /// A minijinja expression over `person` and `history`; true selects.
     #[serde(rename = "where")]
     pub where_: Option<String>,
+    /// One piece per household (people at one address, one company).
+    pub households: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -193,6 +195,8 @@ pub struct Config {
     pub text: IndexMap<String, IndexMap<String, String>>,
     pub theme: IndexMap<String, String>,
     pub select_where: Option<String>,
+    /// One piece per household (`[select] households`, `--households`).
+    pub households: bool,
     pub pattern: String,
     pub combined: Option<String>,
     pub print_order: PrintOrder,
@@ -584,6 +588,7 @@ impl Config {
             signature_image,
             text: campaign.text,
             theme: campaign.theme,
+            households: args.households || campaign.select.households.unwrap_or(false),
             select_where: campaign.select.where_,
             pattern: campaign
                 .output

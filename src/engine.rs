@@ -109,8 +109,11 @@ impl<'a> Engine<'a> {
 
     /// Composes one planned piece.
     pub fn compose(&self, plan: &Plan, planned: &Planned) -> Result<Piece, ComposeError> {
-        self.composer
-            .compose(&plan.person(planned), planned.due.occasion())
+        self.composer.compose_for(
+            &plan.person(planned),
+            &plan.household(planned),
+            planned.due.occasion(),
+        )
     }
 
     /// Composes every planned piece on this thread, in plan order (a label
@@ -138,7 +141,7 @@ impl<'a> Engine<'a> {
             let person = plan.person(planned);
             let piece = self
                 .composer
-                .compose(&person, planned.due.occasion())
+                .compose_for(&person, &plan.household(planned), planned.due.occasion())
                 .map_err(|e| Unmade {
                     lang: String::new(),
                     why: e.into(),

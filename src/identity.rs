@@ -44,3 +44,64 @@ pub fn address_hash(person: &Person, sender_country: &str) -> String {
     let digest = Sha256::digest(address_key(person, sender_country).as_bytes());
     digest[..6].iter().map(|b| format!("{b:02x}")).collect()
 }
+
+/// The household a person belongs to: the address key, plus the company
+/// (people at one address share a piece only when they share the company
+/// too — two firms in one building do not). None when there is no street
+/// to go by, or for a row that is a company only.
+pub fn household_key(person: &Person, sender_country: &str) -> Option<String> {
+    if person.get("street").trim().is_empty() || person.is_company_only() {
+        return None;
+    }
+    let company: String = person
+        .get("company")
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .collect();
+    Some(format!("{}|{company}", address_key(person, sender_country)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(street: &str, code: &str, city: &str, country: &str, company: &str) -> Person {
+        let mut p = Person::default();
+        for (k, v) in [
+            ("last_name", "Müller"),
+            ("street", street),
+            ("postal_code", code),
+            ("city", city),
+            ("country", country),
+            ("company", company),
+        ] {
+            p.fields.insert(k.into(), v.into());
+        }
+        p
+    }
+
+    #[test]
+    fn the_same_address_however_it_is_written() {
+        let a = at("Hauptstraße 5", "01067", "Dresden", "", "");
+        for same in [
+            at("Hauptstr. 5", "01067", "Dresden", "DE", ""),
+            at("HAUPTSTRASSE  5", "01067", "dresden", "Deutschland", ""),
+            at("Haupt-Straße 5", " 01067", "Dresden ", "D", ""),
+        ] {
+            assert_eq!(household_key(&a, "DE"), household_key(&same, "DE"));
+        }
+        for other in [
+            at("Hauptstraße 7", "01067", "Dresden", "", ""),
+            at("Hauptstraße 5", "01069", "Dresden", "", ""),
+            at("Hauptstraße 5", "01067", "Dresden", "AT", ""),
+            at("Hauptstraße 5", "01067", "Dresden", "", "Müller GmbH"),
+        ] {
+            assert_ne!(household_key(&a, "DE"), household_key(&other, "DE"));
+        }
+        assert_eq!(
+            household_key(&at("", "01067", "Dresden", "", ""), "DE"),
+            None
+        );
+    }
+}

@@ -48,6 +48,9 @@ pub struct Planned {
     /// What makes the output file's name unique in the run (see
     /// [`Plan::file`]); the name itself is made again when needed.
     pub suffix: u32,
+    /// With `households`: the others at this address who share the piece
+    /// (indices into [`Plan::persons`], in input order); usually none.
+    pub members: Box<[u32]>,
 }
 
 /// A person who gets nothing, and why.
@@ -145,6 +148,7 @@ pub fn prepare(config: &Config) -> Result<Plan> {
             match verdict {
                 Verdict::Due(due) => pieces.push(Planned {
                     person: index,
+                    members: Box::default(),
                     suffix: match &sheet_file {
                         Some(_) => 0,
                         None => namer.suffix(&person),
@@ -159,6 +163,9 @@ pub fn prepare(config: &Config) -> Result<Plan> {
             index += 1;
         },
     )?;
+    if config.households && sheet_file.is_none() {
+        pieces = merge_households(pieces, &persons, config);
+    }
     Ok(Plan {
         template,
         persons,
@@ -173,6 +180,38 @@ pub fn prepare(config: &Config) -> Result<Plan> {
         pattern: config.pattern.clone(),
         sheet_file,
     })
+}
+
+/// One piece per household: a due person at the address (and company) of
+/// an earlier due person joins that person's piece. Only people who are
+/// due are merged — one who opted out or got the piece already stays out.
+fn merge_households(pieces: Vec<Planned>, persons: &Persons, config: &Config) -> Vec<Planned> {
+    let home = config
+        .sender
+        .get("country")
+        .map(String::as_str)
+        .unwrap_or(crate::config::DEFAULT_COUNTRY);
+    let mut first_at: std::collections::HashMap<String, usize> = Default::default();
+    let mut members: Vec<Vec<u32>> = Vec::new();
+    let mut kept: Vec<Planned> = Vec::new();
+    for planned in pieces {
+        let key = crate::identity::household_key(&persons.get(planned.person as usize), home)
+            .map(|k| format!("{}\0{k}", planned.due.key));
+        match key.as_ref().and_then(|k| first_at.get(k)) {
+            Some(&i) => members[i].push(planned.person),
+            None => {
+                if let Some(k) = key {
+                    first_at.insert(k, kept.len());
+                }
+                kept.push(planned);
+                members.push(Vec::new());
+            }
+        }
+    }
+    for (planned, others) in kept.iter_mut().zip(members) {
+        planned.members = others.into_boxed_slice();
+    }
+    kept
 }
 
 /// The returns file, if the campaign has one; its row errors stop every
@@ -247,6 +286,28 @@ impl Plan {
     /// The person of a planned piece (built from the tables).
     pub fn person(&self, piece: &Planned) -> Person {
         self.persons.get(piece.person as usize)
+    }
+
+    /// The others who share a household's piece (none for most pieces).
+    pub fn household(&self, piece: &Planned) -> Vec<Person> {
+        piece
+            .members
+            .iter()
+            .map(|&m| self.persons.get(m as usize))
+            .collect()
+    }
+
+    /// Ids of everyone a piece goes to: the person, then the household.
+    pub fn recipient_ids(&self, piece: &Planned) -> Vec<String> {
+        std::iter::once(piece.person)
+            .chain(piece.members.iter().copied())
+            .map(|p| self.persons.get(p as usize).id)
+            .collect()
+    }
+
+    /// Pieces that go to a household of two or more.
+    pub fn households(&self) -> impl Iterator<Item = &Planned> {
+        self.pieces.iter().filter(|p| !p.members.is_empty())
     }
 
     /// How many were left out for each reason, in the order of [`Reason::KINDS`]

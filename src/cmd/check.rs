@@ -67,7 +67,7 @@ pub fn check(config: &Config) -> Result<CheckReport> {
     let mut openings: BTreeMap<String, (String, Vec<String>)> = BTreeMap::new();
     for planned in &plan.pieces {
         let person = plan.person(planned);
-        match composer.compose(&person, planned.due.occasion()) {
+        match composer.compose_for(&person, &plan.household(planned), planned.due.occasion()) {
             Err(e) => problems.push(Problem::error(
                 Location::at(&config.people, person.line, None),
                 format!("{}: {}", person.id, e.0),

@@ -18,17 +18,18 @@ pub fn run(config: &Config, dir: &Path) -> Result<u8> {
     report.out_dir = dir.to_path_buf();
     for planned in &plan.pieces {
         let person = plan.person(planned);
-        let piece = match composer.compose(&person, planned.due.occasion()) {
-            Ok(piece) => piece,
-            Err(e) => {
-                report.failed.push(FailedPiece {
-                    id: person.id.clone(),
-                    line: person.line,
-                    reason: e.0,
-                });
-                continue;
-            }
-        };
+        let piece =
+            match composer.compose_for(&person, &plan.household(planned), planned.due.occasion()) {
+                Ok(piece) => piece,
+                Err(e) => {
+                    report.failed.push(FailedPiece {
+                        id: person.id.clone(),
+                        line: person.line,
+                        reason: e.0,
+                    });
+                    continue;
+                }
+            };
         let file = plan.file(planned);
         let stem = file.strip_suffix(".pdf").unwrap_or(&file);
         let folder = dir.join(stem);

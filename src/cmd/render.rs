@@ -252,14 +252,19 @@ impl FilesSink<'_> {
             .map(|b| write::sha256_hex(&b))
             .unwrap_or_default();
         self.report.keep(&row.file);
-        let missing = self
-            .ledger
-            .as_ref()
-            .is_some_and(|l| !l.contains(&self.config.name, &row.occasion, &row.id));
-        if missing {
-            let entry = self.entry(&row, None);
-            if let Err(e) = self.ledger.as_mut().map(|l| l.append(entry)).transpose() {
-                self.error.get_or_insert(e);
+        for id in plan.recipient_ids(planned) {
+            let missing = self
+                .ledger
+                .as_ref()
+                .is_some_and(|l| !l.contains(&self.config.name, &row.occasion, &id));
+            if missing {
+                let entry = Entry {
+                    person_id: id,
+                    ..self.entry(&row, None)
+                };
+                if let Err(e) = self.ledger.as_mut().map(|l| l.append(entry)).transpose() {
+                    self.error.get_or_insert(e);
+                }
             }
         }
         self.statuses[i] = Status::Kept;
@@ -277,13 +282,19 @@ impl FilesSink<'_> {
                     self.report.piece_warnings.add(Some(&w.row.id), warning);
                 }
                 self.report.written += 1;
-                // The PDF is durable (renamed after fsync): now the line.
-                let entry = self.entry(&w.row, Some(&w));
-                if let Some(Err(e)) = self.ledger.as_mut().map(|l| l.append(entry)) {
-                    self.report.notes.push(format!(
-                        "{}: written, but the ledger was not updated: {e}",
-                        w.row.id
-                    ));
+                // The PDF is durable (renamed after fsync): now the lines,
+                // one for everyone the piece goes to.
+                for id in plan.recipient_ids(&plan.pieces[i]) {
+                    let entry = Entry {
+                        person_id: id,
+                        ..self.entry(&w.row, Some(&w))
+                    };
+                    if let Some(Err(e)) = self.ledger.as_mut().map(|l| l.append(entry)) {
+                        self.report.notes.push(format!(
+                            "{}: written, but the ledger was not updated: {e}",
+                            w.row.id
+                        ));
+                    }
                 }
                 self.statuses[i] = Status::Written;
                 w.row

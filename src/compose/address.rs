@@ -21,13 +21,31 @@ pub const MAX_LINES: usize = 6;
 ///   differs from the sender's country; its language is
 ///   [`country_line_language`].
 pub fn address_lines(person: &Person, lang: &str, sender_country: &str) -> Vec<String> {
+    lines(person, None, lang, sender_country)
+}
+
+/// The address of a household: the first member's, with the joint name
+/// ("Anna und Peter Müller") where the person's line would be.
+pub fn household_lines(
+    first: &Person,
+    joint_name: &str,
+    lang: &str,
+    sender_country: &str,
+) -> Vec<String> {
+    lines(first, Some(joint_name), lang, sender_country)
+}
+
+fn lines(person: &Person, joint: Option<&str>, lang: &str, sender_country: &str) -> Vec<String> {
     let sender = normalize_country(sender_country);
     let country = match normalize_country(person.get("country")) {
         c if c.is_empty() => sender.clone(),
         c => c,
     };
     let lang = base_language(lang);
-    let name = name_line(person, &lang, &country);
+    let name = match joint {
+        Some(joint) => joint.to_string(),
+        None => name_line(person, &lang, &country),
+    };
     let company = person.get("company").trim().to_string();
     let department = person.get("department").trim().to_string();
     let mut lines = if lang == "de" || lang == "fr" {

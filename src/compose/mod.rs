@@ -263,13 +263,45 @@ impl<'a> Composer<'a> {
         person: &Person,
         occasion: Option<&Occasion>,
     ) -> Result<Piece, ComposeError> {
-        let id = Some(person.id.as_str());
+        self.compose_for(person, &[], occasion)
+    }
+
+    /// Composes a piece for `person` and the others of their household
+    /// (`household`, usually empty): a joint name and salutation, and the
+    /// history of everyone in it for the texts.
+    pub fn compose_for(
+        &self,
+        first: &Person,
+        household: &[Person],
+        occasion: Option<&Occasion>,
+    ) -> Result<Piece, ComposeError> {
+        let id = Some(first.id.as_str());
         let mut warnings = Vec::new();
-        let (lang, warning) = self.language_for(person);
+        let (lang, warning) = self.language_for(first);
         warnings.extend(warning.map(|w| Warning::new(id, WarningKind::Language, w)));
-        let words = Words::new(person, &lang, &self.closing_style, occasion);
+        let mut words = Words::new(first, &lang, &self.closing_style, occasion);
+        let mut members = Vec::new();
+        let merged;
+        let person = if household.is_empty() {
+            first
+        } else {
+            members.push(first.clone());
+            members.extend(household.iter().cloned());
+            words.salutation = crate::lang::household::household_salutation(&members, &lang);
+            words.household_name = Some(crate::lang::household::household_name(&members, &lang));
+            let mut all = first.clone();
+            all.events = members
+                .iter()
+                .flat_map(|m| m.events.iter().cloned())
+                .collect();
+            all.events.sort_by_key(|e| e.date);
+            merged = all;
+            &merged
+        };
         let log = std::sync::Arc::new(FactLog::default());
-        let ctx = self.scope.context(person, &words, log.clone());
+        let ctx = self
+            .scope
+            .household_context(person, &members, &words, log.clone());
         let render = |name: &str| -> Result<String, ComposeError> {
             let tmpl = self
                 .env
@@ -298,7 +330,10 @@ impl<'a> Composer<'a> {
         }
 
         let sender_country = self.scope.sender["country"].as_str();
-        let address = address::address_lines(person, &lang, sender_country);
+        let address = match &words.household_name {
+            Some(name) => address::household_lines(person, name, &lang, sender_country),
+            None => address::address_lines(person, &lang, sender_country),
+        };
         if address.len() > address::MAX_LINES {
             warnings.push(Warning::new(
                 id,
@@ -374,7 +409,10 @@ impl<'a> Composer<'a> {
             sender,
             recipient: Recipient {
                 fields: person.fields.clone(),
-                name: person.display_name(),
+                name: words
+                    .household_name
+                    .clone()
+                    .unwrap_or_else(|| person.display_name()),
                 address,
             },
             info,

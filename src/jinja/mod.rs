@@ -56,7 +56,37 @@ impl Scope {
     /// `today`, `campaign`, `salutation`, `closing`, `occasion` (none for
     /// campaigns without one). History facts the texts read land in `log`.
     pub fn context(&self, person: &Person, words: &Words, log: Arc<FactLog>) -> Value {
+        self.household_context(person, &[], words, log)
+    }
+
+    /// [`Scope::context`] for a piece that goes to a household: `person` is
+    /// the first member (with the history of all), `household` is
+    /// `{ name, members, size }` — none for one person.
+    pub fn household_context(
+        &self,
+        person: &Person,
+        members: &[Person],
+        words: &Words,
+        log: Arc<FactLog>,
+    ) -> Value {
         let mut ctx: IndexMap<String, Value> = IndexMap::new();
+        let household = match (members, &words.household_name) {
+            ([_, _, ..], Some(name)) => history::map_value([
+                ("name", Value::from(name.as_str())),
+                ("size", Value::from(members.len())),
+                (
+                    "members",
+                    Value::from(
+                        members
+                            .iter()
+                            .map(|m| history::person_value(m, self.date, log.clone()))
+                            .collect::<Vec<_>>(),
+                    ),
+                ),
+            ]),
+            _ => Value::from(()),
+        };
+        ctx.insert("household".into(), household);
         ctx.insert(
             "person".into(),
             history::person_value(person, self.date, log.clone()),
@@ -92,6 +122,8 @@ impl Scope {
 /// The per-person words a context carries besides the person.
 pub struct Words<'o> {
     pub lang: String,
+    /// A household's joint name ("Anna und Peter Müller"); none for one person.
+    pub household_name: Option<String>,
     pub salutation: String,
     pub closing: String,
     pub occasion: Option<&'o Occasion>,
@@ -107,6 +139,7 @@ impl<'o> Words<'o> {
     ) -> Self {
         Words {
             lang: lang.to_string(),
+            household_name: None,
             salutation: crate::lang::salutation::salutation_line(person, lang),
             closing: crate::lang::salutation::closing(person, lang, closing_style),
             occasion,
@@ -120,7 +153,8 @@ pub fn describe(e: &minijinja::Error) -> String {
 }
 
 /// The variables every message and text sees.
-pub const CONTEXT_KEYS: [&str; 10] = [
+pub const CONTEXT_KEYS: [&str; 11] = [
+    "household",
     "person",
     "history",
     "sender",

@@ -1,6 +1,7 @@
 //! Words per language: month names, dates, numbers, labels, country names.
 //! Unknown languages fall back to English.
 
+pub mod household;
 pub mod salutation;
 
 use chrono::{Datelike, NaiveDate};

@@ -18,9 +18,9 @@ use serde::Serialize;
 
 use super::columns::normalize;
 use super::read::{read_table, Row, Table};
-use crate::identity::{address_hash, address_key};
 use crate::date::{self, DateOrder};
 use crate::error::{Location, Problem, Result};
+use crate::identity::{address_hash, address_key};
 use crate::model::Person;
 
 /// Why a piece came back.
