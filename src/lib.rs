@@ -37,6 +37,7 @@ pub mod error;
 pub mod jinja;
 pub mod lang;
 pub mod ledger;
+pub mod links;
 pub mod load;
 pub mod model;
 pub mod occasion;

@@ -127,6 +127,9 @@ pub fn prepare(config: &Config) -> Result<Plan> {
         _ => ledger.as_ref(),
     };
     check_pattern(config, &persons)?;
+    if let Some(links) = config.links.as_ref().filter(|_| !persons.is_empty()) {
+        links.check_columns(&persons.field_names())?;
+    }
     let sheet_file = (template.manifest.kind == Kind::Sheet)
         .then(|| format!("{}.pdf", write::sanitize_component(&template.name)));
     let mut namer = Namer::new(&config.pattern);

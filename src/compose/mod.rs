@@ -55,6 +55,8 @@ pub enum WarningKind {
     Typst,
     /// The preflight found something it let pass (pages, fit, window).
     Preflight,
+    /// The personal link is long: its QR code has small modules.
+    Link,
 }
 
 impl WarningKind {
@@ -66,6 +68,7 @@ impl WarningKind {
             WarningKind::Generic => "generic",
             WarningKind::Typst => "typst",
             WarningKind::Preflight => "preflight",
+            WarningKind::Link => "link",
         }
     }
 }
@@ -247,7 +250,25 @@ impl<'a> Composer<'a> {
         let mut warnings = Vec::new();
         let (lang, warning) = self.language_for(person);
         warnings.extend(warning.map(|w| Warning::new(id, WarningKind::Language, w)));
-        let words = Words::new(person, &lang, &self.closing_style, occasion);
+        let link = match &self.config.links {
+            Some(pattern) => Some(pattern.link(person).map_err(ComposeError)?),
+            None => None,
+        };
+        if let Some(width) = link
+            .as_ref()
+            .map(|l| l.qr.len())
+            .filter(|&w| w > crate::links::WIDE_MODULES)
+        {
+            warnings.push(Warning::new(
+                id,
+                WarningKind::Link,
+                format!(
+                    "the personal link is long: its QR code has {width} × {width} modules, printed small they may not scan; shorten links.personal_url"
+                ),
+            ));
+        }
+        let mut words = Words::new(person, &lang, &self.closing_style, occasion);
+        words.link = link.as_ref().map(|l| l.url.clone());
         let log = std::sync::Arc::new(FactLog::default());
         let ctx = self.scope.context(person, &words, log.clone());
         let render = |name: &str| -> Result<String, ComposeError> {
@@ -349,6 +370,7 @@ impl<'a> Composer<'a> {
             info,
             print: self.print.clone(),
             labels: None,
+            link,
         };
         Ok(Piece {
             id: person.id.clone(),
