@@ -218,3 +218,20 @@ fn an_unknown_column_stops_the_run_naming_it_and_the_columns_there_are() {
         .expect_code(2)
         .expect_stderr("personal_link");
 }
+
+#[test]
+fn the_test_grid_needs_no_link() {
+    let w = Workdir::new();
+    let name = campaign(&w, "letter", Some(PATTERN));
+    // the grid takes its sample from the first row: here one without a last name
+    let company_first: String = PEOPLE
+        .lines()
+        .take(1)
+        .chain(PEOPLE.lines().skip(4))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    w.write("people.csv", company_first);
+    w.run(&["render", &name, "--test-grid", "--out", "grid", "--quiet"])
+        .expect_code(0);
+    assert!(scan(&w.join("grid/test-grid.pdf")).is_empty());
+}

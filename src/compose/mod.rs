@@ -250,9 +250,12 @@ impl<'a> Composer<'a> {
         let mut warnings = Vec::new();
         let (lang, warning) = self.language_for(person);
         warnings.extend(warning.map(|w| Warning::new(id, WarningKind::Language, w)));
+        // The test grid prints no piece, so a sample row needs no link.
         let link = match &self.config.links {
-            Some(pattern) => Some(pattern.link(person).map_err(ComposeError)?),
-            None => None,
+            Some(pattern) if self.config.mode != Mode::TestGrid => {
+                Some(pattern.link(person).map_err(ComposeError)?)
+            }
+            _ => None,
         };
         if let Some(width) = link
             .as_ref()

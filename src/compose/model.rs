@@ -28,8 +28,8 @@ pub struct Model {
     /// Label sheets and test grids: one entry per label.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub labels: Option<Vec<Label>>,
-    /// The personal link (`[links]`): `url` and `qr`, the QR code's module
-    /// rows; absent without `[links]`.
+    /// The personal link (`[links]`): `url`, `text` (as printed) and `qr`,
+    /// the QR code's module rows; absent without `[links]`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub link: Option<crate::links::Link>,
 }
