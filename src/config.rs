@@ -50,6 +50,8 @@ pub struct Campaign {
     pub state: State,
     #[serde(default)]
     pub print: Print,
+    #[serde(default)]
+    pub links: Links,
     /// When a person is due: `kind = "birthday"`, … (see occasion.rs), plus
     /// `within = "14d"`, the lead window.
     pub occasion: Option<toml::Table>,
@@ -90,6 +92,14 @@ pub struct Print {
     pub crop_marks: Option<bool>,
     /// Label sheets: labels already used on the first sheet.
     pub skip: Option<u32>,
+}
+
+/// `[links]`: a personal URL per piece (see links.rs).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Links {
+    /// `https://example.com/k/{id}`: columns of the people file in braces.
+    pub personal_url: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -204,6 +214,8 @@ pub struct Config {
     /// PDF standards every document must meet (`a-2b`, …).
     pub pdf_standards: Vec<String>,
     pub print: PrintSettings,
+    /// `[links] personal_url`, parsed; none = no personal links.
+    pub links: Option<crate::links::LinkPattern>,
     /// The sender's country, normalised (`DE` when the sender has none):
     /// mail to it is domestic, sorts first and needs no country line.
     pub home_country: String,
@@ -526,6 +538,12 @@ impl Config {
                 Some((vpath, bytes))
             }
         };
+        let links = campaign
+            .links
+            .personal_url
+            .as_deref()
+            .map(crate::links::LinkPattern::parse)
+            .transpose()?;
         let mut columns = campaign.columns.clone();
         for (field, header) in &args.columns {
             columns.insert(field.clone(), header.clone());
@@ -604,6 +622,7 @@ impl Config {
                 .into_iter()
                 .collect(),
             print,
+            links,
             home_country,
             mode,
         })

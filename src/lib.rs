@@ -38,6 +38,7 @@ pub mod identity;
 pub mod jinja;
 pub mod lang;
 pub mod ledger;
+pub mod links;
 pub mod load;
 pub mod model;
 pub mod occasion;

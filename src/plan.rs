@@ -132,6 +132,9 @@ pub fn prepare(config: &Config) -> Result<Plan> {
     };
     check_pattern(config, &persons)?;
     let (returns, problems) = load_returns(config, loaded.problems)?;
+    if let Some(links) = config.links.as_ref().filter(|_| !persons.is_empty()) {
+        links.check_columns(&persons.field_names())?;
+    }
     let sheet_file = (template.manifest.kind == Kind::Sheet)
         .then(|| format!("{}.pdf", write::sanitize_component(&template.name)));
     let mut namer = Namer::new(&config.pattern);

@@ -79,6 +79,10 @@ pub struct ManifestRow {
     /// `file`, or `derived` when the people file has no id column and the
     /// id was made from name and address.
     pub id_source: IdSource,
+    /// The personal link (`[links]`; empty when it could not be made);
+    /// no column without `[links]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
 }
 
 /// What became of a recipient's piece.
@@ -92,7 +96,7 @@ pub enum Status {
 }
 
 /// A manifest row for a planned piece, before it is made.
-fn row(plan: &Plan, planned: &Planned, person: &Person) -> ManifestRow {
+fn row(config: &Config, plan: &Plan, planned: &Planned, person: &Person) -> ManifestRow {
     ManifestRow {
         id: person.id.clone(),
         occasion: planned.due.key.to_string(),
@@ -108,6 +112,10 @@ fn row(plan: &Plan, planned: &Planned, person: &Person) -> ManifestRow {
         line: person.line,
         language: String::new(),
         id_source: plan.id_source,
+        link: config
+            .links
+            .as_ref()
+            .map(|l| l.url(person).unwrap_or_default()),
     }
 }
 
@@ -153,7 +161,7 @@ fn pieces(
             piece,
             typeset,
         } = made;
-        let mut row = row(plan, planned, &person);
+        let mut row = row(config, plan, planned, &person);
         write::write_atomic(&config.out_dir, &row.file, &typeset.pdf).map_err(|e| Unmade {
             lang: piece.lang.clone(),
             why: Failure::Write(format!(
@@ -246,7 +254,7 @@ impl FilesSink<'_> {
     /// by a run that was killed before it could write the line: record it now.
     fn kept(&mut self, plan: &Plan, i: usize) {
         let planned = &plan.pieces[i];
-        let mut row = row(plan, planned, &plan.person(planned));
+        let mut row = row(self.config, plan, planned, &plan.person(planned));
         row.status = Status::Kept;
         row.sha256 = std::fs::read(self.config.out_dir.join(&row.file))
             .map(|b| write::sha256_hex(&b))
@@ -301,7 +309,7 @@ impl FilesSink<'_> {
             }
             Err(unmade) => {
                 let planned = &plan.pieces[i];
-                let mut row = row(plan, planned, &plan.person(planned));
+                let mut row = row(self.config, plan, planned, &plan.person(planned));
                 fail(&mut row, unmade, self.report);
                 row
             }
@@ -352,7 +360,7 @@ fn sheet(
     let mut rows: Vec<ManifestRow> = plan
         .pieces
         .iter()
-        .map(|p| row(plan, p, &plan.person(p)))
+        .map(|p| row(config, plan, p, &plan.person(p)))
         .collect();
     let mut composed: Vec<Option<Piece>> = Vec::with_capacity(plan.pieces.len());
     for (row, result) in rows.iter_mut().zip(engine.compose_all(plan)) {

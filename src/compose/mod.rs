@@ -62,6 +62,8 @@ pub enum WarningKind {
     Preflight,
     /// The text is (nearly) the same as the last piece the person got.
     Repeat,
+    /// The personal link is long: its QR code has small modules.
+    Link,
 }
 
 impl WarningKind {
@@ -74,6 +76,7 @@ impl WarningKind {
             WarningKind::Typst => "typst",
             WarningKind::Preflight => "preflight",
             WarningKind::Repeat => "repeat",
+            WarningKind::Link => "link",
         }
     }
 }
@@ -279,7 +282,28 @@ impl<'a> Composer<'a> {
         let mut warnings = Vec::new();
         let (lang, warning) = self.language_for(first);
         warnings.extend(warning.map(|w| Warning::new(id, WarningKind::Language, w)));
+        // The test grid prints no piece, so a sample row needs no link.
+        let link = match &self.config.links {
+            Some(pattern) if self.config.mode != Mode::TestGrid => {
+                Some(pattern.link(first).map_err(ComposeError)?)
+            }
+            _ => None,
+        };
+        if let Some(width) = link
+            .as_ref()
+            .map(|l| l.qr.len())
+            .filter(|&w| w > crate::links::WIDE_MODULES)
+        {
+            warnings.push(Warning::new(
+                id,
+                WarningKind::Link,
+                format!(
+                    "the personal link is long: its QR code has {width} × {width} modules, printed small they may not scan; shorten links.personal_url"
+                ),
+            ));
+        }
         let mut words = Words::new(first, &lang, &self.closing_style, occasion);
+        words.link = link.as_ref().map(|l| l.url.clone());
         let mut members = Vec::new();
         let merged;
         let person = if household.is_empty() {
@@ -418,6 +442,7 @@ impl<'a> Composer<'a> {
             info,
             print: self.print.clone(),
             labels: None,
+            link,
         };
         Ok(Piece {
             id: person.id.clone(),

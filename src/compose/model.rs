@@ -28,6 +28,10 @@ pub struct Model {
     /// Label sheets and test grids: one entry per label.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub labels: Option<Vec<Label>>,
+    /// The personal link (`[links]`): `url`, `text` (as printed) and `qr`,
+    /// the QR code's module rows; absent without `[links]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link: Option<crate::links::Link>,
 }
 
 /// The recipient: every column of the person, then `name` and `address`.

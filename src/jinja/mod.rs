@@ -54,7 +54,8 @@ impl Scope {
 
     /// The context for one person: `person`, `history`, `sender`, `lang`,
     /// `today`, `campaign`, `salutation`, `closing`, `occasion` (none for
-    /// campaigns without one). History facts the texts read land in `log`.
+    /// campaigns without one), `link` (the personal URL; none without
+    /// `[links]`). History facts the texts read land in `log`.
     pub fn context(&self, person: &Person, words: &Words, log: Arc<FactLog>) -> Value {
         self.household_context(person, &[], words, log)
     }
@@ -115,6 +116,14 @@ impl Scope {
                 .map(|o| Value::from(minijinja::value::Serde(o)))
                 .unwrap_or(Value::from(())),
         );
+        ctx.insert(
+            "link".into(),
+            words
+                .link
+                .as_deref()
+                .map(Value::from)
+                .unwrap_or(Value::from(())),
+        );
         history::map_value(ctx)
     }
 }
@@ -127,6 +136,8 @@ pub struct Words<'o> {
     pub salutation: String,
     pub closing: String,
     pub occasion: Option<&'o Occasion>,
+    /// The personal URL (`[links]`), set by compose.
+    pub link: Option<String>,
 }
 
 impl<'o> Words<'o> {
@@ -143,6 +154,7 @@ impl<'o> Words<'o> {
             salutation: crate::lang::salutation::salutation_line(person, lang),
             closing: crate::lang::salutation::closing(person, lang, closing_style),
             occasion,
+            link: None,
         }
     }
 }
