@@ -203,7 +203,14 @@ pub struct Config {
     /// as `/signature.<ext>` (and named so in `sender.signature_image`).
     pub signature_image: Option<(String, Vec<u8>)>,
     pub text: IndexMap<String, IndexMap<String, String>>,
+    /// `[theme]`; `front_image` names its virtual path (`/front-image.jpg`).
     pub theme: IndexMap<String, String>,
+    /// `theme.front_image`: the card front's photo or artwork, served to
+    /// templates as `/front-image.<ext>`.
+    pub front_image: Option<(String, Vec<u8>)>,
+    /// Run-wide warnings found while reading the campaign (a front image
+    /// with too few pixels for print).
+    pub notes: Vec<String>,
     pub select_where: Option<String>,
     /// One piece per household (`[select] households`, `--households`).
     pub households: bool,
@@ -520,22 +527,20 @@ impl Config {
         {
             None => None,
             Some(file) => {
-                let path = rel(file);
-                let ext = path
-                    .extension()
-                    .and_then(|e| e.to_str())
-                    .map(str::to_lowercase)
-                    .unwrap_or_default();
-                if !["png", "jpg", "jpeg", "svg"].contains(&ext.as_str()) {
-                    return Err(Error::config(format!(
-                        "sender.signature_image {}: use a .png, .jpg or .svg file",
-                        path.display()
-                    )));
-                }
-                let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
-                let vpath = format!("/signature.{ext}");
-                sender.insert("signature_image".into(), vpath.clone());
-                Some((vpath, bytes))
+                let picture = Picture::read("sender.signature_image", file, &base, "signature")?;
+                sender.insert("signature_image".into(), picture.vpath.clone());
+                Some((picture.vpath, picture.bytes))
+            }
+        };
+        let mut theme = campaign.theme.clone();
+        let mut notes = Vec::new();
+        let front_image = match theme.get("front_image").filter(|s| !s.trim().is_empty()) {
+            None => None,
+            Some(file) => {
+                let picture = Picture::read("theme.front_image", file, &base, "front-image")?;
+                notes.extend(picture.front_resolution_note(file));
+                theme.insert("front_image".into(), picture.vpath.clone());
+                Some((picture.vpath, picture.bytes))
             }
         };
         let links = campaign
@@ -605,8 +610,10 @@ impl Config {
             sender,
             signature_image,
             text: campaign.text,
-            theme: campaign.theme,
             households: args.households || campaign.select.households.unwrap_or(false),
+            theme,
+            front_image,
+            notes,
             select_where: campaign.select.where_,
             pattern: campaign
                 .output
@@ -625,6 +632,92 @@ impl Config {
             links,
             home_country,
             mode,
+        })
+    }
+}
+
+/// A picture the campaign names (a signature, the card front), read and
+/// decoded once before anything is made.
+struct Picture {
+    /// Where templates find it: `/<name>.<ext>`.
+    vpath: String,
+    bytes: Vec<u8>,
+    /// Width and height of a raster image.
+    pixels: Option<(u32, u32)>,
+}
+
+impl Picture {
+    /// Reads `file` (relative to the campaign folder `base`) for the
+    /// setting `key`: a PNG, JPEG or SVG that Typst can decode, or a
+    /// configuration error that names the file and what to do.
+    fn read(key: &str, file: &str, base: &Path, name: &str) -> Result<Picture> {
+        use typst::foundations::Bytes;
+        use typst::visualize::{ExchangeFormat, RasterImage, SvgImage};
+
+        let path = base.join(file.trim());
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_lowercase)
+            .unwrap_or_default();
+        let format = match ext.as_str() {
+            "png" => Some(ExchangeFormat::Png),
+            "jpg" | "jpeg" => Some(ExchangeFormat::Jpg),
+            "svg" => None,
+            _ => {
+                return Err(Error::config(format!(
+                    "{key} {}: not a picture warmly can print",
+                    path.display()
+                ))
+                .with_hint("use a .png, .jpg or .svg file (export other formats to one of these)"))
+            }
+        };
+        let bytes = std::fs::read(&path).map_err(|e| {
+            Error::config(format!("{key} {}: {e}", path.display())).with_hint(format!(
+                "the path is relative to the campaign file{}",
+                if base.as_os_str().is_empty() {
+                    String::new()
+                } else {
+                    format!(" (in {})", base.display())
+                }
+            ))
+        })?;
+        let decoded = Bytes::new(bytes.clone());
+        let pixels = match format {
+            Some(format) => RasterImage::plain(decoded, format)
+                .map(|image| Some((image.width(), image.height())))
+                .map_err(|e| e.to_string()),
+            None => SvgImage::new(decoded)
+                .map(|_| None)
+                .map_err(|_| "not a well-formed SVG file".to_string()),
+        }
+        .map_err(|e| {
+            Error::config(format!(
+                "{key} {}: cannot be read as {}: {e}",
+                path.display(),
+                ext.to_uppercase()
+            ))
+            .with_hint(
+                "save it again as PNG, JPEG or SVG (a renamed file of another kind does not work)",
+            )
+        })?;
+        Ok(Picture {
+            vpath: format!("/{name}.{ext}"),
+            bytes,
+            pixels,
+        })
+    }
+
+    /// A warning when a raster image covering a card front (A6 with 3 mm
+    /// bleed, 108 × 154 mm) has fewer than 200 pixels per inch there.
+    fn front_resolution_note(&self, file: &str) -> Option<String> {
+        let (w, h) = self.pixels?;
+        let ppi = (f64::from(w) / (108.0 / 25.4)).min(f64::from(h) / (154.0 / 25.4));
+        (ppi < 200.0).then(|| {
+            format!(
+                "theme.front_image {file}: {w} × {h} px is about {ppi:.0} ppi on the card front \
+                 (108 × 154 mm with bleed) and prints soft; 300 ppi needs 1276 × 1819 px"
+            )
         })
     }
 }

@@ -91,9 +91,16 @@ impl<'a> Engine<'a> {
     /// typesetter with what the preflight checks.
     pub fn new(config: &'a Config, plan: &Plan, checks: Checks) -> Result<Engine<'a>> {
         let composer = Composer::new(config, &plan.template)?;
+        // The campaign's pictures, at their virtual paths.
+        let pictures: Vec<(String, Vec<u8>)> = config
+            .signature_image
+            .iter()
+            .chain(&config.front_image)
+            .cloned()
+            .collect();
         let typesetter = Typesetter::new(
             &plan.template,
-            config.signature_image.as_slice(),
+            &pictures,
             &config.pdf_standards,
             &config.font_dirs,
             config.date,

@@ -87,6 +87,12 @@ pub struct Plan {
 /// Turns a validated configuration into the plan of this run.
 pub fn prepare(config: &Config) -> Result<Plan> {
     let template = Template::load(&config.template, config.messages_dir.as_deref())?;
+    // A motif the template does not draw stops every command, the dry run
+    // too (compose resolves it again for the pieces).
+    template.motif(
+        config.theme.get("motif").map(String::as_str),
+        config.occasion.as_ref(),
+    )?;
     let loaded = load::load(&config.load_options())?;
     // Data errors stop every command but check, which reports them.
     if config.mode != Mode::Check && loaded.has_errors() {

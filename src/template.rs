@@ -15,6 +15,7 @@ use serde::Deserialize;
 
 use crate::config::TemplateSource;
 use crate::error::{Error, Result};
+use crate::occasion::Rule;
 
 static BUILTIN: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
 
@@ -54,6 +55,10 @@ pub struct Manifest {
     /// The template draws a printer test grid when `print.test_grid` is set.
     #[serde(default)]
     pub test_grid: bool,
+    /// The motifs the template draws (`theme.motif`), the default first.
+    /// A template without any takes whatever `theme.motif` says.
+    #[serde(default)]
+    pub motif: IndexMap<String, Motif>,
 }
 
 fn yes() -> bool {
@@ -72,6 +77,7 @@ impl Default for Manifest {
             formats: Vec::new(),
             format: IndexMap::new(),
             test_grid: false,
+            motif: IndexMap::new(),
         }
     }
 }
@@ -96,6 +102,22 @@ pub struct Format {
     pub window: Option<Window>,
     /// Paper, for the help text (e.g. "A4").
     pub page: Option<String>,
+}
+
+/// `[motif.<name>]` in `template.toml`: one look of the template, chosen
+/// with `theme.motif`.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Motif {
+    #[serde(default)]
+    pub description: String,
+    /// Other names a campaign may use (`jubilee` for `anniversary`).
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// Default texts of this motif per language, between the template's
+    /// `[text.<lang>]` and the campaign's.
+    #[serde(default)]
+    pub text: IndexMap<String, IndexMap<String, String>>,
 }
 
 /// A rectangle in mm, page coordinates (y down).
@@ -249,6 +271,67 @@ impl Template {
             "envelope"
         }
     }
+}
+
+impl Template {
+    /// The motif a run draws, by its name in `template.toml`, for a
+    /// template that declares motifs: the campaign's `theme.motif` (a name
+    /// or an alias, in any case, with `-`, `_` or a space), else the motif
+    /// named after the occasion (`birthday`, `anniversary`, a fixed day's
+    /// `name`; `thank-you` after an event), else the template's first. A
+    /// name the template does not have is a configuration error that lists
+    /// the ones it has. `None` for a template without motifs: it reads
+    /// `theme.motif` as written.
+    pub fn motif(
+        &self,
+        requested: Option<&str>,
+        occasion: Option<&Rule>,
+    ) -> Result<Option<String>> {
+        let motifs = &self.manifest.motif;
+        let Some(first) = motifs.keys().next() else {
+            return Ok(None);
+        };
+        let find = |name: &str| {
+            let wanted = motif_key(name);
+            motifs
+                .iter()
+                .find(|(n, m)| {
+                    motif_key(n) == wanted || m.aliases.iter().any(|a| motif_key(a) == wanted)
+                })
+                .map(|(n, _)| n.clone())
+        };
+        match requested.map(str::trim).filter(|m| !m.is_empty()) {
+            Some(name) => find(name).map(Some).ok_or_else(|| {
+                let known: Vec<String> = motifs
+                    .iter()
+                    .map(|(n, m)| match m.aliases.as_slice() {
+                        [] => n.clone(),
+                        aliases => format!("{n} (or {})", aliases.join(", ")),
+                    })
+                    .collect();
+                Error::config(format!(
+                    "theme.motif = \"{name}\": template \"{}\" has no such motif",
+                    self.name
+                ))
+                .with_hint(format!(
+                    "use one of: {}; or leave theme.motif out for the occasion's motif (else {first})",
+                    known.join(", ")
+                ))
+            }),
+            None => {
+                let named = occasion.and_then(|rule| match rule {
+                    Rule::AfterEvent { .. } => find("thank-you"),
+                    rule => find(&rule.name()),
+                });
+                Ok(Some(named.unwrap_or_else(|| first.clone())))
+            }
+        }
+    }
+}
+
+/// How motif names compare: `Thank you`, `thank_you` and `thank-you` alike.
+fn motif_key(name: &str) -> String {
+    name.trim().to_lowercase().replace(['_', ' '], "-")
 }
 
 /// `message.de.j2` → `de`.

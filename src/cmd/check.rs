@@ -112,6 +112,7 @@ pub fn check(config: &Config) -> Result<CheckReport> {
             "no sender given: letterhead and signature stay empty",
         ));
     }
+    problems.extend(config.notes.iter().map(|note| Problem::warning(None, note)));
     let count = |kind: &str| {
         plan.left_out
             .iter()

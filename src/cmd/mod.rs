@@ -70,6 +70,7 @@ pub fn engine<'a>(config: &'a Config, plan: &Plan, render_ppi: Option<f32>) -> R
 /// The report's start: who is in, who is left out and why, run-wide notes.
 pub fn report(config: &Config, plan: &Plan) -> Report {
     let mut problems: Vec<Problem> = plan.warnings().cloned().collect();
+    problems.extend(config.notes.iter().map(|note| Problem::warning(None, note)));
     if config.sender.is_empty() {
         problems.push(Problem::warning(
             None,

@@ -123,6 +123,8 @@ pub struct Composer<'a> {
     /// Source of every message and text by template name, so an error can
     /// quote the expression that failed.
     sources: std::collections::HashMap<String, String>,
+    /// The campaign's theme with the motif resolved.
+    theme: IndexMap<String, String>,
 }
 
 impl<'a> Composer<'a> {
@@ -147,9 +149,24 @@ impl<'a> Composer<'a> {
                 "give the campaign a `messages = \"folder\"` with message.de.j2, message.en.j2, …",
             ));
         }
-        // Template texts, overridden key by key by the campaign's.
+        // The motif (a name the template does not draw stops the run here)
+        // reaches the template as theme.motif, by its own name.
+        let motif = template.motif(
+            config.theme.get("motif").map(String::as_str),
+            config.occasion.as_ref(),
+        )?;
+        let mut theme = config.theme.clone();
+        if let Some(motif) = &motif {
+            theme.insert("motif".into(), motif.clone());
+        }
+        // Template texts, overridden key by key by the motif's, then by the
+        // campaign's.
         let mut merged: IndexMap<String, IndexMap<String, String>> = template.manifest.text.clone();
-        for (lang, table) in &config.text {
+        let motif_text = motif
+            .as_ref()
+            .and_then(|m| template.manifest.motif.get(m))
+            .map(|m| &m.text);
+        for (lang, table) in motif_text.into_iter().flatten().chain(&config.text) {
             let entry = merged.entry(lang.to_lowercase()).or_default();
             for (k, v) in table {
                 entry.insert(k.clone(), v.clone());
@@ -198,6 +215,7 @@ impl<'a> Composer<'a> {
             sources,
             print,
             has_message: template.manifest.message,
+            theme,
             occasion_used,
             env,
             scope: Scope::new(config),
@@ -429,7 +447,7 @@ impl<'a> Composer<'a> {
             salutation: words.salutation,
             closing: words.closing,
             text,
-            theme: self.config.theme.clone(),
+            theme: self.theme.clone(),
             sender,
             recipient: Recipient {
                 fields: person.fields.clone(),

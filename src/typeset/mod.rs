@@ -101,7 +101,7 @@ pub struct Typesetter {
 
 impl Typesetter {
     /// `extra` are files every document may read besides the template's
-    /// (the campaign's signature image).
+    /// (the campaign's pictures: signature, card front).
     pub fn new(
         template: &Template,
         extra: &[(String, Vec<u8>)],
