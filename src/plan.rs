@@ -355,22 +355,24 @@ impl Plan {
     /// The plan as JSON rows per person: recipients and the left out,
     /// with reasons (`check --json`, `render --dry-run --json`).
     pub fn people_json(&self) -> Vec<PersonRow<'_>> {
-        let mut rows: Vec<PersonRow> = self
-            .pieces
-            .iter()
-            .map(|p| {
-                let person = self.person(p);
-                PersonRow {
+        let mut rows: Vec<PersonRow> = Vec::new();
+        for p in &self.pieces {
+            let file = self.file(p);
+            let household = (!p.members.is_empty()).then(|| self.recipient_ids(p));
+            for i in std::iter::once(p.person).chain(p.members.iter().copied()) {
+                let person = self.persons.get(i as usize);
+                rows.push(PersonRow {
                     id: person.id,
                     line: person.line,
                     status: "due",
                     reason: None,
                     occasion: p.due.occasion.as_ref().map(|o| o.key.as_str()),
                     key: Some(&p.due.key),
-                    file: Some(self.file(p)),
-                }
-            })
-            .collect();
+                    file: Some(file.clone()),
+                    household: household.clone(),
+                });
+            }
+        }
         rows.extend(self.left_out.iter().map(|l| PersonRow {
             id: self.persons.get(l.person as usize).id,
             line: self.persons.get(l.person as usize).line,
@@ -379,6 +381,7 @@ impl Plan {
             occasion: None,
             key: None,
             file: None,
+            household: None,
         }));
         rows.sort_by_key(|r| r.line);
         rows
@@ -402,6 +405,9 @@ pub struct PersonRow<'a> {
     pub key: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
+    /// Everyone who shares the piece (`households`), the first one first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub household: Option<Vec<String>>,
 }
 
 impl Plan {

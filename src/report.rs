@@ -142,6 +142,9 @@ pub struct Report {
     pub failed: Vec<FailedPiece>,
     /// Left out per reason kind: (kind, count, first ids).
     pub left_out: Vec<(&'static str, usize, Vec<String>)>,
+    /// Households merged into one piece: "K-1 + K-2", the first few; and
+    /// how many households and people there are in all.
+    pub households: (usize, usize, Vec<String>),
     /// Run-wide notes (the loader's warnings, no sender, …).
     pub problems: Vec<Problem>,
     /// A note that is not about the input (the ledger could not be updated, …).
@@ -219,6 +222,25 @@ impl Report {
                 "left out {n} person(s) who opted out: {}{}",
                 ids.join(", "),
                 if *n > ids.len() { ", …" } else { "" }
+            );
+        }
+        if let Some((_, n, ids)) = self.left("returned") {
+            errln!(
+                "left out {n} person(s) whose mail came back ([data] returns): {}{}",
+                ids.join(", "),
+                if *n > ids.len() { ", …" } else { "" }
+            );
+        }
+        let (households, people, shown) = &self.households;
+        if *households > 0 {
+            errln!(
+                "one piece per household: {households} household(s) of {people} people: {}{}",
+                shown.join("; "),
+                if *households > shown.len() {
+                    "; …"
+                } else {
+                    ""
+                }
             );
         }
         if let Some((_, n, _)) = self.left("already_done") {

@@ -199,3 +199,158 @@ fn returned_mail_holds_people_back_until_their_address_changes() {
     run.expect_stderr("returns.csv:2:2: unknown reason \"lost in the mail\" in column \"reason\"");
     run.expect_stderr("moved, unknown, deceased or refused");
 }
+
+/// The sample customers plus three households and two people at one
+/// address who work for different companies.
+fn households(w: &Workdir) {
+    let mut people = std::fs::read_to_string(util::repo().join("samples/customers.csv")).unwrap();
+    people.push_str(concat!(
+        "K-2001,Frau,,Anna,Müller,,,Hauptstraße 5,,01067,Dresden,,DE,de,informal,,,2015-03-01,,,\n",
+        "K-2002,Herr,,Peter,Müller,,,Hauptstr. 5,,01067,dresden,,,de,informal,,,2018-06-01,,,\n",
+        "K-2003,Ms,,Jane,Smith,,,10 High Street,,OX1 4AA,Oxford,,GB,en,formal,,,2016-01-10,,,\n",
+        "K-2004,Mr,,John,Smith,,,10  High Street,,OX1 4AA,Oxford,,GB,en,formal,,,2016-01-10,,,\n",
+        "K-2005,Frau,,Lena,Schulz,,,Lindenweg 2,,04109,Leipzig,,DE,de,informal,,,2020-01-01,,,\n",
+        "K-2006,Herr,,Tom,Schulz,,,Lindenweg 2,,04109,Leipzig,,DE,de,informal,,,2020-01-01,,,\n",
+        "K-2007,Frau,,Mia,Schulz,,,Lindenweg 2,,04109,Leipzig,,DE,de,informal,,,2020-01-01,,,\n",
+        "K-2008,Herr,,Max,Weber,Weber GmbH,,Marktplatz 1,,09111,Chemnitz,,DE,de,formal,,,2019-01-01,,,\n",
+        "K-2009,Frau,,Eva,Weber,Kanzlei Roth,,Marktplatz 1,,09111,Chemnitz,,DE,de,formal,,,2019-01-01,,,\n",
+    ));
+    w.write("people.csv", people);
+    let mut history = std::fs::read_to_string(util::repo().join("samples/history.csv")).unwrap();
+    history.push_str("K-2002,2026-10-20,order,Küchenbank Eiche,890.00,Küchenbank Eiche geölt\n");
+    w.write("history.csv", history);
+    w.write(
+        "letters.toml",
+        concat!(
+            "name = \"letters\"\ntemplate = \"letter\"\nlanguage = \"de\"\ndate = \"2026-12-01\"\n",
+            "[data]\npeople = \"people.csv\"\nhistory = \"history.csv\"\n",
+            "[sender]\ncompany = \"Holzwerk Lindner GmbH\"\nname = \"Marie Lindner\"\n",
+            "street = \"Am Elbufer 12\"\npostal_code = \"01069\"\ncity = \"Dresden\"\n",
+            "[select]\nhouseholds = true\n",
+        ),
+    );
+}
+
+#[test]
+fn one_piece_per_household_with_joint_words() {
+    let w = Workdir::new();
+    w.copy_samples();
+    households(&w);
+    let check = w.run(&["check", "letters.toml"]);
+    check.expect_code(0);
+    assert!(
+        check.stdout().contains("households: 3 piece(s) for 7 people at one address each: K-2001 + K-2002; K-2003 + K-2004; K-2005 + K-2006 + K-2007"),
+        "{}",
+        check.stdout()
+    );
+    let run = w.run(&["render", "letters.toml"]);
+    run.expect_code(0);
+    run.expect_stderr("one piece per household: 3 household(s) of 7 people: K-2001 + K-2002; K-2003 + K-2004; K-2005 + K-2006 + K-2007");
+    let pdfs = w.pdfs("out/letters");
+    let letter = |id: &str| {
+        let found: Vec<_> = pdfs
+            .iter()
+            .filter(|p| p.to_string_lossy().contains(id))
+            .collect();
+        assert!(found.len() <= 1);
+        found.first().map(|p| text(p))
+    };
+    for merged in ["K-2002", "K-2004", "K-2006", "K-2007"] {
+        assert!(
+            letter(merged).is_none(),
+            "{merged} shares a piece and has none of their own"
+        );
+    }
+    let mueller = letter("K-2001").unwrap();
+    assert!(
+        mueller.contains("Anna und Peter Müller Hauptstraße 5 01067 Dresden"),
+        "{mueller}"
+    );
+    assert!(mueller.contains("Liebe Anna, lieber Peter,"), "{mueller}");
+    // On first-name terms with two: "euch", not "dir".
+    assert!(
+        mueller.contains("möchten wir euch einmal ausdrücklich danken"),
+        "{mueller}"
+    );
+    // The text knows the history of both: Peter's order is the last contact.
+    assert!(mueller.contains("Küchenbank Eiche"), "{mueller}");
+    let smith = letter("K-2003").unwrap();
+    assert!(
+        smith.contains("Jane and John Smith 10 High Street"),
+        "{smith}"
+    );
+    assert!(smith.contains("Dear Ms Smith and Mr Smith,"), "{smith}");
+    let schulz = letter("K-2005").unwrap();
+    assert!(schulz.contains("Familie Schulz Lindenweg 2"), "{schulz}");
+    assert!(
+        schulz.contains("Liebe Lena, lieber Tom, liebe Mia,"),
+        "{schulz}"
+    );
+    // One building, two companies: two letters.
+    assert!(letter("K-2008").unwrap().contains("Weber GmbH"));
+    assert!(letter("K-2009").unwrap().contains("Kanzlei Roth"));
+
+    // The manifest names everyone; the ledger has a line per member, so a
+    // re-run (with or without households) sends nobody a second piece.
+    let manifest = std::fs::read_to_string(w.join("out/letters/manifest.csv")).unwrap();
+    assert!(
+        manifest.lines().next().unwrap().ends_with(",household"),
+        "{manifest}"
+    );
+    assert!(
+        manifest
+            .lines()
+            .any(|l| l.starts_with("K-2005,") && l.ends_with(",K-2005 K-2006 K-2007")),
+        "{manifest}"
+    );
+    let ledger = std::fs::read_to_string(w.join("samples/state/ledger.csv")).unwrap_or_default()
+        + &std::fs::read_to_string(w.join("state/ledger.csv")).unwrap_or_default();
+    let file_of = |id: &str| {
+        ledger
+            .lines()
+            .find(|l| l.contains(&format!(",{id},")))
+            .unwrap_or_else(|| panic!("{id} not in the ledger:\n{ledger}"))
+            .split(',')
+            .nth(3)
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(file_of("K-2006"), file_of("K-2005"));
+    assert_eq!(file_of("K-2007"), file_of("K-2005"));
+    let again = w.run(&["render", "letters.toml", "--dry-run"]);
+    again.expect_code(0);
+    assert!(
+        again.stderr().contains("dry run: 0 piece(s)"),
+        "{}",
+        again.stderr()
+    );
+
+    // Without households every member gets their own letter.
+    let single = w.run(&[
+        "render",
+        "--template",
+        "letter",
+        "--people",
+        "people.csv",
+        "--date",
+        "2026-12-01",
+        "--out",
+        "out/single",
+    ]);
+    single.expect_code(0);
+    assert_eq!(w.pdfs("out/single").len(), w.pdfs("out/letters").len() + 4);
+    let joint = w.run(&[
+        "render",
+        "--template",
+        "letter",
+        "--people",
+        "people.csv",
+        "--date",
+        "2026-12-01",
+        "--out",
+        "out/joint",
+        "--households",
+    ]);
+    joint.expect_code(0);
+    assert_eq!(w.pdfs("out/joint").len(), w.pdfs("out/letters").len());
+}

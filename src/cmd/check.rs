@@ -24,6 +24,8 @@ pub struct CheckReport {
     pub persons: usize,
     pub recipients: usize,
     pub opted_out: Vec<String>,
+    /// Households sharing a piece, "K-1 + K-2" each.
+    pub households: Vec<String>,
     /// Due, but held back by returned mail: "K-1005 moved (returned 2026-10-02)".
     pub returned: Vec<String>,
     pub not_matching: usize,
@@ -126,6 +128,7 @@ pub fn check(config: &Config) -> Result<CheckReport> {
         persons: plan.persons.len(),
         recipients: plan.pieces.len(),
         opted_out: plan.left_out_ids("opted_out"),
+        households: super::households(&plan, usize::MAX).2,
         returned: super::left_out(&plan, usize::MAX)
             .into_iter()
             .find(|(kind, ..)| *kind == "returned")
@@ -224,6 +227,18 @@ pub fn print(report: &CheckReport) {
         report.persons,
         left_out.join("; ")
     );
+    if !report.households.is_empty() {
+        outln!(
+            "households: {} piece(s) for {} people at one address each: {}",
+            report.households.len(),
+            report
+                .households
+                .iter()
+                .map(|h| h.split(" + ").count())
+                .sum::<usize>(),
+            report.households.join("; ")
+        );
+    }
     for (field, ids) in &report.empty_fields {
         outln!(
             "note: the messages use {field}, which is empty for {} recipient(s): {}",

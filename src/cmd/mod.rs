@@ -82,9 +82,25 @@ pub fn report(config: &Config, plan: &Plan) -> Report {
         people_file: config.people.clone(),
         recipients: plan.pieces.len(),
         left_out: left_out(plan, 8),
+        households: households(plan, 8),
         problems,
         ..Report::default()
     }
+}
+
+/// Households that share a piece: how many, how many people in them, and
+/// the first `shown` as "K-1 + K-2".
+pub fn households(plan: &Plan, shown: usize) -> (usize, usize, Vec<String>) {
+    let (mut households, mut people) = (0, 0);
+    let mut first = Vec::new();
+    for piece in plan.households() {
+        households += 1;
+        people += 1 + piece.members.len();
+        if first.len() < shown {
+            first.push(plan.recipient_ids(piece).join(" + "));
+        }
+    }
+    (households, people, first)
 }
 
 /// Left out per reason kind: (kind, count, the first `shown` ids — with the

@@ -83,6 +83,10 @@ pub struct ManifestRow {
     /// no column without `[links]`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
+    /// Everyone the piece goes to, "K-1 K-2" (`households`; no column
+    /// without it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub household: Option<String>,
 }
 
 /// What became of a recipient's piece.
@@ -116,6 +120,9 @@ fn row(config: &Config, plan: &Plan, planned: &Planned, person: &Person) -> Mani
             .links
             .as_ref()
             .map(|l| l.url(person).unwrap_or_default()),
+        household: config
+            .households
+            .then(|| plan.recipient_ids(planned).join(" ")),
     }
 }
 
