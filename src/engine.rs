@@ -95,7 +95,7 @@ impl<'a> Engine<'a> {
             &plan.template,
             config.signature_image.as_slice(),
             &config.pdf_standards,
-            &config.font_dirs,
+            &config.fonts,
             config.date,
             &config.name,
         )?
