@@ -287,9 +287,7 @@ fn right_of(line: &[Word]) -> f64 {
 }
 
 fn is_rtl_word(w: &Word) -> bool {
-    w.text
-        .chars()
-        .any(|c| matches!(c as u32, 0x0590..=0x05FF | 0x0600..=0x06FF))
+    w.text.chars().any(|c| matches!(c as u32, 0x0590..=0x06FF)) // Hebrew, Arabic
 }
 
 #[test]
