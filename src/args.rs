@@ -159,6 +159,12 @@ pub struct RenderArgs {
     #[arg(long, value_name = "DIR")]
     pub font_path: Vec<PathBuf>,
 
+    /// Also use the fonts installed on this machine, after the bundled ones
+    /// and --font-path (e.g. Chinese, Japanese, Korean from the Debian
+    /// package fonts-noto-cjk). The PDFs then depend on the machine's fonts.
+    #[arg(long)]
+    pub system_fonts: bool,
+
     /// Documents typeset in parallel [default: all cores].
     #[arg(long, short = 'j')]
     pub jobs: Option<usize>,

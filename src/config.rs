@@ -52,6 +52,7 @@ pub struct Campaign {
     pub print: Print,
     #[serde(default)]
     pub links: Links,
+    pub fonts: FontsSection,
     /// When a person is due: `kind = "birthday"`, … (see occasion.rs), plus
     /// `within = "14d"`, the lead window.
     pub occasion: Option<toml::Table>,
@@ -100,6 +101,15 @@ pub struct Print {
 pub struct Links {
     /// `https://example.com/k/{id}`: columns of the people file in braces.
     pub personal_url: Option<String>,
+}
+
+/// `[fonts]`: fonts besides the bundled ones.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FontsSection {
+    /// Also use the fonts installed on the machine (after the bundled
+    /// ones), e.g. for Chinese, Japanese and Korean names.
+    pub system: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -181,8 +191,8 @@ pub struct Config {
     pub columns: IndexMap<String, String>,
     /// How to read slash dates (none: from the export's kind).
     pub date_order: Option<crate::date::DateOrder>,
-    /// Font folders added after the bundled fonts.
-    pub font_dirs: Vec<PathBuf>,
+    /// Where fonts come from besides the bundled ones.
+    pub fonts: Fonts,
     pub out_dir: PathBuf,
     pub date: NaiveDate,
     pub language: String,
@@ -228,6 +238,17 @@ pub struct Config {
     pub home_country: String,
     /// What this run does with the plan.
     pub mode: Mode,
+}
+
+/// Fonts besides the bundled ones (which always come first).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Fonts {
+    /// `--font-path` folders, in the order given.
+    pub dirs: Vec<PathBuf>,
+    /// The fonts installed on the machine, after all others
+    /// (`--system-fonts`, `[fonts] system = true`): the PDFs then depend
+    /// on the machine.
+    pub system: bool,
 }
 
 /// The country of a sender who names none.
@@ -591,7 +612,10 @@ impl Config {
             sheet: args.sheet.clone().or(campaign.data.sheet.clone()),
             columns,
             date_order,
-            font_dirs: args.font_path.clone(),
+            fonts: Fonts {
+                dirs: args.font_path.clone(),
+                system: args.system_fonts || campaign.fonts.system.unwrap_or(false),
+            },
             out_dir,
             date,
             language: language.to_lowercase(),

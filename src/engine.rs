@@ -102,7 +102,7 @@ impl<'a> Engine<'a> {
             &plan.template,
             &pictures,
             &config.pdf_standards,
-            &config.font_dirs,
+            &config.fonts,
             config.date,
             &config.name,
         )?

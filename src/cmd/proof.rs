@@ -206,14 +206,7 @@ pub fn run(config: &Config) -> Result<u8> {
         manifest: Manifest::default(),
         messages: BTreeMap::new(),
     };
-    let typesetter = Typesetter::new(
-        &proof,
-        &[],
-        &[],
-        &config.font_dirs,
-        config.date,
-        &config.name,
-    )?;
+    let typesetter = Typesetter::new(&proof, &[], &[], &config.fonts, config.date, &config.name)?;
     let data = serde_json::to_vec(&data).expect("JSON serialises");
     let typeset = typesetter
         .typeset_data("proof", data, String::new())

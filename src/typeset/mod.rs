@@ -6,7 +6,6 @@ pub mod preflight;
 pub mod world;
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 
 use chrono::{Datelike, NaiveDate};
 use typst::diag::{Severity, SourceDiagnostic};
@@ -97,6 +96,8 @@ pub struct Typesetter {
     timestamp: Timestamp,
     standards: PdfStandards,
     checks: Checks,
+    /// The machine's fonts are in use (the missing-glyph message differs).
+    system_fonts: bool,
 }
 
 impl Typesetter {
@@ -106,7 +107,7 @@ impl Typesetter {
         template: &Template,
         extra: &[(String, Vec<u8>)],
         standards: &[String],
-        font_dirs: &[PathBuf],
+        fonts: &crate::config::Fonts,
         date: NaiveDate,
         campaign: &str,
     ) -> Result<Typesetter> {
@@ -133,7 +134,7 @@ impl Typesetter {
         }
         let shared = Shared {
             library: LazyHash::new(Library::default()),
-            fonts: fonts::store(font_dirs)?,
+            fonts: fonts::store(fonts)?,
             files,
             sources,
             today,
@@ -155,6 +156,7 @@ impl Typesetter {
             timestamp: Timestamp::new_utc(today),
             standards,
             checks: Checks::default(),
+            system_fonts: fonts.system,
         })
     }
 
@@ -196,7 +198,7 @@ impl Typesetter {
                 .output
                 .map_err(|errors| Failed::Typst(describe_all(&world, &errors)))?;
             let findings = preflight::inspect(&document);
-            if let Some(problem) = preflight::missing_glyphs(&findings.missing) {
+            if let Some(problem) = preflight::missing_glyphs(&findings.missing, self.system_fonts) {
                 return Err(preflight_failed(problem));
             }
             let pages = document.pages().len();

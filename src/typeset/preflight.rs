@@ -220,8 +220,10 @@ pub fn window_check(findings: &Findings, window: Window) -> (Option<f64>, Option
     )
 }
 
-/// The sentence for characters no font could show.
-pub fn missing_glyphs(missing: &[char]) -> Option<String> {
+/// The sentence for characters no font could show: which characters, their
+/// script, and what would help — the machine's fonts (`--system-fonts`)
+/// and the Debian package that has a font for the script, or a font folder.
+pub fn missing_glyphs(missing: &[char], system_fonts: bool) -> Option<String> {
     if missing.is_empty() {
         return None;
     }
@@ -230,11 +232,41 @@ pub fn missing_glyphs(missing: &[char]) -> Option<String> {
         .take(8)
         .map(|c| format!("\"{c}\" (U+{:04X})", *c as u32))
         .collect();
-    Some(format!(
-        "no font can show {}{} — it would print as empty boxes; add a font that covers it with --font-path",
+    let (mut scripts, mut packages) = (Vec::new(), Vec::new());
+    for (script, package) in missing.iter().filter_map(|&c| super::fonts::script_of(c)) {
+        if !scripts.contains(&script) {
+            scripts.push(script);
+        }
+        if !packages.contains(&package) {
+            packages.push(package);
+        }
+    }
+    let mut out = format!(
+        "no font can show {}{}",
         list.join(", "),
         if missing.len() > 8 { ", …" } else { "" }
-    ))
+    );
+    if !scripts.is_empty() {
+        out.push_str(&format!(" ({})", scripts.join(", ")));
+    }
+    out.push_str(" — it would print as empty boxes; ");
+    let install = if packages.is_empty() {
+        String::new()
+    } else {
+        format!(" (Debian/Ubuntu: apt-get install {})", packages.join(" "))
+    };
+    if system_fonts {
+        out.push_str(&format!(
+            "the fonts installed on this machine (--system-fonts) lack it too: install one{install}, or "
+        ));
+    } else {
+        out.push_str(&format!(
+            "use the fonts installed on this machine with --system-fonts or `[fonts] system = true` \
+             in the campaign{install}, or "
+        ));
+    }
+    out.push_str("add a folder with a font that covers it with --font-path");
+    Some(out)
 }
 
 /// Every font in the PDF must carry its font program, or the print shop's
@@ -428,8 +460,18 @@ mod tests {
 
     #[test]
     fn missing_glyphs_are_listed_with_code_points() {
-        let text = missing_glyphs(&['陈', '明']).unwrap();
+        let text = missing_glyphs(&['陈', '明'], false).unwrap();
         assert!(text.contains("\"陈\" (U+9648)"), "{text}");
-        assert_eq!(missing_glyphs(&[]), None);
+        assert!(text.contains("(Chinese/Japanese/Korean (Han))"), "{text}");
+        assert!(text.contains("--system-fonts"), "{text}");
+        assert!(text.contains("[fonts] system = true"), "{text}");
+        assert!(text.contains("fonts-noto-cjk"), "{text}");
+        let text = missing_glyphs(&['陈'], true).unwrap();
+        assert!(text.contains("lack it too"), "{text}");
+        assert!(text.contains("apt-get install fonts-noto-cjk"), "{text}");
+        assert!(!text.contains("[fonts]"), "{text}");
+        let text = missing_glyphs(&['\u{10FFFD}'], false).unwrap();
+        assert!(!text.contains("Debian"), "{text}");
+        assert_eq!(missing_glyphs(&[], false), None);
     }
 }
