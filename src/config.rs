@@ -52,6 +52,7 @@ pub struct Campaign {
     pub print: Print,
     #[serde(default)]
     pub links: Links,
+    #[serde(default)]
     pub fonts: FontsSection,
     /// When a person is due: `kind = "birthday"`, … (see occasion.rs), plus
     /// `within = "14d"`, the lead window.
