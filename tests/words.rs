@@ -165,3 +165,27 @@ fn an_undefined_value_names_the_expression_and_the_reason() {
         run.stdout()
     );
 }
+
+#[test]
+fn the_built_in_card_wishes_what_the_occasion_is_for() {
+    let w = Workdir::new();
+    w.copy_samples();
+    w.write(
+        "samples/bday.toml",
+        "name = \"bday\"\ntemplate = \"card\"\ndate = \"2026-03-10\"\n[data]\npeople = \"customers.csv\"\nhistory = \"history.csv\"\n[occasion]\nkind = \"birthday\"\nwithin = \"10d\"\n",
+    );
+    w.run(&["render", "-q", "samples/bday.toml", "--out", "out/bday"])
+        .expect_code(0);
+    // K-1001 was born on 14 March.
+    let card = w
+        .pdfs("out/bday")
+        .into_iter()
+        .find(|p| p.to_string_lossy().contains("K-1001"))
+        .unwrap();
+    let card = text(&card);
+    assert!(
+        card.contains("Zum Geburtstag wünschen wir Ihnen alles Gute"),
+        "{card}"
+    );
+    assert!(!card.contains("Festtage"), "{card}");
+}

@@ -21,7 +21,7 @@ pub fn run(config: &Config) -> Result<u8> {
     for piece in &plan.pieces {
         outln!(
             "{}\t{}\t{}",
-            plan.person(piece).id,
+            plan.recipient_ids(piece).join(" + "),
             piece.due.key,
             plan.file(piece)
         );

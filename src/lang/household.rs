@@ -154,6 +154,11 @@ mod tests {
             household_salutation(&formal, "en"),
             "Dear Ms Müller and Mr Müller,"
         );
+        assert_eq!(household_salutation(&formal, "fr"), "Madame, Monsieur,");
+        assert_eq!(
+            household_salutation(&couple, "fr"),
+            "Chère Anna, cher Peter,"
+        );
     }
 
     #[test]
