@@ -22,7 +22,7 @@ use crate::typeset::{Checks, Failed, Typeset, Typesetter};
 
 /// Stack size of a worker thread: Typst recurses deeply, and rayon's
 /// 2 MiB default overflowed in measurements (notes/performance.md).
-const STACK_SIZE: usize = 16 << 20;
+pub const STACK_SIZE: usize = 16 << 20;
 
 /// A typeset piece, before its sink writes it.
 pub struct Made {

@@ -43,6 +43,7 @@ pub mod load;
 pub mod model;
 pub mod occasion;
 pub mod plan;
+pub mod print_file;
 pub mod report;
 pub mod select;
 pub mod template;

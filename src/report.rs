@@ -152,6 +152,8 @@ pub struct Report {
     pub piece_warnings: WarningSummary,
     pub manifest: Option<PathBuf>,
     pub combined: Option<PathBuf>,
+    /// A print file in parts (see print_file.rs): every part, in print order.
+    pub combined_parts: Vec<PathBuf>,
     /// History facts per written piece: none, one, two, three or more.
     pub facts: Option<[usize; 4]>,
     /// Preflight results of the typeset pieces: ok, warn, fail.
@@ -304,8 +306,18 @@ impl Report {
             let [ok, warn, fail] = self.preflight;
             errln!("preflight: {ok} ok · {warn} with warnings · {fail} failed (see manifest.csv)");
         }
-        if let Some(combined) = &self.combined {
-            errln!("print file: {}", combined.display());
+        match self.combined_parts.as_slice() {
+            [first, .., last] => errln!(
+                "print files: {} … {} ({} parts, in print order; [output] print_part sets the pieces per file)",
+                first.display(),
+                last.display(),
+                self.combined_parts.len(),
+            ),
+            _ => {
+                if let Some(combined) = &self.combined {
+                    errln!("print file: {}", combined.display());
+                }
+            }
         }
         if let Some(manifest) = &self.manifest {
             errln!("manifest:   {}", manifest.display());

@@ -166,12 +166,19 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// `manifest.csv`, written row by row as pieces finish: a temporary file
-/// that becomes the manifest only when the run completes it.
+/// `manifest.csv`, written as pieces finish and put in place at the end.
+/// Rows may arrive in another order than the manifest lists them (the
+/// pieces are made in print order when the print file is made from their
+/// pages): each row says its place, and `finish` puts them in that order
+/// from the side file, with an index of a few bytes per row in memory.
 pub struct ManifestWriter {
     dir: PathBuf,
     tmp: PathBuf,
-    writer: Option<csv::Writer<BufWriter<File>>>,
+    file: Option<BufWriter<File>>,
+    header: Option<Vec<u8>>,
+    written: u64,
+    /// (place, offset, length) of every row in `tmp`.
+    index: Vec<(u32, u64, u32)>,
 }
 
 impl ManifestWriter {
@@ -182,35 +189,81 @@ impl ManifestWriter {
         let file = File::create(&tmp)?;
         Ok(ManifestWriter {
             dir: dir.to_path_buf(),
-            writer: Some(csv::Writer::from_writer(BufWriter::new(file))),
+            file: Some(BufWriter::new(file)),
             tmp,
+            header: None,
+            written: 0,
+            index: Vec::new(),
         })
     }
 
-    pub fn row(&mut self, row: &impl serde::Serialize) -> std::io::Result<()> {
-        let writer = self.writer.as_mut().expect("rows come before finish");
-        writer.serialize(row).map_err(std::io::Error::other)
+    /// Writes the row that belongs at `place` (0-based).
+    pub fn row(&mut self, place: usize, row: &impl serde::Serialize) -> std::io::Result<()> {
+        let first = self.header.is_none();
+        let mut csv = csv::WriterBuilder::new()
+            .has_headers(first)
+            .from_writer(Vec::new());
+        csv.serialize(row).map_err(std::io::Error::other)?;
+        let mut bytes = csv.into_inner().map_err(|e| e.into_error())?;
+        if first {
+            // The header is the first line (field names hold no newline).
+            let end = bytes.iter().position(|&b| b == b'\n').map_or(0, |i| i + 1);
+            let header: Vec<u8> = bytes.drain(..end).collect();
+            let file = self.file.as_mut().expect("rows come before finish");
+            file.write_all(&header)?;
+            self.written += header.len() as u64;
+            self.header = Some(header);
+        }
+        let file = self.file.as_mut().expect("rows come before finish");
+        file.write_all(&bytes)?;
+        self.index
+            .push((place as u32, self.written, bytes.len() as u32));
+        self.written += bytes.len() as u64;
+        Ok(())
     }
 
-    /// Flushes the rows to disk and puts the manifest in place.
+    /// Flushes the rows to disk, in their places, and puts the manifest in place.
     pub fn finish(mut self) -> std::io::Result<PathBuf> {
-        let writer = self.writer.take().expect("finish is called once");
-        let file = writer
-            .into_inner()
-            .map_err(|e| e.into_error())?
-            .into_inner()
-            .map_err(|e| e.into_error())?;
-        file.sync_all()?;
+        let file = self.file.take().expect("finish is called once");
+        let file = file.into_inner().map_err(|e| e.into_error())?;
         let target = self.dir.join(Self::NAME);
-        std::fs::rename(&self.tmp, &target)?;
-        Ok(target)
+        if self.index.is_sorted_by_key(|(place, ..)| *place) {
+            file.sync_all()?;
+            std::fs::rename(&self.tmp, &target)?;
+            return Ok(target);
+        }
+        drop(file);
+        let result = self.reorder(&target);
+        let _ = std::fs::remove_file(&self.tmp);
+        result.map(|_| target)
+    }
+
+    fn reorder(&mut self, target: &Path) -> std::io::Result<()> {
+        use std::io::{Read, Seek, SeekFrom};
+        self.index.sort_by_key(|(place, ..)| *place);
+        let ordered = temp_path(&self.dir, "manifest-ordered.csv");
+        let mut source = File::open(&self.tmp)?;
+        let mut out = BufWriter::new(File::create(&ordered)?);
+        out.write_all(self.header.as_deref().unwrap_or_default())?;
+        let mut buffer = Vec::new();
+        for &(_, offset, len) in &self.index {
+            buffer.resize(len as usize, 0);
+            source.seek(SeekFrom::Start(offset))?;
+            source.read_exact(&mut buffer)?;
+            out.write_all(&buffer)?;
+        }
+        let out = out.into_inner().map_err(|e| e.into_error())?;
+        out.sync_all()?;
+        std::fs::rename(&ordered, target).inspect_err(|_| {
+            let _ = std::fs::remove_file(&ordered);
+        })
     }
 }
 
 impl Drop for ManifestWriter {
     /// An unfinished manifest leaves the last complete one in place.
     fn drop(&mut self) {
-        if self.writer.is_some() {
+        if self.file.is_some() {
             let _ = std::fs::remove_file(&self.tmp);
         }
     }
@@ -478,6 +531,30 @@ impl<W: Write> Write for Counting<W> {
 
     fn flush(&mut self) -> std::io::Result<()> {
         self.inner.flush()
+    }
+}
+
+/// Removes print-file parts (`print-001.pdf`, …, and the one-part
+/// `print.pdf`) that this run did not write: left from a run with more or
+/// fewer pieces, they would be printed with this one's.
+pub fn remove_other_parts(dir: &Path, name: &Option<String>, written: &[String]) {
+    let Some(name) = name else { return };
+    let (stem, ext) = match name.rsplit_once('.') {
+        Some((stem, ext)) => (stem.to_string(), format!(".{ext}")),
+        None => (name.clone(), String::new()),
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file = entry.file_name().to_string_lossy().into_owned();
+        let is_part = file
+            .strip_prefix(&format!("{stem}-"))
+            .and_then(|rest| rest.strip_suffix(ext.as_str()))
+            .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
+        if (is_part || &file == name) && !written.contains(&file) {
+            let _ = std::fs::remove_file(entry.path());
+        }
     }
 }
 

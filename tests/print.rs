@@ -726,3 +726,96 @@ fn preview_writes_one_png_per_page_of_one_piece() {
         .expect_code(2)
         .expect_stderr("K-1019 is not a recipient of this run");
 }
+
+/// The print file is one Typst document of the pieces' pages: each font
+/// once, a fraction of the pieces' PDFs together, the cards' boxes kept,
+/// and in parts of `print_part` pieces for large runs.
+#[test]
+fn the_print_file_embeds_each_font_once_and_comes_in_parts() {
+    let w = Workdir::new();
+    w.copy_samples();
+    w.run(&[
+        "render",
+        "-q",
+        "samples/christmas-2026.toml",
+        "--out",
+        "out",
+    ])
+    .expect_code(0);
+    let print = w.join("out/print.pdf");
+    let names: Vec<String> = util::fonts(&print)
+        .into_iter()
+        .map(|(name, embedded)| {
+            assert!(embedded, "{name} not embedded");
+            name.split_once('+')
+                .map_or(name.clone(), |(_, n)| n.to_string())
+        })
+        .collect();
+    let mut unique = names.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(
+        names.len(),
+        unique.len(),
+        "a font embedded twice: {names:?}"
+    );
+    let pieces = w.pdfs("out");
+    let together: u64 = pieces
+        .iter()
+        .map(|p| std::fs::metadata(p).unwrap().len())
+        .sum();
+    let size = std::fs::metadata(&print).unwrap().len();
+    assert!(
+        size * 3 < together,
+        "print.pdf {size} bytes, the pieces {together}"
+    );
+    assert_eq!(util::pages(&print), 2 * pieces.len());
+    // The first page is the first piece in postcode order, with its boxes.
+    let manifest = std::fs::read_to_string(w.join("out/manifest.csv")).unwrap();
+    let ids: Vec<&str> = manifest
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    let mut sorted = ids.clone();
+    sorted.sort();
+    assert_eq!(
+        ids, sorted,
+        "the manifest lists the pieces in the people file's order"
+    );
+    for name in ["TrimBox", "BleedBox", "MediaBox"] {
+        let first = pieces
+            .iter()
+            .find(|p| p.to_string_lossy().contains("K-1001"))
+            .unwrap();
+        assert_eq!(
+            util::page_box(&print, name),
+            util::page_box(first, name),
+            "{name}"
+        );
+    }
+
+    // In parts of 10: three files in print order, and the one print.pdf of
+    // the earlier run is gone (it would be printed twice).
+    let campaign = std::fs::read_to_string(w.join("samples/christmas-2026.toml"))
+        .unwrap()
+        .replace(
+            "combined = \"print.pdf\"",
+            "combined = \"print.pdf\"\nprint_part = 10",
+        );
+    w.write(
+        "samples/parts.toml",
+        campaign.replace("name = \"christmas-2026\"", "name = \"parts\""),
+    );
+    let run = w.run(&["render", "samples/parts.toml", "--out", "out", "--force"]);
+    run.expect_code(0);
+    run.expect_stderr(
+        "print files: out/print-001.pdf … out/print-003.pdf (3 parts, in print order",
+    );
+    assert!(!print.exists());
+    let parts: Vec<usize> = (1..=3)
+        .map(|i| util::pages(&w.join(&format!("out/print-{i:03}.pdf"))))
+        .collect();
+    assert_eq!(parts, [20, 20, 16]);
+    assert!(page_text(&w.join("out/print-001.pdf"), 1).len() > 10);
+}

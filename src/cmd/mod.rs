@@ -55,6 +55,9 @@ pub fn checks(
         overflow_is_error: config.print.overflow_is_error,
         window_is_error: config.print.window_is_error,
         render_ppi,
+        keep_pages: config.mode == Mode::Render
+            && config.combined.is_some()
+            && manifest.kind != Kind::Sheet,
     }
 }
 

@@ -32,8 +32,11 @@ pub fn run(config: &Config) -> Result<u8> {
     }
     let mut manifest =
         ManifestWriter::create(&config.out_dir).map_err(|e| Error::io(&config.out_dir, e))?;
-    let statuses = if plan.is_sheet() {
-        sheet(config, &plan, &engine, &mut manifest, &mut report)?
+    let (statuses, printed) = if plan.is_sheet() {
+        (
+            sheet(config, &plan, &engine, &mut manifest, &mut report)?,
+            false,
+        )
     } else {
         pieces(config, &mut plan, &engine, &mut manifest, &mut report)?
     };
@@ -48,7 +51,7 @@ pub fn run(config: &Config) -> Result<u8> {
             .contains(&Status::Written)
             .then(|| config.out_dir.join(plan.file(&plan.pieces[0])));
     } else if let Some(name) = &config.combined {
-        print_file(config, &plan, &statuses, name, &mut report)?;
+        print_file(config, &plan, &statuses, name, printed, &mut report)?;
     }
     report.print(config.quiet);
     Ok(report.exit_code())
@@ -135,17 +138,22 @@ struct Written {
     /// For the ledger: the message's fingerprint and the address's hash.
     fingerprint: String,
     address: String,
+    /// The pages, for the print file (when it is made from pages).
+    laid_out: Option<ecow::EcoVec<typst_layout::Page>>,
 }
 
 /// One PDF per recipient: kept files stay, the rest is made on the worker
 /// threads and written there; rows and ledger lines follow in plan order.
+/// When every piece is made in this run, they are made in print order and
+/// the print file is exported from their pages as they come (see
+/// print_file.rs); the second value says so.
 fn pieces(
     config: &Config,
     plan: &mut Plan,
     engine: &crate::engine::Engine,
     manifest: &mut ManifestWriter,
     report: &mut Report,
-) -> Result<Vec<Status>> {
+) -> Result<(Vec<Status>, bool)> {
     let mut sink = FilesSink {
         config,
         kind: plan.template.piece_kind().to_string(),
@@ -160,6 +168,12 @@ fn pieces(
     // Existing files are kept unless --force.
     let (kept, work): (Vec<usize>, Vec<usize>) = (0..plan.pieces.len())
         .partition(|&i| !config.force && config.out_dir.join(plan.file(&plan.pieces[i])).exists());
+    let from_pages = config.combined.is_some() && kept.is_empty();
+    let work = if from_pages {
+        plan.print_order(config.print_order, &config.home_country)
+    } else {
+        work
+    };
     let mut kept = kept.into_iter().peekable();
     let has_message = plan.template.manifest.message;
     let finish = |planned: &Planned, made: Made| -> Result<Written, Unmade> {
@@ -182,6 +196,7 @@ fn pieces(
             warnings,
             clearance_mm,
             preflight,
+            laid_out,
             ..
         } = typeset;
         let mut all = piece.warnings;
@@ -206,23 +221,66 @@ fn pieces(
             warnings: all,
             fingerprint: piece.fingerprint,
             address: piece.address,
+            laid_out: laid_out.filter(|_| from_pages),
         })
     };
     let progress = Progress::new(work.len(), config.quiet);
-    engine.stream(plan, &work, finish, |i, result| {
-        while let Some(k) = kept.next_if(|&k| k < i) {
-            sink.kept(plan, k);
-        }
-        sink.made(plan, i, result);
-        progress.tick();
+    let names = match (&config.combined, from_pages) {
+        (Some(name), true) => crate::print_file::part_names(name, work.len(), config.print_part),
+        _ => Vec::new(),
+    };
+    let printed = std::thread::scope(|scope| {
+        let mut print = from_pages.then(|| {
+            crate::print_file::PrintPages::start(
+                scope,
+                &engine.typesetter,
+                &config.out_dir,
+                names.clone(),
+                config.print_part,
+                config.duplex,
+            )
+        });
+        engine.stream(plan, &work, finish, |i, mut result| {
+            while let Some(k) = kept.next_if(|&k| k < i) {
+                sink.kept(plan, k);
+            }
+            if let Some((print, _)) = print.as_mut() {
+                print.piece(result.as_mut().ok().and_then(|w| w.laid_out.take()));
+            }
+            sink.made(plan, i, result);
+            progress.tick();
+        });
+        print.map(|(print, exporter)| {
+            print.finish();
+            exporter
+                .join()
+                .unwrap_or_else(|_| vec![Err("the print file thread failed".into())])
+        })
     });
     progress.finish();
     for k in kept {
         sink.kept(plan, k);
     }
+    if let Some(results) = &printed {
+        for result in results {
+            match result {
+                Ok(path) => sink.report.combined_parts.push(path.clone()),
+                Err(e) => sink
+                    .report
+                    .notes
+                    .push(format!("the combined print file could not be written: {e}")),
+            }
+        }
+        sink.report.combined = sink.report.combined_parts.first().cloned();
+        if sink.report.combined_parts.len() == 1 {
+            sink.report.combined_parts.clear();
+        }
+        // Parts of an earlier, larger run would be taken for this one's.
+        write::remove_other_parts(&config.out_dir, &config.combined, &names);
+    }
     match sink.error {
         Some(e) => Err(e),
-        None => Ok(sink.statuses),
+        None => Ok((sink.statuses, printed.is_some())),
     }
 }
 
@@ -283,7 +341,7 @@ impl FilesSink<'_> {
             }
         }
         self.statuses[i] = Status::Kept;
-        self.row(&row);
+        self.row(i, &row);
     }
 
     /// A piece the engine made (and wrote) or could not make.
@@ -321,12 +379,14 @@ impl FilesSink<'_> {
                 row
             }
         };
-        self.row(&row);
+        self.row(i, &row);
     }
 
-    fn row(&mut self, row: &ManifestRow) {
+    /// The manifest row of plan piece `i` (the manifest lists them in plan
+    /// order, whatever order they are made in).
+    fn row(&mut self, i: usize, row: &ManifestRow) {
         count_preflight(self.report, row);
-        if let Err(e) = self.manifest.row(row) {
+        if let Err(e) = self.manifest.row(i, row) {
             self.error.get_or_insert(Error::io(&self.config.out_dir, e));
         }
     }
@@ -437,9 +497,9 @@ fn sheet(
             }
         }
     }
-    for row in &rows {
+    for (i, row) in rows.iter().enumerate() {
         manifest
-            .row(row)
+            .row(i, row)
             .map_err(|e| Error::io(&config.out_dir, e))?;
         count_preflight(report, row);
     }
@@ -507,6 +567,7 @@ fn print_file(
     plan: &Plan,
     statuses: &[Status],
     name: &str,
+    printed: bool,
     report: &mut Report,
 ) -> Result<()> {
     let order: Vec<usize> = plan
@@ -517,15 +578,22 @@ fn print_file(
     if order.is_empty() {
         return Ok(());
     }
-    let target = config.out_dir.join(name);
-    let inputs = order
-        .iter()
-        .map(|&i| config.out_dir.join(plan.file(&plan.pieces[i])));
-    match write::combine_pdfs(inputs, &target, config.duplex) {
-        Ok(()) => report.combined = Some(target),
-        Err(e) => report
-            .notes
-            .push(format!("the combined print file could not be written: {e}")),
+    // Made from the pages already, or joined from the pieces' PDFs (some
+    // were kept from an earlier run).
+    if !printed {
+        let target = config.out_dir.join(name);
+        let inputs = order
+            .iter()
+            .map(|&i| config.out_dir.join(plan.file(&plan.pieces[i])));
+        match write::combine_pdfs(inputs, &target, config.duplex) {
+            Ok(()) => {
+                report.combined = Some(target);
+                write::remove_other_parts(&config.out_dir, &config.combined, &[name.to_string()]);
+            }
+            Err(e) => report
+                .notes
+                .push(format!("the combined print file could not be written: {e}")),
+        }
     }
     let summary = write::postcode_summary(order.iter().map(|&i| {
         let person = plan.person(&plan.pieces[i]);

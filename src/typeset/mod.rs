@@ -34,6 +34,9 @@ pub struct Typeset {
     pub preflight: Preflight,
     /// PNG images of the pages, when asked for (proofs, previews).
     pub images: Vec<Vec<u8>>,
+    /// The laid-out pages, when asked for (the print file is exported from
+    /// them, so every font is embedded once per file, not once per piece).
+    pub laid_out: Option<ecow::EcoVec<typst_layout::Page>>,
 }
 
 /// What the preflight holds every document to.
@@ -49,6 +52,8 @@ pub struct Checks {
     pub window_is_error: bool,
     /// Render the pages to PNG at this resolution (pixels per inch).
     pub render_ppi: Option<f32>,
+    /// Keep the laid-out pages for the print file.
+    pub keep_pages: bool,
 }
 
 /// The preflight's verdict on a document (the manifest's `preflight` column).
@@ -292,7 +297,12 @@ impl Typesetter {
                     .collect::<Result<_, _>>()?,
             };
             warnings.dedup();
+            let laid_out = self
+                .checks
+                .keep_pages
+                .then(|| document.pages().iter().cloned().collect());
             Ok(Typeset {
+                laid_out,
                 pdf,
                 pages,
                 warnings,
@@ -306,6 +316,35 @@ impl Typesetter {
                 "the typesetter failed unexpectedly (internal error)".to_string(),
             ))
         })
+    }
+}
+
+impl Typesetter {
+    /// One PDF of many pieces' pages (in the order given; blank pages are
+    /// pages too): Typst writes each font once, subset to the glyphs all
+    /// pages use, and cards get their BleedBox as in their own PDFs.
+    pub fn print_pdf(&self, pages: ecow::EcoVec<typst_layout::Page>) -> Result<Vec<u8>, String> {
+        let document = PagedDocument::new(pages, Default::default());
+        let options = PdfOptions {
+            ident: Smart::Custom(format!("{}/print", self.campaign)),
+            creator: Smart::Custom(Some(format!("warmly {}", env!("CARGO_PKG_VERSION")))),
+            timestamp: Some(self.timestamp),
+            standards: self.standards.clone(),
+            ..PdfOptions::default()
+        };
+        let mut pdf = typst_pdf::pdf(&document, &options).map_err(|errors| {
+            errors
+                .iter()
+                .map(|e| e.message.to_string())
+                .collect::<Vec<_>>()
+                .join("; ")
+        })?;
+        let mut parsed = lopdf::Document::load_mem(&pdf).map_err(|e| e.to_string())?;
+        if preflight::add_bleed_boxes(&mut parsed, preflight::BLEED_MM) {
+            pdf.clear();
+            parsed.save_to(&mut pdf).map_err(|e| e.to_string())?;
+        }
+        Ok(pdf)
     }
 }
 

@@ -82,12 +82,13 @@ impl Workdir {
         Run { output }
     }
 
-    /// The PDFs in a folder of this workdir, sorted, without print.pdf.
+    /// The PDFs in a folder of this workdir, sorted, without the print
+    /// file (`print.pdf`, or its parts `print-001.pdf`, …).
     pub fn pdfs(&self, rel: &str) -> Vec<PathBuf> {
         let mut out: Vec<PathBuf> = std::fs::read_dir(self.join(rel))
             .unwrap()
             .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|e| e == "pdf") && !p.ends_with("print.pdf"))
+            .filter(|p| p.extension().is_some_and(|e| e == "pdf") && !is_print_file(p))
             .collect();
         out.sort();
         out
@@ -385,4 +386,14 @@ pub fn png_size(path: &Path) -> (u32, u32) {
     assert_eq!(&bytes[1..4], b"PNG", "{} is not a PNG", path.display());
     let be = |i: usize| u32::from_be_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
     (be(16), be(20))
+}
+
+/// `print.pdf` or a part of it (`print-001.pdf`).
+pub fn is_print_file(path: &Path) -> bool {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    name == "print.pdf"
+        || name
+            .strip_prefix("print-")
+            .and_then(|n| n.strip_suffix(".pdf"))
+            .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
 }
