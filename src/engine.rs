@@ -146,10 +146,11 @@ impl<'a> Engine<'a> {
         let make = |i: usize| -> Result<R, Unmade> {
             let planned = &plan.pieces[i];
             let person = plan.person(planned);
-            let piece = self
-                .composer
-                .compose_for(&person, &plan.household(planned), planned.due.occasion())
-                .map_err(|e| Unmade {
+            let piece = crate::timing::time(crate::timing::Stage::Compose, || {
+                self.composer
+                    .compose_for(&person, &plan.household(planned), planned.due.occasion())
+            })
+            .map_err(|e| Unmade {
                     lang: String::new(),
                     why: e.into(),
                 })?;

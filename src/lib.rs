@@ -46,5 +46,6 @@ pub mod plan;
 pub mod report;
 pub mod select;
 pub mod template;
+pub mod timing;
 pub mod typeset;
 pub mod write;

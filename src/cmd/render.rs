@@ -51,6 +51,7 @@ pub fn run(config: &Config) -> Result<u8> {
         print_file(config, &plan, &statuses, name, &mut report)?;
     }
     report.print(config.quiet);
+    crate::timing::print();
     Ok(report.exit_code())
 }
 
@@ -168,6 +169,7 @@ fn pieces(
             piece,
             typeset,
         } = made;
+        let write_start = std::time::Instant::now();
         let mut row = row(config, plan, planned, &person);
         write::write_atomic(&config.out_dir, &row.file, &typeset.pdf).map_err(|e| Unmade {
             lang: piece.lang.clone(),
@@ -200,6 +202,7 @@ fn pieces(
             .map(|w| own_text(w, &row.id))
             .collect::<Vec<_>>()
             .join("; ");
+        crate::timing::add(crate::timing::Stage::Write, write_start);
         Ok(Written {
             row,
             facts: piece.facts,
@@ -213,7 +216,7 @@ fn pieces(
         while let Some(k) = kept.next_if(|&k| k < i) {
             sink.kept(plan, k);
         }
-        sink.made(plan, i, result);
+        crate::timing::time(crate::timing::Stage::Record, || sink.made(plan, i, result));
         progress.tick();
     });
     progress.finish();

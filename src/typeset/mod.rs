@@ -19,6 +19,7 @@ use typst_pdf::{PdfOptions, PdfStandard, PdfStandards, Timestamp};
 use crate::compose::{Piece, Warning, WarningKind};
 use crate::error::{Error, Result};
 use crate::template::Template;
+use crate::timing::{self, time, Stage};
 use world::{project_id, DocWorld, Shared, MESSAGE_ID};
 
 /// A typeset document.
@@ -188,7 +189,7 @@ impl Typesetter {
         };
         let preflight_failed = |m: String| Failed::Preflight(m);
         let run = || -> Result<Typeset, Failed> {
-            let warned = typst::compile::<PagedDocument>(&world);
+            let warned = time(Stage::Compile, || typst::compile::<PagedDocument>(&world));
             let mut warnings: Vec<Warning> = warned
                 .warnings
                 .iter()
@@ -197,6 +198,7 @@ impl Typesetter {
             let document = warned
                 .output
                 .map_err(|errors| Failed::Typst(describe_all(&world, &errors)))?;
+            let preflight_start = std::time::Instant::now();
             let findings = preflight::inspect(&document);
             if let Some(problem) = preflight::missing_glyphs(&findings.missing, self.system_fonts) {
                 return Err(preflight_failed(problem));
@@ -258,23 +260,30 @@ impl Typesetter {
                 standards: self.standards.clone(),
                 ..PdfOptions::default()
             };
-            let mut pdf = typst_pdf::pdf(&document, &options)
+            timing::add(Stage::Preflight, preflight_start);
+            let mut pdf = time(Stage::Export, || typst_pdf::pdf(&document, &options))
                 .map_err(|errors| Failed::Typst(describe_all(&world, &errors)))?;
-            let mut parsed = lopdf::Document::load_mem(&pdf)
-                .map_err(|e| preflight_failed(format!("the PDF cannot be read back: {e}")))?;
-            let unembedded = preflight::unembedded_fonts(&parsed);
-            if !unembedded.is_empty() {
-                return Err(preflight_failed(format!(
-                    "font(s) not embedded: {}",
-                    unembedded.join(", ")
-                )));
-            }
-            if preflight::add_bleed_boxes(&mut parsed, preflight::BLEED_MM) {
-                pdf.clear();
-                parsed
-                    .save_to(&mut pdf)
-                    .map_err(|e| Failed::Typst(format!("writing the page boxes: {e}")))?;
-            }
+            let mut parsed = time(Stage::Preflight, || {
+                let parsed = lopdf::Document::load_mem(&pdf)
+                    .map_err(|e| preflight_failed(format!("the PDF cannot be read back: {e}")))?;
+                let unembedded = preflight::unembedded_fonts(&parsed);
+                if !unembedded.is_empty() {
+                    return Err(preflight_failed(format!(
+                        "font(s) not embedded: {}",
+                        unembedded.join(", ")
+                    )));
+                }
+                Ok(parsed)
+            })?;
+            time(Stage::Export, || {
+                if preflight::add_bleed_boxes(&mut parsed, preflight::BLEED_MM) {
+                    pdf.clear();
+                    parsed
+                        .save_to(&mut pdf)
+                        .map_err(|e| Failed::Typst(format!("writing the page boxes: {e}")))?;
+                }
+                Ok(())
+            })?;
             let images = match self.checks.render_ppi {
                 None => Vec::new(),
                 Some(ppi) => document
