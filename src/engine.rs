@@ -151,9 +151,9 @@ impl<'a> Engine<'a> {
                     .compose_for(&person, &plan.household(planned), planned.due.occasion())
             })
             .map_err(|e| Unmade {
-                    lang: String::new(),
-                    why: e.into(),
-                })?;
+                lang: String::new(),
+                why: e.into(),
+            })?;
             let typeset = self.typesetter.typeset(&piece).map_err(|f| Unmade {
                 lang: piece.lang.clone(),
                 why: f.into(),

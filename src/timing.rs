@@ -68,7 +68,9 @@ pub fn print() {
     if !on() {
         return;
     }
-    let pieces = COUNTS[Stage::Compose as usize].load(Ordering::Relaxed).max(1);
+    let pieces = COUNTS[Stage::Compose as usize]
+        .load(Ordering::Relaxed)
+        .max(1);
     eprintln!("stage            calls   total ms  ms/piece");
     for (stage, name) in STAGES {
         let i = stage as usize;

@@ -260,29 +260,33 @@ impl Typesetter {
                 standards: self.standards.clone(),
                 ..PdfOptions::default()
             };
+            let unembedded = preflight::fonts_without_program(&findings);
+            if !unembedded.is_empty() {
+                return Err(preflight_failed(format!(
+                    "font(s) not embedded: {}",
+                    unembedded.join(", ")
+                )));
+            }
             timing::add(Stage::Preflight, preflight_start);
-            let mut pdf = time(Stage::Export, || typst_pdf::pdf(&document, &options))
-                .map_err(|errors| Failed::Typst(describe_all(&world, &errors)))?;
-            let mut parsed = time(Stage::Preflight, || {
-                let parsed = lopdf::Document::load_mem(&pdf)
-                    .map_err(|e| preflight_failed(format!("the PDF cannot be read back: {e}")))?;
-                let unembedded = preflight::unembedded_fonts(&parsed);
-                if !unembedded.is_empty() {
-                    return Err(preflight_failed(format!(
-                        "font(s) not embedded: {}",
-                        unembedded.join(", ")
-                    )));
+            let pdf = time(Stage::Export, || -> Result<Vec<u8>, Failed> {
+                let mut pdf = typst_pdf::pdf(&document, &options)
+                    .map_err(|errors| Failed::Typst(describe_all(&world, &errors)))?;
+                // Page boxes (cards): in place, or through lopdf when the
+                // file is not laid out as expected.
+                let has_bleed = document.pages().iter().any(|p| !p.bleed.is_zero());
+                if has_bleed
+                    && preflight::add_bleed_boxes_in_place(&mut pdf, preflight::BLEED_MM).is_none()
+                {
+                    let mut parsed = lopdf::Document::load_mem(&pdf)
+                        .map_err(|e| Failed::Typst(format!("the PDF cannot be read back: {e}")))?;
+                    if preflight::add_bleed_boxes(&mut parsed, preflight::BLEED_MM) {
+                        pdf.clear();
+                        parsed
+                            .save_to(&mut pdf)
+                            .map_err(|e| Failed::Typst(format!("writing the page boxes: {e}")))?;
+                    }
                 }
-                Ok(parsed)
-            })?;
-            time(Stage::Export, || {
-                if preflight::add_bleed_boxes(&mut parsed, preflight::BLEED_MM) {
-                    pdf.clear();
-                    parsed
-                        .save_to(&mut pdf)
-                        .map_err(|e| Failed::Typst(format!("writing the page boxes: {e}")))?;
-                }
-                Ok(())
+                Ok(pdf)
             })?;
             let images = match self.checks.render_ppi {
                 None => Vec::new(),
