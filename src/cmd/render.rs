@@ -130,6 +130,8 @@ fn row(config: &Config, plan: &Plan, planned: &Planned, person: &Person) -> Mani
 /// A written piece (the PDF is on disk): its manifest row, filled in on
 /// the worker, and what the report counts.
 struct Written {
+    /// The PDF, written but not yet in place (until the sink's batch).
+    pending: Option<write::Pending>,
     row: ManifestRow,
     facts: usize,
     warnings: Vec<Warning>,
@@ -156,6 +158,9 @@ fn pieces(
         report,
         statuses: vec![Status::Failed; plan.pieces.len()],
         error: None,
+        queue: Vec::new(),
+        oldest: None,
+        flushed: false,
     };
     let plan = &*plan;
     // Existing files are kept unless --force.
@@ -171,13 +176,17 @@ fn pieces(
         } = made;
         let write_start = std::time::Instant::now();
         let mut row = row(config, plan, planned, &person);
-        write::write_atomic(&config.out_dir, &row.file, &typeset.pdf).map_err(|e| Unmade {
-            lang: piece.lang.clone(),
-            why: Failure::Write(format!(
-                "writing {}: {e}",
-                config.out_dir.join(&row.file).display()
-            )),
-        })?;
+        // Written here, put in place durably by the sink with its batch.
+        let pending =
+            write::Pending::write(&config.out_dir, &row.file, &typeset.pdf).map_err(|e| {
+                Unmade {
+                    lang: piece.lang.clone(),
+                    why: Failure::Write(format!(
+                        "writing {}: {e}",
+                        config.out_dir.join(&row.file).display()
+                    )),
+                }
+            })?;
         let Typeset {
             pdf,
             pages,
@@ -204,6 +213,7 @@ fn pieces(
             .join("; ");
         crate::timing::add(crate::timing::Stage::Write, write_start);
         Ok(Written {
+            pending: Some(pending),
             row,
             facts: piece.facts,
             warnings: all,
@@ -213,16 +223,23 @@ fn pieces(
     };
     let progress = Progress::new(work.len(), config.quiet);
     engine.stream(plan, &work, finish, |i, result| {
-        while let Some(k) = kept.next_if(|&k| k < i) {
-            sink.kept(plan, k);
-        }
-        crate::timing::time(crate::timing::Stage::Record, || sink.made(plan, i, result));
+        crate::timing::time(crate::timing::Stage::Record, || {
+            while let Some(k) = kept.next_if(|&k| k < i) {
+                sink.queue.push(Queued::Kept(k));
+            }
+            sink.queue.push(Queued::Made(i, result));
+            sink.oldest.get_or_insert_with(std::time::Instant::now);
+            if sink.due() {
+                sink.flush(plan);
+            }
+        });
         progress.tick();
     });
     progress.finish();
     for k in kept {
-        sink.kept(plan, k);
+        sink.queue.push(Queued::Kept(k));
     }
+    sink.flush(plan);
     match sink.error {
         Some(e) => Err(e),
         None => Ok(sink.statuses),
@@ -242,9 +259,91 @@ struct FilesSink<'a> {
     statuses: Vec<Status>,
     /// The first error that must stop the run once the stream is done.
     error: Option<Error>,
+    /// Pieces waiting, in plan order, for their batch: their PDFs are put
+    /// in place together, then their manifest rows and ledger lines follow.
+    queue: Vec<Queued>,
+    /// When the oldest waiting piece arrived.
+    oldest: Option<std::time::Instant>,
+    /// A batch has been flushed (the first goes at once).
+    flushed: bool,
 }
 
+/// A piece waiting for its batch.
+enum Queued {
+    Made(usize, Result<Written, Unmade>),
+    Kept(usize),
+}
+
+/// A batch is flushed when it holds this many pieces…
+const BATCH_PIECES: usize = 64;
+/// …or its oldest piece has waited this long.
+const BATCH_WAIT: std::time::Duration = std::time::Duration::from_millis(500);
+
 impl FilesSink<'_> {
+    /// Whether the batch should be flushed now: the first piece goes at
+    /// once (the first PDF appears without delay), then full or old batches.
+    fn due(&self) -> bool {
+        !self.flushed
+            || self.queue.len() >= BATCH_PIECES
+            || self.oldest.is_some_and(|t| t.elapsed() >= BATCH_WAIT)
+    }
+
+    /// Puts the batch's PDFs in place durably (one flush for all), then
+    /// writes their rows and ledger lines in plan order, and flushes the
+    /// ledger once — a line is on disk only after its PDF is.
+    fn flush(&mut self, plan: &Plan) {
+        self.oldest = None;
+        if self.queue.is_empty() {
+            return;
+        }
+        self.flushed = true;
+        let mut queue = std::mem::take(&mut self.queue);
+        let mut files = Vec::new();
+        for queued in &mut queue {
+            if let Queued::Made(_, Ok(w)) = queued {
+                files.extend(w.pending.take());
+            }
+        }
+        let mut published = write::Pending::publish(&self.config.out_dir, files).into_iter();
+        let (mut written_ids, mut had_kept) = (Vec::new(), false);
+        for queued in queue {
+            match queued {
+                Queued::Kept(k) => {
+                    had_kept = true;
+                    self.kept(plan, k);
+                }
+                Queued::Made(i, Ok(w)) => {
+                    let result = match published.next() {
+                        Some(Err(e)) => Err(Unmade {
+                            lang: w.row.language.clone(),
+                            why: Failure::Write(format!(
+                                "writing {}: {e}",
+                                self.config.out_dir.join(&w.row.file).display()
+                            )),
+                        }),
+                        _ => {
+                            written_ids.push(w.row.id.clone());
+                            Ok(w)
+                        }
+                    };
+                    self.made(plan, i, result);
+                }
+                Queued::Made(i, Err(unmade)) => self.made(plan, i, Err(unmade)),
+            }
+        }
+        if let Some(Err(e)) = self.ledger.as_mut().map(|l| l.flush()) {
+            for id in written_ids {
+                self.report.notes.push(format!(
+                    "{id}: written, but the ledger was not updated: {e}"
+                ));
+            }
+            // A kept file's missing line stops the run, as it always did.
+            if had_kept {
+                self.error.get_or_insert(e);
+            }
+        }
+    }
+
     /// The ledger line of a piece; `piece` is none for a kept file.
     fn entry(&self, row: &ManifestRow, piece: Option<&Written>) -> Entry {
         Entry {
@@ -280,8 +379,8 @@ impl FilesSink<'_> {
                     person_id: id,
                     ..self.entry(&row, None)
                 };
-                if let Err(e) = self.ledger.as_mut().map(|l| l.append(entry)).transpose() {
-                    self.error.get_or_insert(e);
+                if let Some(ledger) = self.ledger.as_mut() {
+                    ledger.stage(entry);
                 }
             }
         }
@@ -300,18 +399,16 @@ impl FilesSink<'_> {
                     self.report.piece_warnings.add(Some(&w.row.id), warning);
                 }
                 self.report.written += 1;
-                // The PDF is durable (renamed after fsync): now the lines,
-                // one for everyone the piece goes to.
+                // The PDF is durable (flushed, then renamed): now the
+                // lines, one for everyone the piece goes to, flushed with
+                // the batch.
                 for id in plan.recipient_ids(&plan.pieces[i]) {
                     let entry = Entry {
                         person_id: id,
                         ..self.entry(&w.row, Some(&w))
                     };
-                    if let Some(Err(e)) = self.ledger.as_mut().map(|l| l.append(entry)) {
-                        self.report.notes.push(format!(
-                            "{}: written, but the ledger was not updated: {e}",
-                            w.row.id
-                        ));
+                    if let Some(ledger) = self.ledger.as_mut() {
+                        ledger.stage(entry);
                     }
                 }
                 self.statuses[i] = Status::Written;
