@@ -227,7 +227,7 @@ fn pieces(
             while let Some(k) = kept.next_if(|&k| k < i) {
                 sink.queue.push(Queued::Kept(k));
             }
-            sink.queue.push(Queued::Made(i, result));
+            sink.queue.push(Queued::Made(i, Box::new(result)));
             sink.oldest.get_or_insert_with(std::time::Instant::now);
             if sink.due() {
                 sink.flush(plan);
@@ -270,7 +270,7 @@ struct FilesSink<'a> {
 
 /// A piece waiting for its batch.
 enum Queued {
-    Made(usize, Result<Written, Unmade>),
+    Made(usize, Box<Result<Written, Unmade>>),
     Kept(usize),
 }
 
@@ -300,8 +300,10 @@ impl FilesSink<'_> {
         let mut queue = std::mem::take(&mut self.queue);
         let mut files = Vec::new();
         for queued in &mut queue {
-            if let Queued::Made(_, Ok(w)) = queued {
-                files.extend(w.pending.take());
+            if let Queued::Made(_, made) = queued {
+                if let Ok(w) = made.as_mut() {
+                    files.extend(w.pending.take());
+                }
             }
         }
         let mut published = write::Pending::publish(&self.config.out_dir, files).into_iter();
@@ -312,7 +314,14 @@ impl FilesSink<'_> {
                     had_kept = true;
                     self.kept(plan, k);
                 }
-                Queued::Made(i, Ok(w)) => {
+                Queued::Made(i, made) => {
+                    let w = match *made {
+                        Ok(w) => w,
+                        Err(unmade) => {
+                            self.made(plan, i, Err(unmade));
+                            continue;
+                        }
+                    };
                     let result = match published.next() {
                         Some(Err(e)) => Err(Unmade {
                             lang: w.row.language.clone(),
@@ -328,7 +337,6 @@ impl FilesSink<'_> {
                     };
                     self.made(plan, i, result);
                 }
-                Queued::Made(i, Err(unmade)) => self.made(plan, i, Err(unmade)),
             }
         }
         if let Some(Err(e)) = self.ledger.as_mut().map(|l| l.flush()) {
