@@ -146,13 +146,14 @@ impl<'a> Engine<'a> {
         let make = |i: usize| -> Result<R, Unmade> {
             let planned = &plan.pieces[i];
             let person = plan.person(planned);
-            let piece = self
-                .composer
-                .compose_for(&person, &plan.household(planned), planned.due.occasion())
-                .map_err(|e| Unmade {
-                    lang: String::new(),
-                    why: e.into(),
-                })?;
+            let piece = crate::timing::time(crate::timing::Stage::Compose, || {
+                self.composer
+                    .compose_for(&person, &plan.household(planned), planned.due.occasion())
+            })
+            .map_err(|e| Unmade {
+                lang: String::new(),
+                why: e.into(),
+            })?;
             let typeset = self.typesetter.typeset(&piece).map_err(|f| Unmade {
                 lang: piece.lang.clone(),
                 why: f.into(),

@@ -4,10 +4,12 @@
 //! reads back as history (`card` / `letter` events), so templates can
 //! mention the last card and the frequency cap sees it.
 //!
-//! Crash safety: a PDF is renamed into place before its ledger line is
-//! appended, and each line is flushed to disk on its own. A run killed in
-//! between leaves a complete PDF without a line; the next run keeps that
-//! file and writes the missing line. A torn last line is ignored on reading.
+//! Crash safety: a PDF is flushed to disk and renamed into place before its
+//! ledger line is appended; lines are appended and flushed in batches
+//! ([`Ledger::stage`], then [`Ledger::flush`] once the batch's PDFs are
+//! durable). A run killed in between leaves complete PDFs without lines;
+//! the next run keeps those files and writes the missing lines. A torn
+//! last line is ignored on reading.
 
 use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
@@ -54,6 +56,8 @@ pub struct Ledger {
     path: PathBuf,
     entries: Vec<Entry>,
     done: HashSet<(String, String, String)>,
+    /// Lines staged for the next [`Ledger::flush`].
+    staged: Vec<Entry>,
 }
 
 impl Ledger {
@@ -99,6 +103,7 @@ impl Ledger {
             path,
             entries,
             done,
+            staged: Vec::new(),
         })
     }
 
@@ -116,6 +121,24 @@ impl Ledger {
 
     /// Appends one entry and flushes it to disk before returning.
     pub fn append(&mut self, entry: Entry) -> Result<()> {
+        self.stage(entry);
+        self.flush()
+    }
+
+    /// Keeps an entry for the next [`Ledger::flush`]; call it only once
+    /// the entry's file is durable.
+    pub fn stage(&mut self, entry: Entry) {
+        self.staged.push(entry);
+    }
+
+    /// Appends the staged entries in one write and flushes them to disk
+    /// before returning. On an error they are dropped (the next run
+    /// records their files as kept).
+    pub fn flush(&mut self) -> Result<()> {
+        if self.staged.is_empty() {
+            return Ok(());
+        }
+        let staged = std::mem::take(&mut self.staged);
         let io = |e| Error::io(&self.path, e);
         if self.path.exists() && !ends_with_newline(&self.path) {
             cut_torn_line(&self.path).map_err(io)?;
@@ -136,9 +159,11 @@ impl Ledger {
         let mut writer = csv::WriterBuilder::new()
             .has_headers(false)
             .from_writer(Vec::new());
-        writer
-            .serialize(&entry)
-            .expect("serialising a ledger entry to memory");
+        for entry in &staged {
+            writer
+                .serialize(entry)
+                .expect("serialising a ledger entry to memory");
+        }
         line.push_str(
             &String::from_utf8(writer.into_inner().expect("flush to memory")).expect("UTF-8"),
         );
@@ -146,7 +171,7 @@ impl Ledger {
         file.sync_data().map_err(io)?;
         // What this run appends is not kept in memory (`contains` answers
         // for earlier runs): each piece is appended once, and a long run
-        // stays flat.
+        // stays flat (a batch at most).
         Ok(())
     }
 

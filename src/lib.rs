@@ -47,5 +47,6 @@ pub mod print_file;
 pub mod report;
 pub mod select;
 pub mod template;
+pub mod timing;
 pub mod typeset;
 pub mod write;

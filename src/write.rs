@@ -140,6 +140,89 @@ pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<Pat
     result.map(|_| target)
 }
 
+/// A file written but not yet in place: the first half of
+/// [`write_atomic`], for writers that make many files durable at once
+/// ([`Pending::publish`]).
+#[derive(Debug)]
+pub struct Pending {
+    pub tmp: PathBuf,
+    pub target: PathBuf,
+}
+
+impl Pending {
+    /// Writes `bytes` to a temporary file beside `dir/name`, without
+    /// flushing it to disk.
+    pub fn write(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<Pending> {
+        let tmp = temp_path(dir, name);
+        if let Err(e) = std::fs::write(&tmp, bytes) {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+        Ok(Pending {
+            tmp,
+            target: dir.join(name),
+        })
+    }
+
+    /// Puts files written by [`Pending::write`] in `dir` in place, durably:
+    /// their contents are flushed to disk (on Linux with one `syncfs` for
+    /// all of them), then each is renamed over its target, then the folder
+    /// is flushed so the names are on disk too. A file whose rename fails
+    /// is removed and its error returned in its place; the others are in
+    /// place when this returns.
+    pub fn publish(dir: &Path, files: Vec<Pending>) -> Vec<std::io::Result<PathBuf>> {
+        if files.is_empty() {
+            return Vec::new();
+        }
+        let flushed = sync_contents(dir, &files);
+        let results: Vec<std::io::Result<PathBuf>> = files
+            .into_iter()
+            .zip(flushed)
+            .map(|(file, flushed)| {
+                let result = flushed.and_then(|_| std::fs::rename(&file.tmp, &file.target));
+                match result {
+                    Ok(()) => Ok(file.target),
+                    Err(e) => {
+                        let _ = std::fs::remove_file(&file.tmp);
+                        Err(e)
+                    }
+                }
+            })
+            .collect();
+        if results.iter().any(|r| r.is_ok()) {
+            // The renames: one flush of the folder for all of them.
+            if let Err(e) = File::open(dir).and_then(|d| d.sync_all()) {
+                return results
+                    .into_iter()
+                    .map(|r| r.and(Err(std::io::Error::new(e.kind(), e.to_string()))))
+                    .collect();
+            }
+        }
+        results
+    }
+}
+
+/// Flushes the contents of the files to disk: one `syncfs` of the file
+/// system that holds them on Linux, an fsync per file elsewhere (or when
+/// `syncfs` fails).
+fn sync_contents(dir: &Path, files: &[Pending]) -> Vec<std::io::Result<()>> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        if let Ok(folder) = File::open(dir) {
+            // SAFETY: syncfs only reads the descriptor, which lives until the end of the block.
+            if unsafe { libc::syncfs(folder.as_raw_fd()) } == 0 {
+                return files.iter().map(|_| Ok(())).collect();
+            }
+        }
+    }
+    let _ = dir;
+    files
+        .iter()
+        .map(|f| File::options().write(true).open(&f.tmp)?.sync_all())
+        .collect()
+}
+
 fn temp_path(dir: &Path, name: &str) -> PathBuf {
     let n = TMP_COUNTER.fetch_add(1, Ordering::Relaxed);
     dir.join(format!(".{name}.{}-{n}.tmp", std::process::id()))

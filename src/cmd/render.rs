@@ -54,6 +54,7 @@ pub fn run(config: &Config) -> Result<u8> {
         print_file(config, &plan, &statuses, name, printed, &mut report)?;
     }
     report.print(config.quiet);
+    crate::timing::print();
     Ok(report.exit_code())
 }
 
@@ -132,6 +133,8 @@ fn row(config: &Config, plan: &Plan, planned: &Planned, person: &Person) -> Mani
 /// A written piece (the PDF is on disk): its manifest row, filled in on
 /// the worker, and what the report counts.
 struct Written {
+    /// The PDF, written but not yet in place (until the sink's batch).
+    pending: Option<write::Pending>,
     row: ManifestRow,
     facts: usize,
     warnings: Vec<Warning>,
@@ -163,6 +166,9 @@ fn pieces(
         report,
         statuses: vec![Status::Failed; plan.pieces.len()],
         error: None,
+        queue: Vec::new(),
+        oldest: None,
+        flushed: false,
     };
     let plan = &*plan;
     // Existing files are kept unless --force.
@@ -182,14 +188,19 @@ fn pieces(
             piece,
             typeset,
         } = made;
+        let write_start = std::time::Instant::now();
         let mut row = row(config, plan, planned, &person);
-        write::write_atomic(&config.out_dir, &row.file, &typeset.pdf).map_err(|e| Unmade {
-            lang: piece.lang.clone(),
-            why: Failure::Write(format!(
-                "writing {}: {e}",
-                config.out_dir.join(&row.file).display()
-            )),
-        })?;
+        // Written here, put in place durably by the sink with its batch.
+        let pending =
+            write::Pending::write(&config.out_dir, &row.file, &typeset.pdf).map_err(|e| {
+                Unmade {
+                    lang: piece.lang.clone(),
+                    why: Failure::Write(format!(
+                        "writing {}: {e}",
+                        config.out_dir.join(&row.file).display()
+                    )),
+                }
+            })?;
         let Typeset {
             pdf,
             pages,
@@ -215,7 +226,9 @@ fn pieces(
             .map(|w| own_text(w, &row.id))
             .collect::<Vec<_>>()
             .join("; ");
+        crate::timing::add(crate::timing::Stage::Write, write_start);
         Ok(Written {
+            pending: Some(pending),
             row,
             facts: piece.facts,
             warnings: all,
@@ -241,13 +254,19 @@ fn pieces(
             )
         });
         engine.stream(plan, &work, finish, |i, mut result| {
-            while let Some(k) = kept.next_if(|&k| k < i) {
-                sink.kept(plan, k);
-            }
             if let Some((print, _)) = print.as_mut() {
                 print.piece(result.as_mut().ok().and_then(|w| w.laid_out.take()));
             }
-            sink.made(plan, i, result);
+            crate::timing::time(crate::timing::Stage::Record, || {
+                while let Some(k) = kept.next_if(|&k| k < i) {
+                    sink.queue.push(Queued::Kept(k));
+                }
+                sink.queue.push(Queued::Made(i, Box::new(result)));
+                sink.oldest.get_or_insert_with(std::time::Instant::now);
+                if sink.due() {
+                    sink.flush(plan);
+                }
+            });
             progress.tick();
         });
         print.map(|(print, exporter)| {
@@ -259,8 +278,9 @@ fn pieces(
     });
     progress.finish();
     for k in kept {
-        sink.kept(plan, k);
+        sink.queue.push(Queued::Kept(k));
     }
+    sink.flush(plan);
     if let Some(results) = &printed {
         for result in results {
             match result {
@@ -297,9 +317,99 @@ struct FilesSink<'a> {
     statuses: Vec<Status>,
     /// The first error that must stop the run once the stream is done.
     error: Option<Error>,
+    /// Pieces waiting, in plan order, for their batch: their PDFs are put
+    /// in place together, then their manifest rows and ledger lines follow.
+    queue: Vec<Queued>,
+    /// When the oldest waiting piece arrived.
+    oldest: Option<std::time::Instant>,
+    /// A batch has been flushed (the first goes at once).
+    flushed: bool,
 }
 
+/// A piece waiting for its batch.
+enum Queued {
+    Made(usize, Box<Result<Written, Unmade>>),
+    Kept(usize),
+}
+
+/// A batch is flushed when it holds this many pieces…
+const BATCH_PIECES: usize = 64;
+/// …or its oldest piece has waited this long.
+const BATCH_WAIT: std::time::Duration = std::time::Duration::from_millis(500);
+
 impl FilesSink<'_> {
+    /// Whether the batch should be flushed now: the first piece goes at
+    /// once (the first PDF appears without delay), then full or old batches.
+    fn due(&self) -> bool {
+        !self.flushed
+            || self.queue.len() >= BATCH_PIECES
+            || self.oldest.is_some_and(|t| t.elapsed() >= BATCH_WAIT)
+    }
+
+    /// Puts the batch's PDFs in place durably (one flush for all), then
+    /// writes their rows and ledger lines in plan order, and flushes the
+    /// ledger once — a line is on disk only after its PDF is.
+    fn flush(&mut self, plan: &Plan) {
+        self.oldest = None;
+        if self.queue.is_empty() {
+            return;
+        }
+        self.flushed = true;
+        let mut queue = std::mem::take(&mut self.queue);
+        let mut files = Vec::new();
+        for queued in &mut queue {
+            if let Queued::Made(_, made) = queued {
+                if let Ok(w) = made.as_mut() {
+                    files.extend(w.pending.take());
+                }
+            }
+        }
+        let mut published = write::Pending::publish(&self.config.out_dir, files).into_iter();
+        let (mut written_ids, mut had_kept) = (Vec::new(), false);
+        for queued in queue {
+            match queued {
+                Queued::Kept(k) => {
+                    had_kept = true;
+                    self.kept(plan, k);
+                }
+                Queued::Made(i, made) => {
+                    let w = match *made {
+                        Ok(w) => w,
+                        Err(unmade) => {
+                            self.made(plan, i, Err(unmade));
+                            continue;
+                        }
+                    };
+                    let result = match published.next() {
+                        Some(Err(e)) => Err(Unmade {
+                            lang: w.row.language.clone(),
+                            why: Failure::Write(format!(
+                                "writing {}: {e}",
+                                self.config.out_dir.join(&w.row.file).display()
+                            )),
+                        }),
+                        _ => {
+                            written_ids.push(w.row.id.clone());
+                            Ok(w)
+                        }
+                    };
+                    self.made(plan, i, result);
+                }
+            }
+        }
+        if let Some(Err(e)) = self.ledger.as_mut().map(|l| l.flush()) {
+            for id in written_ids {
+                self.report.notes.push(format!(
+                    "{id}: written, but the ledger was not updated: {e}"
+                ));
+            }
+            // A kept file's missing line stops the run, as it always did.
+            if had_kept {
+                self.error.get_or_insert(e);
+            }
+        }
+    }
+
     /// The ledger line of a piece; `piece` is none for a kept file.
     fn entry(&self, row: &ManifestRow, piece: Option<&Written>) -> Entry {
         Entry {
@@ -335,8 +445,8 @@ impl FilesSink<'_> {
                     person_id: id,
                     ..self.entry(&row, None)
                 };
-                if let Err(e) = self.ledger.as_mut().map(|l| l.append(entry)).transpose() {
-                    self.error.get_or_insert(e);
+                if let Some(ledger) = self.ledger.as_mut() {
+                    ledger.stage(entry);
                 }
             }
         }
@@ -355,18 +465,16 @@ impl FilesSink<'_> {
                     self.report.piece_warnings.add(Some(&w.row.id), warning);
                 }
                 self.report.written += 1;
-                // The PDF is durable (renamed after fsync): now the lines,
-                // one for everyone the piece goes to.
+                // The PDF is durable (flushed, then renamed): now the
+                // lines, one for everyone the piece goes to, flushed with
+                // the batch.
                 for id in plan.recipient_ids(&plan.pieces[i]) {
                     let entry = Entry {
                         person_id: id,
                         ..self.entry(&w.row, Some(&w))
                     };
-                    if let Some(Err(e)) = self.ledger.as_mut().map(|l| l.append(entry)) {
-                        self.report.notes.push(format!(
-                            "{}: written, but the ledger was not updated: {e}",
-                            w.row.id
-                        ));
+                    if let Some(ledger) = self.ledger.as_mut() {
+                        ledger.stage(entry);
                     }
                 }
                 self.statuses[i] = Status::Written;
@@ -607,12 +715,20 @@ fn print_file(
     Ok(())
 }
 
-/// A one-line progress display on a terminal; silent in logs.
+/// A one-line progress display on stderr when it is a terminal (silent in
+/// logs, pipes and with `--quiet`): pieces done, and once the run has
+/// taken a few seconds the rate and the time left.
 pub struct Progress {
     total: usize,
     done: std::cell::Cell<usize>,
     show: bool,
+    start: std::time::Instant,
+    /// When the line was last drawn (it is redrawn at most ten times a second).
+    drawn: std::cell::Cell<Option<std::time::Instant>>,
 }
+
+/// Rate and time left appear after this long.
+const PROGRESS_RATE_AFTER: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl Progress {
     pub fn new(total: usize, quiet: bool) -> Progress {
@@ -621,19 +737,74 @@ impl Progress {
             total,
             done: 0.into(),
             show: !quiet && std::io::stderr().is_terminal() && total > 1,
+            start: std::time::Instant::now(),
+            drawn: None.into(),
         }
     }
 
     pub fn tick(&self) {
         self.done.set(self.done.get() + 1);
-        if self.show {
-            eprint!("\r  typesetting {}/{}", self.done.get(), self.total);
+        if !self.show {
+            return;
         }
+        let now = std::time::Instant::now();
+        let last = self.done.get() == self.total;
+        if !last
+            && self
+                .drawn
+                .get()
+                .is_some_and(|t| now - t < std::time::Duration::from_millis(100))
+        {
+            return;
+        }
+        self.drawn.set(Some(now));
+        eprint!(
+            "\r\x1b[2K  {}",
+            progress_line(self.done.get(), self.total, now - self.start)
+        );
     }
 
     pub fn finish(&self) {
         if self.show {
             eprint!("\r\x1b[2K");
         }
+    }
+}
+
+/// "typesetting 120/1000 · 48.2/s · 0:18 left" (rate and time left once
+/// `elapsed` passes [`PROGRESS_RATE_AFTER`]).
+pub fn progress_line(done: usize, total: usize, elapsed: std::time::Duration) -> String {
+    let mut line = format!("typesetting {done}/{total}");
+    if elapsed >= PROGRESS_RATE_AFTER && done > 0 {
+        let rate = done as f64 / elapsed.as_secs_f64();
+        let left = (total.saturating_sub(done) as f64 / rate).round() as u64;
+        line.push_str(&format!(
+            " · {rate:.1}/s · {}:{:02} left",
+            left / 60,
+            left % 60
+        ));
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::progress_line;
+    use std::time::Duration;
+
+    #[test]
+    fn progress_shows_rate_and_time_left_after_a_few_seconds() {
+        assert_eq!(
+            progress_line(10, 100, Duration::from_millis(500)),
+            "typesetting 10/100"
+        );
+        assert_eq!(
+            progress_line(100, 1000, Duration::from_secs(4)),
+            "typesetting 100/1000 · 25.0/s · 0:36 left"
+        );
+        assert_eq!(
+            progress_line(10, 10000, Duration::from_secs(5)),
+            "typesetting 10/10000 · 2.0/s · 83:15 left"
+        );
     }
 }

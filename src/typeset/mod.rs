@@ -19,6 +19,7 @@ use typst_pdf::{PdfOptions, PdfStandard, PdfStandards, Timestamp};
 use crate::compose::{Piece, Warning, WarningKind};
 use crate::error::{Error, Result};
 use crate::template::Template;
+use crate::timing::{self, time, Stage};
 use world::{project_id, DocWorld, Shared, MESSAGE_ID};
 
 /// A typeset document.
@@ -193,7 +194,7 @@ impl Typesetter {
         };
         let preflight_failed = |m: String| Failed::Preflight(m);
         let run = || -> Result<Typeset, Failed> {
-            let warned = typst::compile::<PagedDocument>(&world);
+            let warned = time(Stage::Compile, || typst::compile::<PagedDocument>(&world));
             let mut warnings: Vec<Warning> = warned
                 .warnings
                 .iter()
@@ -202,6 +203,7 @@ impl Typesetter {
             let document = warned
                 .output
                 .map_err(|errors| Failed::Typst(describe_all(&world, &errors)))?;
+            let preflight_start = std::time::Instant::now();
             let findings = preflight::inspect(&document);
             if let Some(problem) = preflight::missing_glyphs(&findings.missing, self.system_fonts) {
                 return Err(preflight_failed(problem));
@@ -263,23 +265,20 @@ impl Typesetter {
                 standards: self.standards.clone(),
                 ..PdfOptions::default()
             };
-            let mut pdf = typst_pdf::pdf(&document, &options)
-                .map_err(|errors| Failed::Typst(describe_all(&world, &errors)))?;
-            let mut parsed = lopdf::Document::load_mem(&pdf)
-                .map_err(|e| preflight_failed(format!("the PDF cannot be read back: {e}")))?;
-            let unembedded = preflight::unembedded_fonts(&parsed);
+            let unembedded = preflight::fonts_without_program(&findings);
             if !unembedded.is_empty() {
                 return Err(preflight_failed(format!(
                     "font(s) not embedded: {}",
                     unembedded.join(", ")
                 )));
             }
-            if preflight::add_bleed_boxes(&mut parsed, preflight::BLEED_MM) {
-                pdf.clear();
-                parsed
-                    .save_to(&mut pdf)
-                    .map_err(|e| Failed::Typst(format!("writing the page boxes: {e}")))?;
-            }
+            timing::add(Stage::Preflight, preflight_start);
+            let pdf = time(Stage::Export, || -> Result<Vec<u8>, Failed> {
+                let mut pdf = typst_pdf::pdf(&document, &options)
+                    .map_err(|errors| Failed::Typst(describe_all(&world, &errors)))?;
+                bleed_boxes(&document, &mut pdf).map_err(Failed::Typst)?;
+                Ok(pdf)
+            })?;
             let images = match self.checks.render_ppi {
                 None => Vec::new(),
                 Some(ppi) => document
@@ -339,13 +338,27 @@ impl Typesetter {
                 .collect::<Vec<_>>()
                 .join("; ")
         })?;
-        let mut parsed = lopdf::Document::load_mem(&pdf).map_err(|e| e.to_string())?;
-        if preflight::add_bleed_boxes(&mut parsed, preflight::BLEED_MM) {
-            pdf.clear();
-            parsed.save_to(&mut pdf).map_err(|e| e.to_string())?;
-        }
+        bleed_boxes(&document, &mut pdf)?;
         Ok(pdf)
     }
+}
+
+/// Page boxes (cards): a BleedBox beside the TrimBox Typst writes, added in
+/// place, or through lopdf when the file is not laid out as expected.
+fn bleed_boxes(document: &PagedDocument, pdf: &mut Vec<u8>) -> Result<(), String> {
+    let has_bleed = document.pages().iter().any(|p| !p.bleed.is_zero());
+    if !has_bleed || preflight::add_bleed_boxes_in_place(pdf, preflight::BLEED_MM).is_some() {
+        return Ok(());
+    }
+    let mut parsed =
+        lopdf::Document::load_mem(pdf).map_err(|e| format!("the PDF cannot be read back: {e}"))?;
+    if preflight::add_bleed_boxes(&mut parsed, preflight::BLEED_MM) {
+        pdf.clear();
+        parsed
+            .save_to(pdf)
+            .map_err(|e| format!("writing the page boxes: {e}"))?;
+    }
+    Ok(())
 }
 
 fn describe_all(world: &DocWorld, diags: &[SourceDiagnostic]) -> String {

@@ -44,6 +44,8 @@ pub struct Findings {
     pub overflows: Vec<(String, String)>,
     /// Characters shown as the empty "notdef" box, in order, each once.
     pub missing: Vec<char>,
+    /// The fonts the text is set in, each once.
+    pub fonts: Vec<typst::text::FontInstance>,
 }
 
 /// Reads the findings from every page.
@@ -125,6 +127,9 @@ impl Walk {
     /// glyphs that no font had.
     fn text(&mut self, text: &TextItem, ts: Transform) {
         let size = text.size;
+        if !self.findings.fonts.contains(&text.font) {
+            self.findings.fonts.push(text.font.clone());
+        }
         let face = text.font.ttf();
         let per_unit = size.to_pt() / text.font.units_per_em();
         let mut x = Abs::zero();
@@ -267,6 +272,275 @@ pub fn missing_glyphs(missing: &[char], system_fonts: bool) -> Option<String> {
     }
     out.push_str("add a folder with a font that covers it with --font-path");
     Some(out)
+}
+
+/// The fonts of the document's text that the PDF could not carry a font
+/// program for. typst-pdf (krilla) embeds every font it draws text with: a
+/// subset as FontFile2 (TrueType outlines) or FontFile3 (CFF), or the
+/// glyphs as a Type 3 font (colour and bitmap glyphs) — never a font by
+/// name only. So a font is left unembedded only when it has neither
+/// outlines nor colour glyphs; this is read from the laid-out document,
+/// where the same fact is known before export, instead of parsing the PDF
+/// back ([`unembedded_fonts`] does that, for tests and audits).
+pub fn fonts_without_program(findings: &Findings) -> Vec<String> {
+    let mut missing: Vec<String> = findings
+        .fonts
+        .iter()
+        .filter(|font| {
+            let tables = font.ttf().tables();
+            tables.glyf.is_none()
+                && tables.cff.is_none()
+                && tables.cff2.is_none()
+                && tables.colr.is_none()
+                && tables.sbix.is_none()
+                && tables.cbdt.is_none()
+                && tables.svg.is_none()
+        })
+        .map(|font| font.info().family.clone())
+        .collect();
+    missing.sort();
+    missing.dedup();
+    missing
+}
+
+/// Where `/BleedBox` arrays were added to a PDF (page boxes in one pass).
+///
+/// Gives every page that has a TrimBox a BleedBox (the trim plus
+/// `bleed_mm`, within the MediaBox), in place: the page dictionaries are
+/// found through the cross-reference table, the array is inserted before
+/// each one's closing `>>`, and the offsets after it are moved on — no
+/// parse of the whole file and no second save. The numbers are read and
+/// written as [`add_bleed_boxes`] did through lopdf, so the boxes are the
+/// same. `None` when the file is not laid out as typst-pdf writes it (a
+/// classic cross-reference table, no object streams): then the caller
+/// takes the lopdf way.
+pub fn add_bleed_boxes_in_place(pdf: &mut Vec<u8>, bleed_mm: f64) -> Option<bool> {
+    let bleed = (bleed_mm * 72.0 / 25.4) as f32;
+    let tail = &pdf[pdf.len().saturating_sub(64)..];
+    let at = find(tail, b"startxref")?;
+    let start_of_number = pdf.len() - tail.len() + at + b"startxref".len();
+    let number = std::str::from_utf8(&pdf[start_of_number..]).ok()?;
+    let number = number.trim_start();
+    let digits: String = number.chars().take_while(|c| c.is_ascii_digit()).collect();
+    let xref_at: usize = digits.parse().ok()?;
+    let digits_at = start_of_number + (pdf.len() - start_of_number - number.len());
+    // "xref\n0 N\n" and N entries of 20 bytes.
+    let head = pdf.get(xref_at..)?;
+    let head = head.strip_prefix(b"xref")?;
+    let line_end = 4 + skip_eol(head)?;
+    let rest = &pdf[xref_at + line_end..];
+    let eol = rest.iter().position(|&b| b == b'\n' || b == b'\r')?;
+    let section = std::str::from_utf8(&rest[..eol]).ok()?;
+    let (first, count) = section.trim().split_once(' ')?;
+    let (first, count): (usize, usize) = (first.parse().ok()?, count.parse().ok()?);
+    if first != 0 {
+        return None;
+    }
+    let entries_at = xref_at + line_end + eol + skip_eol(&rest[eol..])?;
+    let entry = |i: usize| -> Option<(usize, bool)> {
+        let e = pdf.get(entries_at + 20 * i..entries_at + 20 * i + 20)?;
+        let offset: usize = std::str::from_utf8(&e[..10]).ok()?.parse().ok()?;
+        Some((offset, e[17] == b'n'))
+    };
+    if !pdf.get(entries_at + 20 * count..)?.starts_with(b"trailer") {
+        return None; // more than one subsection
+    }
+    // (insert at, bytes) for every page with a TrimBox, in file order.
+    let mut inserts: Vec<(usize, Vec<u8>)> = Vec::new();
+    for i in 1..count {
+        let (offset, used) = entry(i)?;
+        if !used {
+            continue;
+        }
+        let object = pdf.get(offset..)?;
+        let open = find(&object[..object.len().min(32)], b"obj")? + 3;
+        let body = &object[open..];
+        let skip = body.iter().position(|b| !b.is_ascii_whitespace())?;
+        if !body[skip..].starts_with(b"<<") {
+            if body[skip..].starts_with(b"stream")
+                || find(&body[..body.len().min(64)], b"/ObjStm").is_some()
+            {
+                return None;
+            }
+            continue;
+        }
+        let dict_at = offset + open + skip;
+        let end = dict_end(&pdf[dict_at..])?; // index of the closing ">>"
+        let dict = &pdf[dict_at..dict_at + end];
+        if find(dict, b"/ObjStm").is_some() || find(dict, b"/XRef").is_some() {
+            return None;
+        }
+        if !is_page(dict) {
+            continue;
+        }
+        if find(dict, b"/BleedBox").is_some() {
+            return None;
+        }
+        let (Some(media), Some(trim)) = (box_of(dict, b"/MediaBox"), box_of(dict, b"/TrimBox"))
+        else {
+            continue;
+        };
+        let bleed_box = [
+            (trim[0] - bleed).max(media[0]),
+            (trim[1] - bleed).max(media[1]),
+            (trim[2] + bleed).min(media[2]),
+            (trim[3] + bleed).min(media[3]),
+        ];
+        let mut text = b"/BleedBox[".to_vec();
+        for (k, v) in bleed_box.iter().enumerate() {
+            if k > 0 {
+                text.push(b' ');
+            }
+            text.extend_from_slice(real(*v).as_bytes());
+        }
+        text.push(b']');
+        inserts.push((dict_at + end, text));
+    }
+    if inserts.is_empty() {
+        return Some(false);
+    }
+    inserts.sort_by_key(|(at, _)| *at);
+    let shift = |offset: usize| -> usize {
+        inserts
+            .iter()
+            .filter(|(at, _)| *at < offset)
+            .map(|(_, t)| t.len())
+            .sum::<usize>()
+            + offset
+    };
+    // The new offsets of the objects and of the table itself.
+    let mut table = Vec::with_capacity(20 * count);
+    for i in 0..count {
+        let e = &pdf[entries_at + 20 * i..entries_at + 20 * i + 20];
+        let (offset, used) = entry(i)?;
+        if used {
+            table.extend_from_slice(format!("{:010}", shift(offset)).as_bytes());
+        } else {
+            table.extend_from_slice(&e[..10]);
+        }
+        table.extend_from_slice(&e[10..]);
+    }
+    let new_xref_at = shift(xref_at);
+    let mut out =
+        Vec::with_capacity(pdf.len() + inserts.iter().map(|(_, t)| t.len()).sum::<usize>());
+    let mut from = 0;
+    for (at, text) in &inserts {
+        out.extend_from_slice(&pdf[from..*at]);
+        out.extend_from_slice(text);
+        from = *at;
+    }
+    out.extend_from_slice(&pdf[from..entries_at]);
+    out.extend_from_slice(&table);
+    out.extend_from_slice(&pdf[entries_at + 20 * count..digits_at]);
+    out.extend_from_slice(new_xref_at.to_string().as_bytes());
+    out.extend_from_slice(&pdf[digits_at + digits.len()..]);
+    *pdf = out;
+    Some(true)
+}
+
+/// A real number as lopdf writes it: every digit, no exponent, and a
+/// point even for a whole number.
+fn real(value: f32) -> String {
+    let text = value.to_string();
+    if value.is_finite() && !text.contains('.') {
+        format!("{text}.0")
+    } else {
+        text
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// The length of the end of line at the start of `bytes` (`\n`, `\r\n`,
+/// `\r`, or spaces before one).
+fn skip_eol(bytes: &[u8]) -> Option<usize> {
+    let n = bytes
+        .iter()
+        .take_while(|b| matches!(b, b' ' | b'\r' | b'\n'))
+        .count();
+    (n > 0).then_some(n)
+}
+
+/// Where the dictionary that starts `bytes` (with `<<`) closes: the index
+/// of its `>>`. Strings and nested dictionaries are skipped.
+fn dict_end(bytes: &[u8]) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'<' if bytes.get(i + 1) == Some(&b'<') => {
+                depth += 1;
+                i += 2;
+                continue;
+            }
+            b'>' if bytes.get(i + 1) == Some(&b'>') => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(i);
+                }
+                i += 2;
+                continue;
+            }
+            b'<' => {
+                i += bytes[i..].iter().position(|&b| b == b'>')?;
+            }
+            b'(' => {
+                let mut nesting = 0usize;
+                loop {
+                    match *bytes.get(i)? {
+                        b'\\' => i += 1,
+                        b'(' => nesting += 1,
+                        b')' => {
+                            nesting -= 1;
+                            if nesting == 0 {
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                    i += 1;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// `/Type/Page` (not `/Pages`) in a dictionary.
+fn is_page(dict: &[u8]) -> bool {
+    let mut from = 0;
+    while let Some(at) = find(&dict[from..], b"/Type") {
+        let rest = &dict[from + at + 5..];
+        let rest = &rest[rest.iter().take_while(|b| b.is_ascii_whitespace()).count()..];
+        if let Some(after) = rest.strip_prefix(b"/Page") {
+            if !after.first().is_some_and(|b| b.is_ascii_alphanumeric()) {
+                return true;
+            }
+        }
+        from += at + 5;
+    }
+    false
+}
+
+/// The four numbers of `key[a b c d]` in a dictionary, read as lopdf reads them.
+fn box_of(dict: &[u8], key: &[u8]) -> Option<[f32; 4]> {
+    let at = find(dict, key)? + key.len();
+    let rest = &dict[at..];
+    let open = rest.iter().position(|&b| !b.is_ascii_whitespace())?;
+    if rest[open] != b'[' {
+        return None;
+    }
+    let close = rest.iter().position(|&b| b == b']')?;
+    let text = std::str::from_utf8(&rest[open + 1..close]).ok()?;
+    let v: Vec<f32> = text
+        .split_ascii_whitespace()
+        .map(|n| n.parse::<f32>().ok())
+        .collect::<Option<_>>()?;
+    (v.len() == 4).then(|| [v[0], v[1], v[2], v[3]])
 }
 
 /// Every font in the PDF must carry its font program, or the print shop's
@@ -456,6 +730,52 @@ mod tests {
         for (got, want) in bleed.iter().zip([5.0 - b, 5.0 - b, 95.0 + b, 95.0 + b]) {
             assert!((got - want).abs() < 1e-3, "{bleed:?}");
         }
+    }
+
+    #[test]
+    fn bleed_boxes_in_place_match_the_lopdf_way() {
+        use lopdf::{dictionary, Document, Object};
+        let mut doc = Document::with_version("1.7");
+        let pages = doc.new_object_id();
+        let mut kids = Vec::new();
+        for trim in [5.0, 12.5] {
+            let page = doc.add_object(dictionary! {
+                "Type" => "Page", "Parent" => pages,
+                "MediaBox" => vec![0.into(), 0.into(), Object::Real(100.5), 200.into()],
+                "TrimBox" => vec![Object::Real(trim), Object::Real(trim), Object::Real(100.5 - trim), Object::Real(200.0 - trim)],
+                "Group" => dictionary! { "S" => "Transparency" },
+            });
+            kids.push(page.into());
+        }
+        doc.add_object(dictionary! { "Type" => "Page", "Parent" => pages, "MediaBox" => vec![0.into(), 0.into(), 10.into(), 10.into()] });
+        doc.objects.insert(
+            pages,
+            Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => 2 }),
+        );
+        let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages });
+        doc.trailer.set("Root", catalog);
+        // The xref stream lopdf writes by default is not what typst-pdf writes.
+        let mut stream = Vec::new();
+        doc.save_to(&mut stream).unwrap();
+        assert_eq!(add_bleed_boxes_in_place(&mut stream, 3.0), None);
+        doc.reference_table.cross_reference_type = lopdf::xref::XrefType::CrossReferenceTable;
+        let mut bytes = Vec::new();
+        doc.save_to(&mut bytes).unwrap();
+        let mut patched = bytes.clone();
+        assert_eq!(add_bleed_boxes_in_place(&mut patched, 3.0), Some(true));
+        let mut expected = Document::load_mem(&bytes).unwrap();
+        assert!(add_bleed_boxes(&mut expected, 3.0));
+        let got = Document::load_mem(&patched).unwrap();
+        for (id, object) in &expected.objects {
+            assert_eq!(Some(object), got.objects.get(id), "object {id:?}");
+        }
+        // Without a TrimBox nothing changes; a second pass refuses.
+        let mut again = patched.clone();
+        assert_eq!(add_bleed_boxes_in_place(&mut again, 3.0), None);
+        assert_eq!(
+            add_bleed_boxes_in_place(&mut b"not a pdf".to_vec(), 3.0),
+            None
+        );
     }
 
     #[test]

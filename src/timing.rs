@@ -1,0 +1,85 @@
+//! Where the time of a run goes, stage by stage: set `WARMLY_TIMINGS=1`
+//! and a render prints, after its report, the total and per-piece time of
+//! each stage (summed over the worker threads) to stderr. Off, a stage
+//! costs one relaxed atomic load.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::time::Instant;
+
+/// The stages of a piece, in pipeline order.
+#[derive(Debug, Clone, Copy)]
+pub enum Stage {
+    /// Messages, address, `/data.json`.
+    Compose,
+    /// `typst::compile`: evaluation and layout.
+    Compile,
+    /// The checks on the laid-out document (frames, fonts, window).
+    Preflight,
+    /// `typst_pdf::pdf` and the page boxes.
+    Export,
+    /// The PDF into place (atomic write) and its hash.
+    Write,
+    /// Manifest row and ledger lines, on the sink.
+    Record,
+}
+
+const STAGES: [(Stage, &str); 6] = [
+    (Stage::Compose, "compose"),
+    (Stage::Compile, "compile/layout"),
+    (Stage::Preflight, "preflight"),
+    (Stage::Export, "PDF export"),
+    (Stage::Write, "write"),
+    (Stage::Record, "manifest+ledger"),
+];
+
+static NANOS: [AtomicU64; 6] = [const { AtomicU64::new(0) }; 6];
+static COUNTS: [AtomicU64; 6] = [const { AtomicU64::new(0) }; 6];
+
+fn on() -> bool {
+    static ON: OnceLock<bool> = OnceLock::new();
+    *ON.get_or_init(|| std::env::var_os("WARMLY_TIMINGS").is_some_and(|v| v != "0"))
+}
+
+/// Runs `f` and adds its time to `stage` (when timings are on).
+pub fn time<T>(stage: Stage, f: impl FnOnce() -> T) -> T {
+    if !on() {
+        return f();
+    }
+    let start = Instant::now();
+    let out = f();
+    let i = stage as usize;
+    NANOS[i].fetch_add(start.elapsed().as_nanos() as u64, Ordering::Relaxed);
+    COUNTS[i].fetch_add(1, Ordering::Relaxed);
+    out
+}
+
+/// Adds the time since `start` to `stage` (when timings are on).
+pub fn add(stage: Stage, start: Instant) {
+    if on() {
+        let i = stage as usize;
+        NANOS[i].fetch_add(start.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        COUNTS[i].fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Prints the stage table to stderr (when timings are on).
+pub fn print() {
+    if !on() {
+        return;
+    }
+    let pieces = COUNTS[Stage::Compose as usize]
+        .load(Ordering::Relaxed)
+        .max(1);
+    eprintln!("stage            calls   total ms  ms/piece");
+    for (stage, name) in STAGES {
+        let i = stage as usize;
+        let (nanos, calls) = (
+            NANOS[i].load(Ordering::Relaxed),
+            COUNTS[i].load(Ordering::Relaxed),
+        );
+        let ms = nanos as f64 / 1e6;
+        let per = ms / pieces as f64;
+        eprintln!("{name:<16} {calls:>5} {ms:>10.1} {per:>9.3}");
+    }
+}
