@@ -66,7 +66,8 @@ impl PrintPages {
         PrintPages,
         std::thread::ScopedJoinHandle<'scope, Vec<Result<PathBuf, String>>>,
     ) {
-        let (tx, rx) = mpsc::sync_channel::<(String, EcoVec<Page>)>(1);
+        // A rendezvous: at most one part waits while the previous is exported.
+        let (tx, rx) = mpsc::sync_channel::<(String, EcoVec<Page>)>(0);
         let exporter = std::thread::Builder::new()
             .name("print file".into())
             .stack_size(crate::engine::STACK_SIZE)
