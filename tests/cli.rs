@@ -40,18 +40,6 @@ fn render_sample(w: &Workdir, campaign: &str) -> util::Run {
     run
 }
 
-fn pdf_of(w: &Workdir, id: &str) -> std::path::PathBuf {
-    w.pdfs("out")
-        .into_iter()
-        .find(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with(&format!("{id}-"))
-        })
-        .unwrap_or_else(|| panic!("no PDF for {id} in {:?}", w.pdfs("out")))
-}
-
 #[test]
 fn christmas_sample_gives_one_card_per_customer() {
     let w = Workdir::new();
@@ -98,7 +86,7 @@ fn christmas_cards_use_the_history() {
     let w = Workdir::new();
     render_sample(&w, "christmas-2026.toml");
     // A project this year is named with its month.
-    let k1002 = page_text(&pdf_of(&w, "K-1002"), 2);
+    let k1002 = page_text(&w.pdf_of("out", "K-1002"), 2);
     assert!(
         k1002.contains("Sehr geehrte Frau Große-Wöstmann,"),
         "{k1002}"
@@ -108,7 +96,7 @@ fn christmas_cards_use_the_history() {
         "{k1002}"
     );
     // A long-standing customer is thanked for the years.
-    let k1001 = page_text(&pdf_of(&w, "K-1001"), 2);
+    let k1001 = page_text(&w.pdf_of("out", "K-1001"), 2);
     assert!(
         k1001.contains("Sehr geehrter Herr Dr. von Hausen,"),
         "{k1001}"
@@ -118,18 +106,18 @@ fn christmas_cards_use_the_history() {
         "{k1001}"
     );
     // A first-year customer (informal) is welcomed.
-    let k1005 = page_text(&pdf_of(&w, "K-1005"), 2);
+    let k1005 = page_text(&w.pdf_of("out", "K-1005"), 2);
     assert!(
         k1005.contains("schön, dass du in diesem Jahr zu uns gefunden hast"),
         "{k1005}"
     );
     // A company gets the company greeting; the outside carries the sender.
-    let k1003 = text(&pdf_of(&w, "K-1003"));
+    let k1003 = text(&w.pdf_of("out", "K-1003"));
     assert!(k1003.contains("Sehr geehrte Damen und Herren,"), "{k1003}");
     assert!(k1003.contains("und Ihrem ganzen Team"), "{k1003}");
     assert!(k1003.to_lowercase().contains("holzwerk lindner"), "{k1003}");
     // English customers get English cards.
-    let k1008 = page_text(&pdf_of(&w, "K-1008"), 2);
+    let k1008 = page_text(&w.pdf_of("out", "K-1008"), 2);
     assert!(
         k1008.contains("Merry Christmas") && k1008.contains("walnut library wall"),
         "{k1008}"
@@ -174,7 +162,7 @@ fn thank_you_letters_go_to_recent_orders_only() {
             );
         }
     }
-    let k1001 = text(&pdf_of(&w, "K-1001"));
+    let k1001 = text(&w.pdf_of("out", "K-1001"));
     assert_contains_all(
         &k1001,
         &[

@@ -81,18 +81,6 @@ fn scan(pdf: &Path) -> Vec<String> {
         .collect()
 }
 
-fn pdf_of(w: &Workdir, id: &str) -> std::path::PathBuf {
-    w.pdfs("out")
-        .into_iter()
-        .find(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with(&format!("{id}-"))
-        })
-        .unwrap_or_else(|| panic!("no PDF for {id} in {:?}", w.pdfs("out")))
-}
-
 #[test]
 fn card_and_letter_print_a_qr_code_that_scans_to_the_exact_url() {
     for template in ["card", "letter"] {
@@ -106,7 +94,7 @@ fn card_and_letter_print_a_qr_code_that_scans_to_the_exact_url() {
             .expect_stderr("needs column \"last_name\", which is empty");
         let manifest = read_manifest(&w.join("out/manifest.csv"));
         for (id, url) in URLS {
-            let pdf = pdf_of(&w, id);
+            let pdf = w.pdf_of("out", id);
             assert_eq!(scan(&pdf), [*url], "{template} {id}");
             // `link` in the message text: the same URL, as text
             let words: String = text(&pdf).split_whitespace().collect();
@@ -128,7 +116,7 @@ fn the_url_is_printed_beneath_the_code_as_people_read_it() {
     let name = campaign(&w, "card", Some(PATTERN));
     w.run(&["render", &name, "--out", "out", "--quiet"]);
     // page 1 is the outside: the back panel carries the code and its text
-    let outside = util::page_text(&pdf_of(&w, "K-1"), 1);
+    let outside = util::page_text(&w.pdf_of("out", "K-1"), 1);
     assert!(
         outside.contains("example.com/k/K-1?n=Große-Wöstmann"),
         "{outside}"
@@ -143,7 +131,7 @@ fn a_long_link_still_scans_and_is_flagged() {
     let run = w.run(&["render", &name, "--out", "out", "--quiet"]);
     run.expect_code(1);
     let url = "https://www.holzwerk-lindner.de/kundenbereich/weihnachten-2026/K-1?name=Gro%C3%9Fe-W%C3%B6stmann&stadt=Leipzig&von=Annelie";
-    assert_eq!(scan(&pdf_of(&w, "K-1")), [url]);
+    assert_eq!(scan(&w.pdf_of("out", "K-1")), [url]);
     let manifest = read_manifest(&w.join("out/manifest.csv"));
     assert!(
         manifest[0]["warnings"].contains("personal link is long"),
@@ -164,8 +152,8 @@ fn without_links_there_is_no_link_anywhere() {
         .expect_code(0);
     let manifest = read_manifest(&w.join("out/manifest.csv"));
     assert!(!manifest[0].contains_key("link"), "{:?}", manifest[0]);
-    assert!(scan(&pdf_of(&w, "K-1")).is_empty());
-    assert!(!text(&pdf_of(&w, "K-1")).contains("LINK"));
+    assert!(scan(&w.pdf_of("out", "K-1")).is_empty());
+    assert!(!text(&w.pdf_of("out", "K-1")).contains("LINK"));
     w.run(&[
         "render",
         &name,

@@ -149,6 +149,18 @@ const POSTAL: &[&str] = &["postal_code", "postcode", "zip", "plz", "code_postal"
 const CITY: &[&str] = &["city", "ort", "stadt", "ville"];
 const COUNTRY: &[&str] = &["country", "land", "pays"];
 
+/// Where the returns file keeps what (column indices).
+#[derive(Clone, Copy)]
+struct Columns {
+    id: Option<usize>,
+    reason: usize,
+    date: Option<usize>,
+    /// name, first name, last name, company
+    who: [Option<usize>; 4],
+    /// street, postal code, city, country
+    address: [Option<usize>; 4],
+}
+
 fn column(headers: &[String], names: &[&str]) -> Option<usize> {
     let normalized: Vec<String> = headers.iter().map(|h| normalize(h)).collect();
     names
@@ -185,10 +197,7 @@ impl Returns {
             ..Returns::default()
         };
         let col = |names: &[&str]| column(&table.headers, names);
-        let (id, reason, when) = (col(ID), col(REASON), col(DATE));
-        let name_cols = [col(NAME), col(FIRST), col(LAST), col(COMPANY)];
-        let address_cols = [col(STREET), col(POSTAL), col(CITY), col(COUNTRY)];
-        let Some(reason_col) = reason else {
+        let Some(reason) = col(REASON) else {
             problems.push(Problem::error(
                 Location::at(path, 1, None),
                 format!(
@@ -199,7 +208,16 @@ impl Returns {
             ));
             return Ok((returns, problems));
         };
-        if id.is_none() && (name_cols.iter().all(Option::is_none) || address_cols[0].is_none()) {
+        let columns = Columns {
+            id: col(ID),
+            reason,
+            date: col(DATE),
+            who: [col(NAME), col(FIRST), col(LAST), col(COMPANY)],
+            address: [col(STREET), col(POSTAL), col(CITY), col(COUNTRY)],
+        };
+        if columns.id.is_none()
+            && (columns.who.iter().all(Option::is_none) || columns.address[0].is_none())
+        {
             problems.push(Problem::error(
                 Location::at(path, 1, None),
                 format!(
@@ -211,30 +229,25 @@ impl Returns {
             return Ok((returns, problems));
         }
         for row in table.rows.iter() {
-            returns.add_row(
-                &table,
-                &row,
-                [id, reason, when],
-                name_cols,
-                address_cols,
-                reason_col,
-                &mut problems,
-            );
+            returns.add_row(&table, &row, &columns, &mut problems);
         }
         Ok((returns, problems))
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn add_row(
         &mut self,
         table: &Table,
         row: &Row,
-        [id, _, when]: [Option<usize>; 3],
-        [name, first, last, company]: [Option<usize>; 4],
-        address: [Option<usize>; 4],
-        reason_col: usize,
+        columns: &Columns,
         problems: &mut Vec<Problem>,
     ) {
+        let Columns {
+            id,
+            reason: reason_col,
+            date: when,
+            who: [name, first, last, company],
+            address,
+        } = *columns;
         let cell = |c: Option<usize>| c.map(|c| row.get(c).trim()).unwrap_or("");
         let at = |c: usize| Location::at(&self.file, row.line, Some(c as u64 + 1));
         if row.cells().iter().all(|c| c.trim().is_empty()) {

@@ -94,6 +94,20 @@ impl Workdir {
         out
     }
 
+    /// The PDF of recipient `id` in a folder (its name starts with "<id>-").
+    #[track_caller]
+    pub fn pdf_of(&self, rel: &str, id: &str) -> PathBuf {
+        self.pdfs(rel)
+            .into_iter()
+            .find(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with(&format!("{id}-"))
+            })
+            .unwrap_or_else(|| panic!("no PDF for {id} in {:?}", self.pdfs(rel)))
+    }
+
     /// Every file and folder below this workdir, relative, sorted.
     pub fn tree(&self) -> Vec<String> {
         fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
