@@ -19,6 +19,7 @@ pub fn run(config: &Config) -> Result<u8> {
     let mut plan = plan::prepare(config)?;
     let engine = super::engine(config, &plan, None)?;
     let mut report = super::report(config, &plan);
+    crate::typeset::Typesetter::start_trace();
 
     std::fs::create_dir_all(&config.out_dir).map_err(|e| Error::io(&config.out_dir, e))?;
     if plan.lock.is_some() {
@@ -55,6 +56,7 @@ pub fn run(config: &Config) -> Result<u8> {
     }
     report.print(config.quiet);
     crate::timing::print();
+    engine.typesetter.finish_trace();
     Ok(report.exit_code())
 }
 

@@ -361,6 +361,45 @@ fn bleed_boxes(document: &PagedDocument, pdf: &mut Vec<u8>) -> Result<(), String
     Ok(())
 }
 
+impl Typesetter {
+    /// With `WARMLY_TRACE=trace.json`: Typst's own timing of every function
+    /// call, measure and layout of the run, as `typst compile --timings`
+    /// writes it (open it in chrome://tracing or ui.perfetto.dev).
+    pub fn start_trace() {
+        if std::env::var_os("WARMLY_TRACE").is_some() {
+            typst_timing::enable();
+        }
+    }
+
+    /// Writes the trace started by [`Typesetter::start_trace`], with the
+    /// template file and line of each span.
+    pub fn finish_trace(&self) {
+        let Some(path) = std::env::var_os("WARMLY_TRACE") else {
+            return;
+        };
+        let locate = |raw: std::num::NonZeroU64| {
+            let span = typst::syntax::Span::from_raw(raw);
+            span.id()
+                .and_then(|id| {
+                    let source = self.shared.sources.get(&id)?;
+                    let range = source.find(span)?.range();
+                    let line = source.lines().byte_to_line(range.start)?;
+                    Some((id.vpath().get_with_slash().to_string(), line as u32 + 1))
+                })
+                .unwrap_or_default()
+        };
+        let written = std::fs::File::create(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|file| typst_timing::export_json(std::io::BufWriter::new(file), locate));
+        if let Err(e) = written {
+            crate::errln!(
+                "warning: the trace {} was not written: {e}",
+                path.to_string_lossy()
+            );
+        }
+    }
+}
+
 fn describe_all(world: &DocWorld, diags: &[SourceDiagnostic]) -> String {
     diags
         .iter()
