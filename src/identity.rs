@@ -67,18 +67,14 @@ mod tests {
     use super::*;
 
     fn at(street: &str, code: &str, city: &str, country: &str, company: &str) -> Person {
-        let mut p = Person::default();
-        for (k, v) in [
+        Person::with_fields([
             ("last_name", "Müller"),
             ("street", street),
             ("postal_code", code),
             ("city", city),
             ("country", country),
             ("company", company),
-        ] {
-            p.fields.insert(k.into(), v.into());
-        }
-        p
+        ])
     }
 
     #[test]

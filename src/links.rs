@@ -251,17 +251,12 @@ pub fn qr_rows(url: &str) -> std::result::Result<Vec<String>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use indexmap::IndexMap;
 
     fn person(fields: &[(&str, &str)]) -> Person {
         Person {
             id: "K-1".into(),
             line: 2,
-            fields: fields
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect::<IndexMap<_, _>>(),
-            events: Vec::new(),
+            ..Person::with_fields(fields.iter().copied())
         }
     }
 

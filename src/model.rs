@@ -44,6 +44,18 @@ pub struct Person {
 }
 
 impl Person {
+    /// A person with only these fields (no id, no history): a returns
+    /// row's address, or a test's customer.
+    pub fn with_fields<'a>(fields: impl IntoIterator<Item = (&'a str, &'a str)>) -> Person {
+        Person {
+            fields: fields
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            ..Person::default()
+        }
+    }
+
     /// A field's value, empty when absent.
     pub fn get(&self, name: &str) -> &str {
         self.fields.get(name).map(String::as_str).unwrap_or("")

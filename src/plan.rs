@@ -173,7 +173,7 @@ pub fn prepare(config: &Config) -> Result<Plan> {
         },
     )?;
     if config.households && sheet_file.is_none() {
-        pieces = merge_households(pieces, &persons, config);
+        pieces = merge_households(pieces, &persons, &config.home_country);
     }
     Ok(Plan {
         template,
@@ -194,12 +194,7 @@ pub fn prepare(config: &Config) -> Result<Plan> {
 /// One piece per household: a due person at the address (and company) of
 /// an earlier due person joins that person's piece. Only people who are
 /// due are merged — one who opted out or got the piece already stays out.
-fn merge_households(pieces: Vec<Planned>, persons: &Persons, config: &Config) -> Vec<Planned> {
-    let home = config
-        .sender
-        .get("country")
-        .map(String::as_str)
-        .unwrap_or(crate::config::DEFAULT_COUNTRY);
+fn merge_households(pieces: Vec<Planned>, persons: &Persons, home: &str) -> Vec<Planned> {
     let mut first_at: std::collections::HashMap<String, usize> = Default::default();
     let mut members: Vec<Vec<u32>> = Vec::new();
     let mut kept: Vec<Planned> = Vec::new();
@@ -232,12 +227,7 @@ fn load_returns(
     let Some(path) = &config.returns else {
         return Ok((None, problems));
     };
-    let home = config
-        .sender
-        .get("country")
-        .map(String::as_str)
-        .unwrap_or(crate::config::DEFAULT_COUNTRY);
-    let (returns, found) = Returns::load(path, home)?;
+    let (returns, found) = Returns::load(path, &config.home_country)?;
     let errors: Vec<Problem> = found
         .iter()
         .filter(|p| p.severity == Severity::Error)
@@ -306,11 +296,20 @@ impl Plan {
             .collect()
     }
 
-    /// Ids of everyone a piece goes to: the person, then the household.
-    pub fn recipient_ids(&self, piece: &Planned) -> Vec<String> {
-        std::iter::once(piece.person)
-            .chain(piece.members.iter().copied())
-            .map(|p| self.persons.get(p as usize).id)
+    /// Ids of the others who share a piece (no person is built for the
+    /// many pieces without a household).
+    pub fn member_ids<'p>(&'p self, piece: &'p Planned) -> impl Iterator<Item = String> + 'p {
+        piece
+            .members
+            .iter()
+            .map(|&m| self.persons.get(m as usize).id)
+    }
+
+    /// Ids of everyone a piece goes to: `first` (the person's id, which the
+    /// caller has), then the household.
+    pub fn recipient_ids(&self, piece: &Planned, first: &str) -> Vec<String> {
+        std::iter::once(first.to_string())
+            .chain(self.member_ids(piece))
             .collect()
     }
 
@@ -358,7 +357,8 @@ impl Plan {
         let mut rows: Vec<PersonRow> = Vec::new();
         for p in &self.pieces {
             let file = self.file(p);
-            let household = (!p.members.is_empty()).then(|| self.recipient_ids(p));
+            let household =
+                (!p.members.is_empty()).then(|| self.recipient_ids(p, &self.person(p).id));
             for i in std::iter::once(p.person).chain(p.members.iter().copied()) {
                 let person = self.persons.get(i as usize);
                 rows.push(PersonRow {

@@ -8,7 +8,7 @@
 //! One part is `print.pdf`; more are `print-001.pdf`, `print-002.pdf`, …
 //! in print order (`[output] print_part` pieces each, default [`PART`]).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
 use ecow::EcoVec;
@@ -28,14 +28,40 @@ pub fn part_names(name: &str, pieces: usize, part: usize) -> Vec<String> {
     if parts == 1 {
         return vec![name.to_string()];
     }
-    let (stem, ext) = match name.rsplit_once('.') {
-        Some((stem, ext)) => (stem, format!(".{ext}")),
-        None => (name, String::new()),
-    };
+    let (stem, ext) = stem_and_extension(name);
     let width = parts.to_string().len().max(3);
     (1..=parts)
         .map(|i| format!("{stem}-{i:0width$}{ext}"))
         .collect()
+}
+
+/// "print.pdf" → ("print", ".pdf").
+fn stem_and_extension(name: &str) -> (&str, &str) {
+    match name.rfind('.') {
+        Some(dot) => name.split_at(dot),
+        None => (name, ""),
+    }
+}
+
+/// Removes print-file parts (`print-001.pdf`, …, and the one-part
+/// `print.pdf`) that this run did not write: left from a run with more or
+/// fewer pieces, they would be printed with this one's.
+pub fn remove_other_parts(dir: &Path, name: &str, written: &[String]) {
+    let (stem, ext) = stem_and_extension(name);
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file = entry.file_name().to_string_lossy().into_owned();
+        let is_part = file
+            .strip_prefix(stem)
+            .and_then(|rest| rest.strip_prefix('-'))
+            .and_then(|rest| rest.strip_suffix(ext))
+            .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
+        if (is_part || file == name) && !written.contains(&file) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// Collects pages in print order and hands full parts to the exporter.

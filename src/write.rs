@@ -617,30 +617,6 @@ impl<W: Write> Write for Counting<W> {
     }
 }
 
-/// Removes print-file parts (`print-001.pdf`, …, and the one-part
-/// `print.pdf`) that this run did not write: left from a run with more or
-/// fewer pieces, they would be printed with this one's.
-pub fn remove_other_parts(dir: &Path, name: &Option<String>, written: &[String]) {
-    let Some(name) = name else { return };
-    let (stem, ext) = match name.rsplit_once('.') {
-        Some((stem, ext)) => (stem.to_string(), format!(".{ext}")),
-        None => (name.clone(), String::new()),
-    };
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let file = entry.file_name().to_string_lossy().into_owned();
-        let is_part = file
-            .strip_prefix(&format!("{stem}-"))
-            .and_then(|rest| rest.strip_suffix(ext.as_str()))
-            .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
-        if (is_part || &file == name) && !written.contains(&file) {
-            let _ = std::fs::remove_file(entry.path());
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -129,11 +129,7 @@ pub fn check(config: &Config) -> Result<CheckReport> {
         recipients: plan.pieces.len(),
         opted_out: plan.left_out_ids("opted_out"),
         households: super::households(&plan, usize::MAX).2,
-        returned: super::left_out(&plan, usize::MAX)
-            .into_iter()
-            .find(|(kind, ..)| *kind == "returned")
-            .map(|(.., ids)| ids)
-            .unwrap_or_default(),
+        returned: super::left_out_of(&plan, "returned", usize::MAX),
         not_matching: count("not_matching"),
         not_due: count("not_due"),
         already_done: count("already_done"),

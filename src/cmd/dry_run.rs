@@ -21,7 +21,8 @@ pub fn run(config: &Config) -> Result<u8> {
     for piece in &plan.pieces {
         outln!(
             "{}\t{}\t{}",
-            plan.recipient_ids(piece).join(" + "),
+            plan.recipient_ids(piece, &plan.person(piece).id)
+                .join(" + "),
             piece.due.key,
             plan.file(piece)
         );

@@ -100,7 +100,10 @@ pub fn households(plan: &Plan, shown: usize) -> (usize, usize, Vec<String>) {
         households += 1;
         people += 1 + piece.members.len();
         if first.len() < shown {
-            first.push(plan.recipient_ids(piece).join(" + "));
+            first.push(
+                plan.recipient_ids(piece, &plan.person(piece).id)
+                    .join(" + "),
+            );
         }
     }
     (households, people, first)
@@ -111,22 +114,24 @@ pub fn households(plan: &Plan, shown: usize) -> (usize, usize, Vec<String>) {
 pub fn left_out(plan: &Plan, shown: usize) -> Vec<(&'static str, usize, Vec<String>)> {
     plan.reason_counts()
         .into_iter()
-        .map(|(kind, n)| {
-            let first = plan
-                .left_out
-                .iter()
-                .filter(|l| l.reason.kind() == kind)
-                .take(shown)
-                .map(|l| {
-                    let id = plan.persons.get(l.person as usize).id;
-                    match &l.reason {
-                        Reason::Capped { last, .. } => format!("{id} (last piece {last})"),
-                        Reason::Returned { held, .. } => format!("{id} {}", held.describe()),
-                        _ => id,
-                    }
-                })
-                .collect();
-            (kind, n, first)
+        .map(|(kind, n)| (kind, n, left_out_of(plan, kind, shown)))
+        .collect()
+}
+
+/// The first `shown` left out for one kind of reason: the id, with the date
+/// of the last piece for the capped and what came back for the returned.
+pub fn left_out_of(plan: &Plan, kind: &str, shown: usize) -> Vec<String> {
+    plan.left_out
+        .iter()
+        .filter(|l| l.reason.kind() == kind)
+        .take(shown)
+        .map(|l| {
+            let id = plan.persons.get(l.person as usize).id;
+            match &l.reason {
+                Reason::Capped { last, .. } => format!("{id} (last piece {last})"),
+                Reason::Returned { held, .. } => format!("{id} {}", held.describe()),
+                _ => id,
+            }
         })
         .collect()
 }

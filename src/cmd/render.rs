@@ -128,7 +128,7 @@ fn row(config: &Config, plan: &Plan, planned: &Planned, person: &Person) -> Mani
             .map(|l| l.url(person).unwrap_or_default()),
         household: config
             .households
-            .then(|| plan.recipient_ids(planned).join(" ")),
+            .then(|| plan.recipient_ids(planned, &person.id).join(" ")),
     }
 }
 
@@ -298,7 +298,9 @@ fn pieces(
             sink.report.combined_parts.clear();
         }
         // Parts of an earlier, larger run would be taken for this one's.
-        write::remove_other_parts(&config.out_dir, &config.combined, &names);
+        if let Some(name) = &config.combined {
+            crate::print_file::remove_other_parts(&config.out_dir, name, &names);
+        }
     }
     match sink.error {
         Some(e) => Err(e),
@@ -437,7 +439,7 @@ impl FilesSink<'_> {
             .map(|b| write::sha256_hex(&b))
             .unwrap_or_default();
         self.report.keep(&row.file);
-        for id in plan.recipient_ids(planned) {
+        for id in plan.recipient_ids(planned, &row.id) {
             let missing = self
                 .ledger
                 .as_ref()
@@ -470,7 +472,7 @@ impl FilesSink<'_> {
                 // The PDF is durable (flushed, then renamed): now the
                 // lines, one for everyone the piece goes to, flushed with
                 // the batch.
-                for id in plan.recipient_ids(&plan.pieces[i]) {
+                for id in plan.recipient_ids(&plan.pieces[i], &w.row.id) {
                     let entry = Entry {
                         person_id: id,
                         ..self.entry(&w.row, Some(&w))
@@ -698,7 +700,7 @@ fn print_file(
         match write::combine_pdfs(inputs, &target, config.duplex) {
             Ok(()) => {
                 report.combined = Some(target);
-                write::remove_other_parts(&config.out_dir, &config.combined, &[name.to_string()]);
+                crate::print_file::remove_other_parts(&config.out_dir, name, &[name.to_string()]);
             }
             Err(e) => report
                 .notes

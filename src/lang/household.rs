@@ -116,16 +116,12 @@ mod tests {
     use super::*;
 
     fn person(salutation: &str, first: &str, last: &str, formality: &str) -> Person {
-        let mut p = Person::default();
-        for (k, v) in [
+        Person::with_fields([
             ("salutation", salutation),
             ("first_name", first),
             ("last_name", last),
             ("formality", formality),
-        ] {
-            p.fields.insert(k.into(), v.into());
-        }
-        p
+        ])
     }
 
     #[test]

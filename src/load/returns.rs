@@ -282,13 +282,8 @@ impl Returns {
         };
         let street = cell(address[0]);
         let address_key = (!street.is_empty()).then(|| {
-            let mut person = Person::default();
-            for (field, c) in ["street", "postal_code", "city", "country"]
-                .iter()
-                .zip(address)
-            {
-                person.fields.insert(field.to_string(), cell(c).to_string());
-            }
+            let fields = ["street", "postal_code", "city", "country"];
+            let person = Person::with_fields(fields.into_iter().zip(address.map(cell)));
             local(&address_key(&person, &self.sender_country))
         });
         let returned = Returned {

@@ -258,13 +258,7 @@ impl Typesetter {
                 kind: WarningKind::Preflight,
                 message: p,
             }));
-            let options = PdfOptions {
-                ident: Smart::Custom(format!("{}/{}", self.campaign, id)),
-                creator: Smart::Custom(Some(format!("warmly {}", env!("CARGO_PKG_VERSION")))),
-                timestamp: Some(self.timestamp),
-                standards: self.standards.clone(),
-                ..PdfOptions::default()
-            };
+            let options = self.pdf_options(id);
             let unembedded = preflight::fonts_without_program(&findings);
             if !unembedded.is_empty() {
                 return Err(preflight_failed(format!(
@@ -319,18 +313,25 @@ impl Typesetter {
 }
 
 impl Typesetter {
+    /// The PDF settings of every file of the run: identified by campaign
+    /// and `what` (an id, or "print"), dated by the run date, so the same
+    /// inputs give the same bytes.
+    fn pdf_options(&self, what: &str) -> PdfOptions {
+        PdfOptions {
+            ident: Smart::Custom(format!("{}/{what}", self.campaign)),
+            creator: Smart::Custom(Some(format!("warmly {}", env!("CARGO_PKG_VERSION")))),
+            timestamp: Some(self.timestamp),
+            standards: self.standards.clone(),
+            ..PdfOptions::default()
+        }
+    }
+
     /// One PDF of many pieces' pages (in the order given; blank pages are
     /// pages too): Typst writes each font once, subset to the glyphs all
     /// pages use, and cards get their BleedBox as in their own PDFs.
     pub fn print_pdf(&self, pages: ecow::EcoVec<typst_layout::Page>) -> Result<Vec<u8>, String> {
         let document = PagedDocument::new(pages, Default::default());
-        let options = PdfOptions {
-            ident: Smart::Custom(format!("{}/print", self.campaign)),
-            creator: Smart::Custom(Some(format!("warmly {}", env!("CARGO_PKG_VERSION")))),
-            timestamp: Some(self.timestamp),
-            standards: self.standards.clone(),
-            ..PdfOptions::default()
-        };
+        let options = self.pdf_options("print");
         let mut pdf = typst_pdf::pdf(&document, &options).map_err(|errors| {
             errors
                 .iter()
