@@ -63,6 +63,16 @@ pub fn add(stage: Stage, start: Instant) {
     }
 }
 
+static LAYOUTS: AtomicU64 = AtomicU64::new(0);
+
+/// Counts the layouts one compile took (Typst lays a document out until
+/// its page numbers and measurements settle).
+pub fn layouts(n: usize) {
+    if on() {
+        LAYOUTS.fetch_add(n as u64, Ordering::Relaxed);
+    }
+}
+
 /// Prints the stage table to stderr (when timings are on).
 pub fn print() {
     if !on() {
@@ -82,4 +92,6 @@ pub fn print() {
         let per = ms / pieces as f64;
         eprintln!("{name:<16} {calls:>5} {ms:>10.1} {per:>9.3}");
     }
+    let layouts = LAYOUTS.load(Ordering::Relaxed) as f64;
+    eprintln!("layouts per compile: {:.2}", layouts / pieces as f64);
 }

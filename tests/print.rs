@@ -231,7 +231,14 @@ fn overflowing_text_is_a_warning_or_an_error_by_policy() {
     let run = w.run(&["render", "warn.toml", "--out", "a", "--state", "s1"]);
     run.expect_code(0);
     run.expect_stderr("warning: A: 2 pages, the template expects 1");
-    assert_eq!(pages(&w.join("a/A-Weber.pdf")), 2);
+    let letter = w.join("a/A-Weber.pdf");
+    assert_eq!(pages(&letter), 2);
+    // Page 1 has the address and counts the pages; page 2 has the
+    // continuation head (who, page of total) and no address.
+    let (one, two) = (page_text(&letter, 1), page_text(&letter, 2));
+    assert_contains_all(&one, &["Ring 1", "01069 Dresden", "Seite", "1 von 2"]);
+    assert_contains_all(&two, &["Anna Weber", "Seite 2 von 2"]);
+    assert!(!two.contains("Ring 1"), "page 2 repeats the address:\n{two}");
 
     w.write("error.toml", toml("overflow = \"error\""));
     let run = w.run(&["render", "error.toml", "--out", "b", "--state", "s2"]);

@@ -1,6 +1,7 @@
 //! Stage 4, typeset: a composed piece → a laid-out document → PDF bytes,
 //! with Typst 0.15 as a library.
 
+pub mod compile;
 pub mod fonts;
 pub mod preflight;
 pub mod world;
@@ -104,6 +105,8 @@ pub struct Typesetter {
     checks: Checks,
     /// The machine's fonts are in use (the missing-glyph message differs).
     system_fonts: bool,
+    /// The last piece's introspector: where the next layout starts.
+    seed: compile::Seed,
 }
 
 impl Typesetter {
@@ -163,6 +166,7 @@ impl Typesetter {
             standards,
             checks: Checks::default(),
             system_fonts: fonts.system,
+            seed: compile::Seed::default(),
         })
     }
 
@@ -194,7 +198,12 @@ impl Typesetter {
         };
         let preflight_failed = |m: String| Failed::Preflight(m);
         let run = || -> Result<Typeset, Failed> {
-            let warned = time(Stage::Compile, || typst::compile::<PagedDocument>(&world));
+            let compiled = time(Stage::Compile, || compile::compile(&world, &self.seed));
+            timing::layouts(compiled.layouts);
+            let warned = compiled.document;
+            for why in &compiled.relayout {
+                eprintln!("{id}: laid out again: {}", describe(&world, why));
+            }
             let mut warnings: Vec<Warning> = warned
                 .warnings
                 .iter()
