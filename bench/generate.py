@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """Generates N unique recipients with history for the benchmark.
 
-Usage: generate.py N DIR — writes DIR/people.csv, DIR/history.csv and
-DIR/bench.toml (a letter campaign). Deterministic (seeded), so every run
-measures the same work. Every recipient differs in name, address and
-history, so no two letters are identical (identical letters are nearly free
-in Typst's cache and would flatter the numbers).
+Usage: generate.py N DIR [--identical] — writes DIR/people.csv,
+DIR/history.csv, DIR/bench.toml (a letter campaign) and DIR/cards.toml (the
+same people, built-in card). Deterministic (seeded), so every run measures
+the same work. Every recipient differs in name, address and history, so no
+two letters are identical (identical letters are cheap in Typst's cache and
+would flatter the numbers). With --identical every recipient is the first
+one but for the customer number: what shared work costs.
 """
 import csv
 import random
@@ -30,6 +32,7 @@ KINDS = ["order", "project", "meeting", "call", "card"]
 def main():
     n = int(sys.argv[1])
     out = Path(sys.argv[2])
+    identical = "--identical" in sys.argv[3:]
     out.mkdir(parents=True, exist_ok=True)
     rng = random.Random(42)
     run_date = date(2026, 12, 1)
@@ -37,7 +40,8 @@ def main():
         w = csv.writer(f)
         w.writerow(["id", "salutation", "title", "first_name", "last_name", "company", "street",
                     "postal_code", "city", "country", "language", "formality", "customer_since"])
-        for i in range(n):
+        for row in range(n):
+            i = 0 if identical else row
             first = FIRST[i % len(FIRST)]
             last = f"{LAST[(i // len(FIRST)) % len(LAST)]}-{i}"
             sal = "Frau" if i % 2 == 0 else "Herr"
@@ -45,20 +49,30 @@ def main():
             company = f"Firma {i} GmbH" if i % 5 == 0 else ""
             plz, city = CITIES[i % len(CITIES)]
             since = run_date - timedelta(days=rng.randint(30, 6000))
-            w.writerow([f"B-{i:06d}", sal, title, first, last, company, f"{STREETS[i % 10]} {i % 200 + 1}",
+            if identical:
+                since = run_date - timedelta(days=3000)
+            w.writerow([f"B-{row:06d}", sal, title, first, last, company, f"{STREETS[i % 10]} {i % 200 + 1}",
                         plz, city, "DE", "de", "informal" if i % 4 == 0 else "formal", since.isoformat()])
     with open(out / "history.csv", "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(["person_id", "date", "kind", "summary", "amount"])
+        first_events = None
         for i in range(n):
+            events = []
             for _ in range(rng.randint(2, 5)):
                 kind = rng.choice(KINDS)
                 d = run_date - timedelta(days=rng.randint(1, 1000))
                 summary = rng.choice(PROJECTS) + f" {rng.randint(1, 99)}"
                 amount = f"{rng.randint(200, 20000)}.00" if kind in ("order", "project") else ""
-                w.writerow([f"B-{i:06d}", d.isoformat(), kind, summary, amount])
-    (out / "bench.toml").write_text("""name = "bench"
-template = "letter"
+                events.append([d.isoformat(), kind, summary, amount])
+            if identical:
+                first_events = first_events or events
+                events = first_events
+            for event in events:
+                w.writerow([f"B-{i:06d}", *event])
+    for file, template in (("bench.toml", "letter"), ("cards.toml", "card")):
+        (out / file).write_text(f"""name = "bench"
+template = "{template}"
 date = "2026-12-01"
 [data]
 people = "people.csv"
@@ -74,7 +88,7 @@ phone = "+49 351 4127 560"
 email = "hallo@holzwerk-lindner.de"
 web = "www.holzwerk-lindner.de"
 [text.de]
-subject = "Danke für {{ person.years | words }} Jahre"
+subject = "Danke für {{{{ person.years | words }}}} Jahre"
 """, encoding="utf-8")
 
 

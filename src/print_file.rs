@@ -101,7 +101,9 @@ impl PrintPages {
                 rx.into_iter()
                     .filter(|(_, pages)| !pages.is_empty())
                     .map(|(name, pages)| {
-                        let pdf = typesetter.print_pdf(pages)?;
+                        let pdf = crate::timing::time(crate::timing::Stage::PrintFile, || {
+                            typesetter.print_pdf(pages)
+                        })?;
                         write::write_atomic(out_dir, &name, &pdf)
                             .map(|_| out_dir.join(&name))
                             .map_err(|e| format!("{}: {e}", out_dir.join(&name).display()))

@@ -22,19 +22,23 @@ pub enum Stage {
     Write,
     /// Manifest row and ledger lines, on the sink.
     Record,
+    /// The print file: its pages exported once more, part by part, on a
+    /// thread of its own.
+    PrintFile,
 }
 
-const STAGES: [(Stage, &str); 6] = [
+const STAGES: [(Stage, &str); 7] = [
     (Stage::Compose, "compose"),
     (Stage::Compile, "compile/layout"),
     (Stage::Preflight, "preflight"),
     (Stage::Export, "PDF export"),
     (Stage::Write, "write"),
     (Stage::Record, "manifest+ledger"),
+    (Stage::PrintFile, "print file"),
 ];
 
-static NANOS: [AtomicU64; 6] = [const { AtomicU64::new(0) }; 6];
-static COUNTS: [AtomicU64; 6] = [const { AtomicU64::new(0) }; 6];
+static NANOS: [AtomicU64; 7] = [const { AtomicU64::new(0) }; 7];
+static COUNTS: [AtomicU64; 7] = [const { AtomicU64::new(0) }; 7];
 
 fn on() -> bool {
     static ON: OnceLock<bool> = OnceLock::new();

@@ -238,7 +238,10 @@ fn overflowing_text_is_a_warning_or_an_error_by_policy() {
     let (one, two) = (page_text(&letter, 1), page_text(&letter, 2));
     assert_contains_all(&one, &["Ring 1", "01069 Dresden", "Seite", "1 von 2"]);
     assert_contains_all(&two, &["Anna Weber", "Seite 2 von 2"]);
-    assert!(!two.contains("Ring 1"), "page 2 repeats the address:\n{two}");
+    assert!(
+        !two.contains("Ring 1"),
+        "page 2 repeats the address:\n{two}"
+    );
 
     w.write("error.toml", toml("overflow = \"error\""));
     let run = w.run(&["render", "error.toml", "--out", "b", "--state", "s2"]);
