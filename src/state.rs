@@ -262,8 +262,15 @@ pub fn markup_to_plain(markup: &str) -> String {
         rest = rest[end..].strip_prefix(';').unwrap_or(&rest[end..]);
     }
     out.push_str(rest);
-    // Lines joined by a markup line break (` \`) read as plain lines.
-    out.replace(" \\\n", "\n").trim().to_string()
+    // As Typst prints it: a markup line break (` \`) is a new line, a
+    // single line end inside a paragraph is a space.
+    let out = out.replace(" \\\n", "\u{1}");
+    let paragraphs: Vec<String> = out
+        .split("\n\n")
+        .map(|p| p.trim().replace('\n', " ").replace('\u{1}', "\n"))
+        .filter(|p| !p.is_empty())
+        .collect();
+    paragraphs.join("\n\n")
 }
 
 /// The approval of a batch: who, when, and the fingerprint of everything

@@ -478,7 +478,8 @@ impl FilesSink<'_> {
     fn made(&mut self, plan: &Plan, i: usize, result: Result<Written, Unmade>) {
         let row = match result {
             Ok(w) => {
-                if self.has_message {
+                // A text written by hand has no facts counted (row.facts is empty).
+                if self.has_message && w.row.facts.is_some() {
                     self.report.count_facts(w.facts);
                 }
                 for warning in &w.warnings {

@@ -472,7 +472,12 @@ fn make(snap: &Snapshot, i: usize) -> (Info, Option<ecow::EcoVec<typst_layout::P
         facts: (!piece.edited).then_some(piece.facts),
         pages: typeset.pages,
         error: None,
-        thumb: typeset.images.into_iter().next().map(Arc::new),
+        // A card's outside is the same for everyone: its inside, with the
+        // address and the text, tells the pieces apart.
+        thumb: {
+            let inside = snap.plan.template.closing_style() == "card" && typeset.images.len() > 1;
+            typeset.images.into_iter().nth(usize::from(inside)).map(Arc::new)
+        },
     };
     (info, typeset.laid_out)
 }

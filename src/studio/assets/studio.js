@@ -94,6 +94,7 @@ function renderOverview() {
     : '<li class="ok">No findings.</li>';
   const serious = o.findings.filter((f) => f.severity !== "note").length;
   $("findings-count").textContent = o.findings.length ? `${o.findings.length} finding${o.findings.length === 1 ? "" : "s"}` : "";
+  $("findings-count").hidden = !o.findings.length;
   $("findings-count").className = serious ? "count warn" : "count";
   // Approval
   const a = o.approval;
