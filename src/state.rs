@@ -177,7 +177,8 @@ impl Edits {
         match text {
             Some(text) => {
                 std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-                write::write_atomic(&dir, &name, text.as_bytes()).map_err(|e| Error::io(&dir, e))?;
+                write::write_atomic(&dir, &name, text.as_bytes())
+                    .map_err(|e| Error::io(&dir, e))?;
                 self.texts.insert(name, text.to_string());
             }
             None => {

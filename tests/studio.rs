@@ -126,22 +126,35 @@ fn only_this_start_on_this_host_gets_in() {
     // No token: 401; a wrong one: 403, also as a cookie.
     assert_eq!(get(&s, "/", "").0, 401);
     assert_eq!(get(&s, "/api/pieces", "").0, 401);
-    assert_eq!(get(&s, "/?token=0123456789abcdef0123456789abcdef", "").0, 403);
+    assert_eq!(
+        get(&s, "/?token=0123456789abcdef0123456789abcdef", "").0,
+        403
+    );
     let wrong = format!("Cookie: warmly_studio_{port}=0123456789abcdef0123456789abcdef\r\n");
     assert_eq!(get(&s, "/api/pieces", &wrong).0, 403);
 
     // The right token in the address becomes a cookie, the address loses it.
     let (status, head, _) = get(&s, &format!("/?token={}", s.token), "");
     assert_eq!(status, 303, "{head}");
-    assert!(head.contains(&format!("warmly_studio_{port}={}", s.token)), "{head}");
-    assert!(head.contains("HttpOnly") && head.contains("SameSite=Strict"), "{head}");
+    assert!(
+        head.contains(&format!("warmly_studio_{port}={}", s.token)),
+        "{head}"
+    );
+    assert!(
+        head.contains("HttpOnly") && head.contains("SameSite=Strict"),
+        "{head}"
+    );
     let (status, head, page) = get(&s, "/", &cookie(&s));
     assert_eq!(status, 200, "{head}");
     assert!(page.contains("christmas-2026"), "{page}");
     assert!(head.contains("default-src 'self'"), "{head}");
 
     // Another name for the machine (DNS rebinding) is refused, token or not.
-    for host in [format!("evil.example:{port}"), format!("127.0.0.1:{}", port + 1), "127.0.0.1".into()] {
+    for host in [
+        format!("evil.example:{port}"),
+        format!("127.0.0.1:{}", port + 1),
+        "127.0.0.1".into(),
+    ] {
         let request = format!(
             "GET /api/pieces HTTP/1.1\r\nHost: {host}\r\n{}Connection: close\r\n\r\n",
             cookie(&s)
@@ -164,15 +177,32 @@ fn only_this_start_on_this_host_gets_in() {
     );
     let other = "Origin: http://evil.example\r\n";
     assert_eq!(
-        post(&s, "/api/reload", &format!("{}{header}{other}", cookie(&s)), "{}").0,
+        post(
+            &s,
+            "/api/reload",
+            &format!("{}{header}{other}", cookie(&s)),
+            "{}"
+        )
+        .0,
         403
     );
     assert_eq!(
-        post(&s, "/api/exclude", &format!("{}{header}{other}", cookie(&s)), r#"{"id":"K-1001","reason":"x"}"#).0,
+        post(
+            &s,
+            "/api/exclude",
+            &format!("{}{header}{other}", cookie(&s)),
+            r#"{"id":"K-1001","reason":"x"}"#
+        )
+        .0,
         403
     );
     assert!(!w.join("samples/state/christmas-2026/excluded.csv").exists());
-    let (status, _, body) = post(&s, "/api/reload", &format!("{}{header}{origin}", cookie(&s)), "{}");
+    let (status, _, body) = post(
+        &s,
+        "/api/reload",
+        &format!("{}{header}{origin}", cookie(&s)),
+        "{}",
+    );
     assert_eq!(status, 200, "{body}");
     // An exclusion without a reason is refused with words.
     let (status, _, body) = post(
@@ -202,10 +232,7 @@ fn only_this_start_on_this_host_gets_in() {
         "/api/thumb/..%2F..%2Fsecret.txt",
     ] {
         let (status, _, body) = get(&s, path, &cookie(&s));
-        assert!(
-            status == 404 || status == 400,
-            "{path}: {status} {body}"
-        );
+        assert!(status == 404 || status == 400, "{path}: {status} {body}");
         assert!(
             !body.contains("K-SECRET") && !body.contains("root:") && !body.contains("[package]"),
             "{path}: {body}"
@@ -347,7 +374,11 @@ const TILES: &str = "return document.querySelectorAll('#grid .tile').length";
 
 async fn open_tile(c: &Client, id: &str) {
     // The panel covers the grid: close it first, as a person would.
-    js(c, "if (!document.getElementById('detail').hidden) document.getElementById('close').click()").await;
+    js(
+        c,
+        "if (!document.getElementById('detail').hidden) document.getElementById('close').click()",
+    )
+    .await;
     c.find(Locator::Css(&format!("#grid .tile[data-id='{id}']")))
         .await
         .unwrap()
@@ -407,6 +438,11 @@ fn an_assistant_looks_excludes_edits_and_prints_in_the_browser() {
         )
         .await;
         screenshot(&c, "studio-grid.png").await;
+        // The same at a laptop's width.
+        c.set_window_size(1024, 700).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        screenshot(&c, "studio-laptop.png").await;
+        c.set_window_size(1280, 860).await.unwrap();
 
         // Filter: search as you type, and the left out.
         let search = c.find(Locator::Id("search")).await.unwrap();
@@ -503,14 +539,6 @@ fn an_assistant_looks_excludes_edits_and_prints_in_the_browser() {
         let result = js(&c, "return document.getElementById('job-line').textContent").await;
         assert_eq!(result, "All 27 pieces are written.");
         screenshot(&c, "studio-printed.png").await;
-
-        // The same at a laptop's width.
-        c.close_window().await.ok();
-        c.close().await.unwrap();
-        let c = connect(&driver, &chromium, 1024, 700).await;
-        c.goto(&studio.url()).await.unwrap();
-        wait_for(&c, "the tiles", TILES, 30.into()).await;
-        screenshot(&c, "studio-laptop.png").await;
         c.close().await.unwrap();
     });
 
@@ -524,7 +552,10 @@ fn an_assistant_looks_excludes_edits_and_prints_in_the_browser() {
     assert!(pdfs.iter().all(|p| !p.to_string_lossy().contains("K-1003")));
     let edited = text(&w.pdf_of("out", "K-1002"));
     let flat = edited.split_whitespace().collect::<Vec<_>>().join(" ");
-    assert!(flat.contains("Kirschbaum-Gruß aus der Werkstatt #1 [sic] $x$"), "{flat}");
+    assert!(
+        flat.contains("Kirschbaum-Gruß aus der Werkstatt #1 [sic] $x$"),
+        "{flat}"
+    );
     assert!(!flat.contains("Treue"), "{flat}");
     let manifest = read_manifest(&w.join("out/manifest.csv"));
     let row = |id: &str| manifest.iter().find(|r| r["id"] == id).unwrap().clone();
@@ -535,10 +566,16 @@ fn an_assistant_looks_excludes_edits_and_prints_in_the_browser() {
     // The state folder holds it all, in plain files.
     let state = w.join("samples/state/christmas-2026");
     let excluded = std::fs::read_to_string(state.join("excluded.csv")).unwrap();
-    assert!(excluded.starts_with("id,reason,excluded_on\nK-1003,Laden geschlossen,"), "{excluded}");
-    assert!(std::fs::read_to_string(state.join("edits/K-1002.txt")).unwrap().contains("Kirschbaum"));
+    assert!(
+        excluded.starts_with("id,reason,excluded_on\nK-1003,Laden geschlossen,"),
+        "{excluded}"
+    );
+    assert!(std::fs::read_to_string(state.join("edits/K-1002.txt"))
+        .unwrap()
+        .contains("Kirschbaum"));
     let approval: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(state.join("approval.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(state.join("approval.json")).unwrap())
+            .unwrap();
     assert_eq!(approval["by"], "Jana Test");
     assert_eq!(approval["pieces"], 27);
     drop(studio);
@@ -546,23 +583,47 @@ fn an_assistant_looks_excludes_edits_and_prints_in_the_browser() {
     // render, check and due see the exclusion; a change after approval is named.
     let check = w.run(&["check", "samples/christmas-2026.toml"]);
     assert!(
-        check.stdout().contains("1 left out by hand: K-1003 (excluded — Laden geschlossen)"),
+        check
+            .stdout()
+            .contains("1 left out by hand: K-1003 (excluded — Laden geschlossen)"),
         "{}",
         check.stdout()
     );
-    let dry = w.run(&["render", "samples/christmas-2026.toml", "--out", "out", "--dry-run", "--force"]);
+    let dry = w.run(&[
+        "render",
+        "samples/christmas-2026.toml",
+        "--out",
+        "out",
+        "--dry-run",
+        "--force",
+    ]);
     assert!(!dry.stderr().contains("changed since"), "{}", dry.stderr());
     dry.expect_stderr("left out 1: excluded (K-1003 (excluded — Laden geschlossen))");
     let message = w.join("samples/christmas-2026/message.de.j2");
     let mut source = std::fs::read_to_string(&message).unwrap();
     source.push_str("\nEin neuer Satz.\n");
     std::fs::write(&message, source).unwrap();
-    let dry = w.run(&["render", "samples/christmas-2026.toml", "--out", "out", "--dry-run", "--force"]);
+    let dry = w.run(&[
+        "render",
+        "samples/christmas-2026.toml",
+        "--out",
+        "out",
+        "--dry-run",
+        "--force",
+    ]);
     dry.expect_stderr("changed since the approval of ");
     dry.expect_stderr("by Jana Test: the messages");
     let due = w.run(&["due", "samples/christmas-2026.toml", "--json"]);
     let rows: serde_json::Value = serde_json::from_str(&due.stdout()).unwrap();
-    let k1003 = rows.as_array().unwrap().iter().find(|r| r["id"] == "K-1003").unwrap();
+    let k1003 = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "K-1003")
+        .unwrap();
     assert_eq!(k1003["status"], "excluded");
-    assert!(k1003["why"].as_str().unwrap().contains("left out: excluded — Laden geschlossen"));
+    assert!(k1003["why"]
+        .as_str()
+        .unwrap()
+        .contains("left out: excluded — Laden geschlossen"));
 }

@@ -48,7 +48,14 @@ pub fn run_observed(
             false,
         )
     } else {
-        pieces(config, &mut plan, &engine, &mut manifest, &mut report, observer)?
+        pieces(
+            config,
+            &mut plan,
+            &engine,
+            &mut manifest,
+            &mut report,
+            observer,
+        )?
     };
     report.failed.sort_by_key(|f| f.line);
     report.manifest = Some(

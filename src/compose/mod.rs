@@ -370,7 +370,10 @@ impl<'a> Composer<'a> {
         };
         // A text edited for this recipient is theirs as written: plain
         // text, never markup, and the message template is not run.
-        let edited = self.has_message.then(|| self.edits.get(&first.id)).flatten();
+        let edited = self
+            .has_message
+            .then(|| self.edits.get(&first.id))
+            .flatten();
         let message = match (edited, self.messages.get(&lang)) {
             (Some(text), _) => crate::state::plain_to_markup(text),
             (None, Some(name)) => render(name)?,

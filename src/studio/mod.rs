@@ -476,7 +476,11 @@ fn make(snap: &Snapshot, i: usize) -> (Info, Option<ecow::EcoVec<typst_layout::P
         // address and the text, tells the pieces apart.
         thumb: {
             let inside = snap.plan.template.closing_style() == "card" && typeset.images.len() > 1;
-            typeset.images.into_iter().nth(usize::from(inside)).map(Arc::new)
+            typeset
+                .images
+                .into_iter()
+                .nth(usize::from(inside))
+                .map(Arc::new)
         },
     };
     (info, typeset.laid_out)
@@ -546,7 +550,11 @@ pub fn state_of(snap: &Snapshot) -> Result<(std::path::PathBuf, Exclusions, Edit
 }
 
 /// A person's piece composed (no typesetting): for the text and the facts.
-pub fn compose(snap: &Snapshot, composer: &Composer, i: usize) -> std::result::Result<Piece, String> {
+pub fn compose(
+    snap: &Snapshot,
+    composer: &Composer,
+    i: usize,
+) -> std::result::Result<Piece, String> {
     let planned = &snap.plan.pieces[i];
     composer
         .compose_for(

@@ -259,7 +259,10 @@ async fn thumb(State(studio): Shared, Path(n): Path<String>) -> Result<Response,
     let n = number(&n)?;
     match blocking(move || studio.thumbnail(n)).await {
         Some(bytes) => Ok(png(bytes)),
-        None => Err(Oops(StatusCode::NOT_FOUND, "no picture for this person".into())),
+        None => Err(Oops(
+            StatusCode::NOT_FOUND,
+            "no picture for this person".into(),
+        )),
     }
 }
 
@@ -299,7 +302,9 @@ fn find(studio: &Studio, id: &str) -> Result<u32, Oops> {
 async fn exclude(State(studio): Shared, Json(who): Json<Who>) -> Result<Response, Oops> {
     let reason = who.reason.trim().to_string();
     if reason.is_empty() {
-        return Err(bad("say in a few words why (it is kept beside the campaign)"));
+        return Err(bad(
+            "say in a few words why (it is kept beside the campaign)",
+        ));
     }
     if reason.len() > 500 || reason.contains(['\n', '\r']) {
         return Err(bad("a reason is one short line"));
@@ -428,10 +433,9 @@ async fn message_preview(State(studio): Shared, Json(draft): Json<Draft>) -> Res
         let id = piece.id.clone();
         let warnings: Vec<String> = piece.warnings.iter().map(|w| w.message.clone()).collect();
         let typeset = super::on_stack(|| snap.engine.typesetter.typeset(&piece));
-        let pages = match typeset
-            .map_err(|e| e.to_string())
-            .and_then(|t| super::render_pages(t.laid_out.as_deref().unwrap_or(&[]), super::PREVIEW_PPI))
-        {
+        let pages = match typeset.map_err(|e| e.to_string()).and_then(|t| {
+            super::render_pages(t.laid_out.as_deref().unwrap_or(&[]), super::PREVIEW_PPI)
+        }) {
             Ok(p) => p,
             Err(e) => return failed(e),
         };
@@ -451,7 +455,11 @@ async fn message_save(State(studio): Shared, Json(draft): Json<Draft>) -> Result
             "the campaign uses the template's own message; give it `messages = \"folder\"` to edit it here",
         ));
     };
-    if !draft.lang.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') || draft.lang.is_empty()
+    if !draft
+        .lang
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-')
+        || draft.lang.is_empty()
     {
         return Err(bad("not a language"));
     }
@@ -503,7 +511,9 @@ async fn approve(State(studio): Shared, Json(approve): Json<Approve>) -> Result<
     if checked < total {
         return Err(Oops(
             StatusCode::CONFLICT,
-            format!("still checking the pieces ({checked} of {total}); approve when all are checked"),
+            format!(
+                "still checking the pieces ({checked} of {total}); approve when all are checked"
+            ),
         ));
     }
     let snap = studio.snapshot();
@@ -520,7 +530,10 @@ async fn approve(State(studio): Shared, Json(approve): Json<Approve>) -> Result<
         ));
     }
     if snap.plan.pieces.is_empty() {
-        return Err(Oops(StatusCode::CONFLICT, "nobody gets a piece in this run".into()));
+        return Err(Oops(
+            StatusCode::CONFLICT,
+            "nobody gets a piece in this run".into(),
+        ));
     }
     let approval = Approval {
         approved_at: state::now(),
@@ -630,7 +643,11 @@ pub fn outputs(dir: &std::path::Path) -> Vec<super::Output> {
             Some(super::Output { name, kind, bytes })
         })
         .collect();
-    let rank = |k: &str| ["print", "proof", "manifest", "other", "piece"].iter().position(|x| *x == k);
+    let rank = |k: &str| {
+        ["print", "proof", "manifest", "other", "piece"]
+            .iter()
+            .position(|x| *x == k)
+    };
     out.sort_by(|a, b| (rank(a.kind), &a.name).cmp(&(rank(b.kind), &b.name)));
     out
 }
@@ -643,7 +660,12 @@ async fn job(State(studio): Shared) -> Response {
 /// A file of the output folder, by its plain name: nothing above or
 /// beside the folder can be named.
 async fn output(State(studio): Shared, Path(name): Path<String>) -> Result<Response, Oops> {
-    let not_found = || Oops(StatusCode::NOT_FOUND, "no such file in the output folder".into());
+    let not_found = || {
+        Oops(
+            StatusCode::NOT_FOUND,
+            "no such file in the output folder".into(),
+        )
+    };
     if name.is_empty()
         || name.starts_with('.')
         || name.contains(['/', '\\', '\0'])
@@ -681,7 +703,11 @@ pub fn base64(bytes: &[u8]) -> String {
     const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -710,7 +736,10 @@ mod tests {
     #[test]
     fn error_lines_are_found() {
         assert_eq!(error_line("x/message.de.j2:15: undefined value"), Some(15));
-        assert_eq!(error_line("syntax error (in message.de.j2 line 3)"), Some(3));
+        assert_eq!(
+            error_line("syntax error (in message.de.j2 line 3)"),
+            Some(3)
+        );
         assert_eq!(error_line("no line"), None);
     }
 }

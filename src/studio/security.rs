@@ -104,7 +104,10 @@ fn harden(mut response: Response) -> Response {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
     h.insert(
         header::X_FRAME_OPTIONS,
         HeaderValue::from_static("SAMEORIGIN"),
@@ -166,8 +169,7 @@ fn cookie_token(headers: &HeaderMap, port: u16) -> Option<String> {
 /// comparison takes says nothing about the token).
 fn same(a: &str, b: &str) -> bool {
     a.len() == b.len()
-        && a
-            .bytes()
+        && a.bytes()
             .zip(b.bytes())
             .fold(0u8, |acc, (x, y)| acc | (x ^ y))
             == 0
@@ -190,17 +192,32 @@ mod tests {
         assert!(host_allowed(&headers(&[("host", "127.0.0.1:8750")]), 8750));
         assert!(host_allowed(&headers(&[("host", "LOCALHOST:8750")]), 8750));
         assert!(!host_allowed(&headers(&[("host", "127.0.0.1:8751")]), 8750));
-        assert!(!host_allowed(&headers(&[("host", "evil.example:8750")]), 8750));
+        assert!(!host_allowed(
+            &headers(&[("host", "evil.example:8750")]),
+            8750
+        ));
         assert!(!host_allowed(&headers(&[]), 8750));
     }
 
     #[test]
     fn changes_come_from_this_origin() {
-        assert!(same_origin(&headers(&[("origin", "http://127.0.0.1:9")]), 9));
-        assert!(!same_origin(&headers(&[("origin", "http://127.0.0.1:90")]), 9));
+        assert!(same_origin(
+            &headers(&[("origin", "http://127.0.0.1:9")]),
+            9
+        ));
+        assert!(!same_origin(
+            &headers(&[("origin", "http://127.0.0.1:90")]),
+            9
+        ));
         assert!(!same_origin(&headers(&[("origin", "null")]), 9));
-        assert!(same_origin(&headers(&[("referer", "http://localhost:9/x")]), 9));
-        assert!(!same_origin(&headers(&[("referer", "http://localhost:90/")]), 9));
+        assert!(same_origin(
+            &headers(&[("referer", "http://localhost:9/x")]),
+            9
+        ));
+        assert!(!same_origin(
+            &headers(&[("referer", "http://localhost:90/")]),
+            9
+        ));
         assert!(!same_origin(&headers(&[]), 9));
     }
 

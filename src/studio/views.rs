@@ -37,11 +37,7 @@ pub async fn index(State(studio): State<Arc<Studio>>) -> Response {
         token => studio.token.clone(),
     });
     match html {
-        Ok(html) => (
-            [(header::CACHE_CONTROL, "no-store")],
-            Html(html),
-        )
-            .into_response(),
+        Ok(html) => ([(header::CACHE_CONTROL, "no-store")], Html(html)).into_response(),
         Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
     }
 }

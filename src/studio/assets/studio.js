@@ -163,6 +163,7 @@ function badges(r) {
   if (r.info && r.info.generic) out.push('<span class="badge generic">generic</span>');
   if (r.edited) out.push('<span class="badge edited">edited</span>');
   if (r.kind === "excluded") out.push('<span class="badge excluded">excluded</span>');
+  else if (r.kind === "already_done") out.push('<span class="badge ok">printed</span>');
   else if (s === "left") out.push('<span class="badge left">left out</span>');
   if (s === "ok") out.push('<span class="badge ok">ok</span>');
   return out.join("");
@@ -171,7 +172,8 @@ function badges(r) {
 function tileHtml(r) {
   const s = statusOf(r);
   let picture;
-  if (r.status !== "due") picture = `<div class="thumb placeholder"><span>${esc(r.reason)}</span></div>`;
+  if (r.kind === "already_done") picture = '<div class="thumb placeholder"><span>printed in an earlier run (in the ledger)</span></div>';
+  else if (r.status !== "due") picture = `<div class="thumb placeholder"><span>${esc(r.reason)}</span></div>`;
   else if (s === "failed") picture = `<div class="thumb failed"><span>${esc(r.info.error || "cannot be made")}</span></div>`;
   else picture = `<div class="thumb"><img loading="lazy" alt="" src="/api/thumb/${r.n}?v=${r.v}"></div>`;
   const facts = r.info && r.info.facts != null ? `<span class="factcount" title="history facts the text uses">${plural(r.info.facts, "fact", "facts")}</span>` : "";
