@@ -65,8 +65,14 @@ pub struct Commands {
     /// What `warmly check` finds.
     pub findings: fn(&Config) -> Result<Vec<Finding>>,
     /// Left out per kind: (kind, count, ids with details).
-    pub left_out: fn(&Plan) -> Vec<(&'static str, usize, Vec<String>)>,
+    pub left_out: fn(&Plan) -> Vec<LeftOut>,
 }
+
+/// Left out for one kind of reason: (kind, count, ids with details).
+pub type LeftOut = (&'static str, usize, Vec<String>);
+
+/// A page image's key: person, messages version, person version, page.
+type PageKey = (u32, u64, u64, usize);
 
 /// The plan and engine of the campaign as it is on disk now.
 pub struct Snapshot {
@@ -110,7 +116,7 @@ struct Cache {
     versions: HashMap<u32, u64>,
     /// Bumped when the messages change: every piece changes.
     messages: u64,
-    pages: VecDeque<((u32, u64, u64, usize), Arc<Vec<u8>>)>,
+    pages: VecDeque<(PageKey, Arc<Vec<u8>>)>,
 }
 
 /// A render started from the page.
