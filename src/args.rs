@@ -34,6 +34,32 @@ pub enum Command {
     /// PNG images of one recipient's pages, to look at before printing.
     #[command(after_help = PREVIEW_EXAMPLES)]
     Preview(PreviewArgs),
+    /// A page in your browser to look at every piece, exclude people, edit
+    /// one person's text or the message, then approve and print. Served by
+    /// warmly on 127.0.0.1 only; Ctrl-C ends it.
+    #[command(after_help = STUDIO_EXAMPLES)]
+    Studio(StudioArgs),
+}
+
+const STUDIO_EXAMPLES: &str = "\
+Examples:
+  warmly studio samples/christmas-2026.toml              opens the browser
+  warmly studio samples/thank-you.toml --no-open --port 8750
+
+Prints `studio: http://127.0.0.1:PORT/?token=…`; the token changes at every start.";
+
+#[derive(Debug, Args)]
+pub struct StudioArgs {
+    #[command(flatten)]
+    pub run: RenderArgs,
+
+    /// The port on 127.0.0.1 [default: a free one].
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+
+    /// Only print the address; do not open the browser.
+    #[arg(long)]
+    pub no_open: bool,
 }
 
 const PROOF_EXAMPLES: &str = "\
@@ -110,7 +136,7 @@ Examples:
   warmly render --template letter --people customers.csv --history history.csv
   warmly render --template ./my-card --people customers.csv --out out/cards --jobs 2";
 
-#[derive(Debug, Default, Args)]
+#[derive(Debug, Clone, Default, Args)]
 pub struct RenderArgs {
     /// Campaign file (TOML): template, data files, sender, texts, selection.
     pub campaign: Option<PathBuf>,

@@ -190,6 +190,8 @@ pub enum TemplateSource {
 pub struct Config {
     /// Campaign name: default output folder and part of each PDF's identity.
     pub name: String,
+    /// The campaign file, when there is one (its fingerprint for approvals).
+    pub campaign: Option<PathBuf>,
     pub template: TemplateSource,
     /// Folder with `message.<lang>.j2` overriding the template's.
     pub messages_dir: Option<PathBuf>,
@@ -289,6 +291,9 @@ pub enum Mode {
     /// PNG images of one recipient's pages (`warmly preview`), even when
     /// the ledger says the piece was produced.
     Preview { id: String, ppi: f32 },
+    /// The studio (`warmly studio`): the plan a render would make, looked
+    /// at piece by piece in the browser; its render runs as `Render`.
+    Studio,
 }
 
 impl Mode {
@@ -627,6 +632,7 @@ impl Config {
 
         Ok(Config {
             name,
+            campaign: args.campaign.clone(),
             template,
             messages_dir: campaign.messages.as_deref().map(rel),
             people,

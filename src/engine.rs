@@ -90,7 +90,7 @@ impl<'a> Engine<'a> {
     /// Compiles the messages (a syntax error stops here) and builds the
     /// typesetter with what the preflight checks.
     pub fn new(config: &'a Config, plan: &Plan, checks: Checks) -> Result<Engine<'a>> {
-        let composer = Composer::new(config, &plan.template)?;
+        let composer = Composer::new(config, &plan.template)?.with_edits(plan.edits.clone());
         // The campaign's pictures, at their virtual paths.
         let pictures: Vec<(String, Vec<u8>)> = config
             .signature_image

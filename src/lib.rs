@@ -46,6 +46,8 @@ pub mod plan;
 pub mod print_file;
 pub mod report;
 pub mod select;
+pub mod state;
+pub mod studio;
 pub mod template;
 pub mod timing;
 pub mod typeset;

@@ -27,6 +27,9 @@ fn main() -> ExitCode {
                 .and_then(|c| cmd::preview::run(&c, &args.id, args.ppi))
         }
         Command::Due(args) => cmd::due::run(&args),
+        Command::Studio(args) => {
+            Config::for_mode(&args.run, Mode::Studio).and_then(|c| cmd::studio::run(c, &args))
+        }
     };
     match result {
         Ok(code) => ExitCode::from(code),

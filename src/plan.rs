@@ -19,6 +19,7 @@ use crate::load::returns::Returns;
 use crate::load::{self, Persons, SourceReport};
 use crate::model::Person;
 use crate::select::{self, Due, Reason, Verdict};
+use crate::state::{Approval, Edits, Exclusions};
 use crate::template::{Kind, Template};
 use crate::write::{self, Namer};
 
@@ -76,6 +77,15 @@ pub struct Plan {
     pub left_out: Vec<LeftOut>,
     /// The ledger of the state folder (none without one).
     pub ledger: Option<Ledger>,
+    /// `state/<campaign>/`: exclusions, edited texts, the approval (none
+    /// without a state folder).
+    pub state_dir: Option<std::path::PathBuf>,
+    /// People excluded by hand, with their reasons.
+    pub exclusions: Exclusions,
+    /// Texts edited by hand for one recipient each.
+    pub edits: Edits,
+    /// The approval on record, if any.
+    pub approval: Option<Approval>,
     /// Held for a render, so one campaign runs once at a time; released on drop.
     pub lock: Option<Lock>,
     /// The file-name pattern.
@@ -138,6 +148,15 @@ pub fn prepare(config: &Config) -> Result<Plan> {
     };
     check_pattern(config, &persons)?;
     let (returns, problems) = load_returns(config, loaded.problems)?;
+    let state_dir = crate::state::campaign_dir(config);
+    let (exclusions, edits, approval) = match &state_dir {
+        Some(dir) => (
+            Exclusions::load(dir)?,
+            Edits::load(dir)?,
+            Approval::load(dir),
+        ),
+        None => Default::default(),
+    };
     if let Some(links) = config.links.as_ref().filter(|_| !persons.is_empty()) {
         links.check_columns(&persons.field_names())?;
     }
@@ -153,6 +172,7 @@ pub fn prepare(config: &Config) -> Result<Plan> {
         closing_style,
         counted,
         returns.as_ref(),
+        &exclusions,
         |person, verdict| {
             match verdict {
                 Verdict::Due(due) => pieces.push(Planned {
@@ -186,6 +206,10 @@ pub fn prepare(config: &Config) -> Result<Plan> {
         left_out,
         ledger,
         lock,
+        state_dir,
+        exclusions,
+        edits,
+        approval,
         pattern: config.pattern.clone(),
         sheet_file,
     })
@@ -263,6 +287,25 @@ fn check_pattern(config: &Config, persons: &Persons) -> Result<()> {
 }
 
 impl Plan {
+    /// The fingerprint of everything that decides this plan's pieces (see
+    /// [`crate::state::fingerprint`]).
+    pub fn fingerprint(&self, config: &Config) -> std::collections::BTreeMap<String, String> {
+        crate::state::fingerprint(
+            config,
+            config.campaign.as_deref(),
+            &self.template.messages,
+            &self.exclusions,
+            &self.edits,
+        )
+    }
+
+    /// What changed since the approval on record, in words; None without
+    /// an approval.
+    pub fn changed_since_approval(&self, config: &Config) -> Option<Vec<&'static str>> {
+        let approval = self.approval.as_ref()?;
+        Some(approval.changed(&self.fingerprint(config)))
+    }
+
     /// The template lays everyone out in one document (a label sheet).
     pub fn is_sheet(&self) -> bool {
         self.template.manifest.kind == Kind::Sheet

@@ -226,6 +226,13 @@ impl Report {
                 if *n > ids.len() { ", …" } else { "" }
             );
         }
+        if let Some((_, n, ids)) = self.left("excluded") {
+            errln!(
+                "left out {n} person(s) by hand (the studio): {}{}",
+                ids.join(", "),
+                if *n > ids.len() { ", …" } else { "" }
+            );
+        }
         if let Some((_, n, ids)) = self.left("returned") {
             errln!(
                 "left out {n} person(s) whose mail came back ([data] returns): {}{}",

@@ -5,7 +5,8 @@
 //! `[select] where` expression is false for them, when the campaign has an
 //! occasion and it is not due for them, when the ledger says the piece was
 //! already produced, or when the frequency cap says they got one too
-//! recently. Errors in the expression are configuration errors: they stop
+//! recently, or when a person excluded them by hand (the studio). Errors
+//! in the expression are configuration errors: they stop
 //! the run before anything is written. Only the expression is compiled
 //! here, never a message template.
 
@@ -19,6 +20,7 @@ use crate::ledger::Ledger;
 use crate::load::returns::{HeldBack, Returns};
 use crate::model::Person;
 use crate::occasion::{self, Occasion};
+use crate::state::Exclusions;
 
 /// What a person is due for: the occasion and its ledger key.
 #[derive(Debug, Clone, Serialize)]
@@ -49,6 +51,14 @@ pub enum Reason {
         #[serde(flatten)]
         held: HeldBack,
     },
+    /// Due, but a person took them out of this campaign by hand (the
+    /// studio, `state/<campaign>/excluded.csv`), with their reason.
+    Excluded {
+        #[serde(flatten)]
+        due: Box<Due>,
+        #[serde(rename = "excluded_because")]
+        reason: String,
+    },
     /// The campaign's `[select] where` is false.
     NotMatching,
     /// The occasion is not due in the run's window.
@@ -66,8 +76,9 @@ pub enum Reason {
 
 impl Reason {
     /// All kinds, in the order reports list them.
-    pub const KINDS: [&'static str; 6] = [
+    pub const KINDS: [&'static str; 7] = [
         "opted_out",
+        "excluded",
         "returned",
         "not_matching",
         "not_due",
@@ -80,6 +91,7 @@ impl Reason {
         match self {
             Reason::OptedOut => "opted_out",
             Reason::Returned { .. } => "returned",
+            Reason::Excluded { .. } => "excluded",
             Reason::NotMatching => "not_matching",
             Reason::NotDue => "not_due",
             Reason::AlreadyDone(_) => "already_done",
@@ -92,6 +104,7 @@ impl Reason {
         match kind {
             "opted_out" => "opted out",
             "returned" => "returned mail",
+            "excluded" => "excluded",
             "not_matching" => "not matching the selection",
             "not_due" => "not due",
             "already_done" => "already in the ledger",
@@ -105,7 +118,8 @@ impl Reason {
         match self {
             Reason::AlreadyDone(due)
             | Reason::Capped { due, .. }
-            | Reason::Returned { due, .. } => Some(due),
+            | Reason::Returned { due, .. }
+            | Reason::Excluded { due, .. } => Some(due),
             _ => None,
         }
     }
@@ -136,6 +150,7 @@ pub fn select(
     closing_style: &str,
     ledger: Option<&Ledger>,
     returns: Option<&Returns>,
+    exclusions: &Exclusions,
     mut each: impl FnMut(Person, Verdict),
 ) -> Result<()> {
     let env = jinja::environment(config.date);
@@ -170,12 +185,19 @@ pub fn select(
             }
         }
         let verdict = match verdict(&person, config, ledger) {
-            Verdict::Due(due) => match returns.and_then(|r| r.holds_back(&person)) {
-                Some(held) => Verdict::Left(Reason::Returned {
+            Verdict::Due(due) => match (
+                exclusions.get(&person.id),
+                returns.and_then(|r| r.holds_back(&person)),
+            ) {
+                (Some(excluded), _) => Verdict::Left(Reason::Excluded {
+                    due: Box::new(due),
+                    reason: excluded.reason.clone(),
+                }),
+                (None, Some(held)) => Verdict::Left(Reason::Returned {
                     due: Box::new(due),
                     held,
                 }),
-                None => Verdict::Due(due),
+                (None, None) => Verdict::Due(due),
             },
             other => other,
         };

@@ -23,7 +23,7 @@ static BUILTIN: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
 pub const LIBRARY: &str = "/warmly.typ";
 
 /// `template.toml`: what the layout expects and its fixed texts.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
     #[serde(default)]
@@ -153,7 +153,7 @@ impl Manifest {
 }
 
 /// A loaded template.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Template {
     pub name: String,
     /// Every file by its absolute virtual path (`/template.typ`, `/art/x.svg`).

@@ -28,6 +28,8 @@ pub struct CheckReport {
     pub households: Vec<String>,
     /// Due, but held back by returned mail: "K-1005 moved (returned 2026-10-02)".
     pub returned: Vec<String>,
+    /// Excluded by hand (the studio): "K-1003 (excluded — moved away)".
+    pub excluded: Vec<String>,
     pub not_matching: usize,
     /// No occasion due in the window.
     pub not_due: usize,
@@ -62,7 +64,7 @@ impl CheckReport {
 pub fn check(config: &Config) -> Result<CheckReport> {
     let plan = plan::prepare(config)?;
     let mut problems = plan.problems.clone();
-    let composer = Composer::new(config, &plan.template)?;
+    let composer = Composer::new(config, &plan.template)?.with_edits(plan.edits.clone());
     let used = composer.person_fields_used();
     let mut empty_fields: BTreeMap<String, Vec<String>> = BTreeMap::new();
     // Message file → (what is wrong with its first word, recipients).
@@ -130,6 +132,7 @@ pub fn check(config: &Config) -> Result<CheckReport> {
         opted_out: plan.left_out_ids("opted_out"),
         households: super::households(&plan, usize::MAX).2,
         returned: super::left_out_of(&plan, "returned", usize::MAX),
+        excluded: super::left_out_of(&plan, "excluded", usize::MAX),
         not_matching: count("not_matching"),
         not_due: count("not_due"),
         already_done: count("already_done"),
@@ -199,6 +202,13 @@ pub fn print(report: &CheckReport) {
     let mut left_out = vec![format!("{} opted out", report.opted_out.len())];
     if !report.opted_out.is_empty() {
         left_out[0].push_str(&format!(": {}", report.opted_out.join(", ")));
+    }
+    if !report.excluded.is_empty() {
+        left_out.push(format!(
+            "{} left out by hand: {}",
+            report.excluded.len(),
+            report.excluded.join(", ")
+        ));
     }
     if !report.returned.is_empty() {
         left_out.push(format!(

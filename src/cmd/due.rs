@@ -18,7 +18,8 @@ pub struct DueRow {
     pub campaign: String,
     pub id: String,
     pub name: String,
-    /// `due`, `done` (the ledger holds it) or `capped` (piece too recent).
+    /// `due`, `done` (the ledger holds it), `held` (returned mail),
+    /// `excluded` (by hand) or `capped` (piece too recent).
     pub status: String,
     pub occasion: Option<Occasion>,
     /// The ledger key.
@@ -86,6 +87,15 @@ fn campaign_rows(config: &Config) -> Result<Vec<DueRow>> {
                     "{}; held back: {}",
                     why(due.occasion(), &config.name),
                     held.describe()
+                )),
+            )),
+            Reason::Excluded { due, reason } => rows.push(row(
+                left.person,
+                due,
+                "excluded",
+                Some(format!(
+                    "{}; left out: excluded — {reason}",
+                    why(due.occasion(), &config.name)
                 )),
             )),
             Reason::Capped { due, last } => rows.push(row(

@@ -13,7 +13,7 @@ use crate::write;
 
 pub fn run(config: &Config, dir: &Path) -> Result<u8> {
     let plan = plan::prepare(config)?;
-    let composer = Composer::new(config, &plan.template)?;
+    let composer = Composer::new(config, &plan.template)?.with_edits(plan.edits.clone());
     let mut report = super::report(config, &plan);
     report.out_dir = dir.to_path_buf();
     for planned in &plan.pieces {

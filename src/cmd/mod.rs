@@ -10,6 +10,7 @@ pub mod grid;
 pub mod preview;
 pub mod proof;
 pub mod render;
+pub mod studio;
 
 use crate::config::{Config, Mode};
 use crate::engine::Engine;
@@ -74,6 +75,19 @@ pub fn engine<'a>(config: &'a Config, plan: &Plan, render_ppi: Option<f32>) -> R
 pub fn report(config: &Config, plan: &Plan) -> Report {
     let mut problems: Vec<Problem> = plan.warnings().cloned().collect();
     problems.extend(config.notes.iter().map(|note| Problem::warning(None, note)));
+    if let (Some(changed), Some(approval)) = (plan.changed_since_approval(config), &plan.approval) {
+        if !changed.is_empty() {
+            problems.push(Problem::warning(
+                None,
+                format!(
+                    "changed since the approval of {}{}: {} — look at the pieces again and approve in `warmly studio`",
+                    approval.approved_at,
+                    if approval.by.is_empty() { String::new() } else { format!(" by {}", approval.by) },
+                    changed.join(", ")
+                ),
+            ));
+        }
+    }
     if config.sender.is_empty() {
         problems.push(Problem::warning(
             None,
@@ -119,7 +133,8 @@ pub fn left_out(plan: &Plan, shown: usize) -> Vec<(&'static str, usize, Vec<Stri
 }
 
 /// The first `shown` left out for one kind of reason: the id, with the date
-/// of the last piece for the capped and what came back for the returned.
+/// of the last piece for the capped, what came back for the returned and
+/// the reason given for the excluded.
 pub fn left_out_of(plan: &Plan, kind: &str, shown: usize) -> Vec<String> {
     plan.left_out
         .iter()
@@ -130,6 +145,7 @@ pub fn left_out_of(plan: &Plan, kind: &str, shown: usize) -> Vec<String> {
             match &l.reason {
                 Reason::Capped { last, .. } => format!("{id} (last piece {last})"),
                 Reason::Returned { held, .. } => format!("{id} {}", held.describe()),
+                Reason::Excluded { reason, .. } => format!("{id} (excluded — {reason})"),
                 _ => id,
             }
         })

@@ -16,6 +16,15 @@ use crate::typeset::{Preflight, Typeset};
 use crate::write::{self, ManifestWriter};
 
 pub fn run(config: &Config) -> Result<u8> {
+    run_observed(config, None)
+}
+
+/// [`run`], telling `observer` (the studio's progress bar) how many pieces
+/// are done of how many, as they finish.
+pub fn run_observed(
+    config: &Config,
+    observer: Option<&(dyn Fn(usize, usize) + Send + Sync + '_)>,
+) -> Result<u8> {
     let mut plan = plan::prepare(config)?;
     let engine = super::engine(config, &plan, None)?;
     let mut report = super::report(config, &plan);
@@ -39,7 +48,14 @@ pub fn run(config: &Config) -> Result<u8> {
             false,
         )
     } else {
-        pieces(config, &mut plan, &engine, &mut manifest, &mut report)?
+        pieces(
+            config,
+            &mut plan,
+            &engine,
+            &mut manifest,
+            &mut report,
+            observer,
+        )?
     };
     report.failed.sort_by_key(|f| f.line);
     report.manifest = Some(
@@ -93,6 +109,10 @@ pub struct ManifestRow {
     /// without it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub household: Option<String>,
+    /// The text was edited by hand for this recipient (the studio); no
+    /// column when no text of the campaign is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub edited: Option<bool>,
 }
 
 /// What became of a recipient's piece.
@@ -129,6 +149,7 @@ fn row(config: &Config, plan: &Plan, planned: &Planned, person: &Person) -> Mani
         household: config
             .households
             .then(|| plan.recipient_ids(planned, &person.id).join(" ")),
+        edited: (!plan.edits.is_empty()).then(|| plan.edits.get(&person.id).is_some()),
     }
 }
 
@@ -158,6 +179,7 @@ fn pieces(
     engine: &crate::engine::Engine,
     manifest: &mut ManifestWriter,
     report: &mut Report,
+    observer: Option<&(dyn Fn(usize, usize) + Send + Sync + '_)>,
 ) -> Result<(Vec<Status>, bool)> {
     let mut sink = FilesSink {
         config,
@@ -220,7 +242,7 @@ fn pieces(
         row.sha256 = write::sha256_hex(&pdf);
         row.preflight = Some(preflight);
         row.clearance_mm = clearance_mm.map(|c| (c * 10.0).round() / 10.0);
-        if has_message {
+        if has_message && !piece.edited {
             row.facts = Some(piece.facts);
         }
         row.warnings = all
@@ -239,7 +261,8 @@ fn pieces(
             laid_out: laid_out.filter(|_| from_pages),
         })
     };
-    let progress = Progress::new(work.len(), config.quiet);
+    let mut progress = Progress::new(work.len(), config.quiet);
+    progress.observer = observer;
     let names = match (&config.combined, from_pages) {
         (Some(name), true) => crate::print_file::part_names(name, work.len(), config.print_part),
         _ => Vec::new(),
@@ -462,7 +485,8 @@ impl FilesSink<'_> {
     fn made(&mut self, plan: &Plan, i: usize, result: Result<Written, Unmade>) {
         let row = match result {
             Ok(w) => {
-                if self.has_message {
+                // A text written by hand has no facts counted (row.facts is empty).
+                if self.has_message && w.row.facts.is_some() {
                     self.report.count_facts(w.facts);
                 }
                 for warning in &w.warnings {
@@ -669,6 +693,7 @@ pub fn sheet_piece(composed: &[Option<Piece>], order: &[usize]) -> Option<Piece>
         facts: 0,
         fingerprint: String::new(),
         address: String::new(),
+        edited: false,
     })
 }
 
@@ -722,7 +747,9 @@ fn print_file(
 /// A one-line progress display on stderr when it is a terminal (silent in
 /// logs, pipes and with `--quiet`): pieces done, and once the run has
 /// taken a few seconds the rate and the time left.
-pub struct Progress {
+pub struct Progress<'a> {
+    /// Told the count after every piece (the studio).
+    pub observer: Option<&'a (dyn Fn(usize, usize) + Send + Sync + 'a)>,
     total: usize,
     done: std::cell::Cell<usize>,
     show: bool,
@@ -734,10 +761,11 @@ pub struct Progress {
 /// Rate and time left appear after this long.
 const PROGRESS_RATE_AFTER: std::time::Duration = std::time::Duration::from_secs(2);
 
-impl Progress {
-    pub fn new(total: usize, quiet: bool) -> Progress {
+impl Progress<'_> {
+    pub fn new(total: usize, quiet: bool) -> Progress<'static> {
         use std::io::IsTerminal;
         Progress {
+            observer: None,
             total,
             done: 0.into(),
             show: !quiet && std::io::stderr().is_terminal() && total > 1,
@@ -748,6 +776,9 @@ impl Progress {
 
     pub fn tick(&self) {
         self.done.set(self.done.get() + 1);
+        if let Some(observer) = self.observer {
+            observer(self.done.get(), self.total);
+        }
         if !self.show {
             return;
         }

@@ -34,6 +34,9 @@ pub struct Piece {
     pub fingerprint: String,
     /// A hash of the address the piece goes to, for the ledger.
     pub address: String,
+    /// The message is a text a person wrote for this recipient (the
+    /// studio's "edit text"), not the campaign's.
+    pub edited: bool,
 }
 
 /// Something about one recipient's piece worth a look; the piece is made.
@@ -125,6 +128,9 @@ pub struct Composer<'a> {
     sources: std::collections::HashMap<String, String>,
     /// The campaign's theme with the motif resolved.
     theme: IndexMap<String, String>,
+    /// Texts written by hand for single recipients, used instead of the
+    /// message (`state/<campaign>/edits/`).
+    edits: crate::state::Edits,
 }
 
 impl<'a> Composer<'a> {
@@ -223,7 +229,15 @@ impl<'a> Composer<'a> {
             messages,
             texts,
             closing_style: template.closing_style().to_string(),
+            edits: Default::default(),
         })
+    }
+
+    /// Uses these hand-written texts instead of the message for their
+    /// recipients (what the plan read from the state folder).
+    pub fn with_edits(mut self, edits: crate::state::Edits) -> Self {
+        self.edits = edits;
+        self
     }
 
     /// Person fields the messages and texts use (`person.title` → `title`).
@@ -354,9 +368,16 @@ impl<'a> Composer<'a> {
                 ComposeError(describe_in(&e, source.map(String::as_str)))
             })
         };
-        let message = match self.messages.get(&lang) {
-            Some(name) => render(name)?,
-            None => String::new(),
+        // A text edited for this recipient is theirs as written: plain
+        // text, never markup, and the message template is not run.
+        let edited = self
+            .has_message
+            .then(|| self.edits.get(&first.id))
+            .flatten();
+        let message = match (edited, self.messages.get(&lang)) {
+            (Some(text), _) => crate::state::plain_to_markup(text),
+            (None, Some(name)) => render(name)?,
+            (None, None) => String::new(),
         };
         let text_lang = if self.texts.contains_key(&lang) {
             lang.clone()
@@ -419,7 +440,7 @@ impl<'a> Composer<'a> {
             log.record("occasion");
         }
         let facts = log.count();
-        if facts == 0 && self.has_message {
+        if facts == 0 && self.has_message && edited.is_none() {
             if self.config.policy.generic.as_deref() == Some("error") {
                 return Err(ComposeError(
                     "generic text: it uses no fact from the person's history (policy.generic = \"error\")".into(),
@@ -471,6 +492,7 @@ impl<'a> Composer<'a> {
             facts,
             fingerprint,
             address: address_hash,
+            edited: edited.is_some(),
         })
     }
 

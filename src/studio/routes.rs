@@ -1,0 +1,745 @@
+//! The studio's addresses: the page, its assets, a small JSON API, the
+//! images and the files of the output folder. Work that typesets runs on
+//! blocking threads; every route is behind [`super::security::guard`].
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{reason_text, Studio};
+use crate::config::Mode;
+use crate::state::{self, Approval};
+
+type Shared = State<Arc<Studio>>;
+
+pub fn router(studio: Arc<Studio>) -> Router {
+    Router::new()
+        .route("/", get(super::views::index))
+        .route("/assets/{name}", get(super::views::asset))
+        .route("/api/overview", get(overview))
+        .route("/api/pieces", get(pieces))
+        .route("/api/person/{n}", get(person))
+        .route("/api/thumb/{n}", get(thumb))
+        .route("/api/page/{n}/{page}", get(page))
+        .route("/api/exclude", post(exclude))
+        .route("/api/include", post(include))
+        .route("/api/edit", post(edit))
+        .route("/api/restore", post(restore))
+        .route("/api/message", get(message))
+        .route("/api/message/preview", post(message_preview))
+        .route("/api/message/save", post(message_save))
+        .route("/api/reload", post(reload))
+        .route("/api/approve", post(approve))
+        .route("/api/job", get(job))
+        .route("/out/{name}", get(output))
+        .fallback(|| async { (StatusCode::NOT_FOUND, "not found") })
+        .layer(axum::middleware::from_fn_with_state(
+            studio.clone(),
+            super::security::guard,
+        ))
+        .with_state(studio)
+}
+
+/// An error for the page: a status and a sentence.
+struct Oops(StatusCode, String);
+
+impl IntoResponse for Oops {
+    fn into_response(self) -> Response {
+        (self.0, Json(json!({ "error": self.1 }))).into_response()
+    }
+}
+
+impl From<crate::error::Error> for Oops {
+    fn from(e: crate::error::Error) -> Oops {
+        let mut text = e.to_string();
+        if let Some(hint) = e.hint() {
+            text.push_str(&format!(" ({hint})"));
+        }
+        Oops(StatusCode::UNPROCESSABLE_ENTITY, text)
+    }
+}
+
+fn bad(text: impl Into<String>) -> Oops {
+    Oops(StatusCode::BAD_REQUEST, text.into())
+}
+
+/// Runs typesetting or file work off the async threads.
+async fn blocking<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> R {
+    tokio::task::spawn_blocking(f)
+        .await
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic.into_panic()))
+}
+
+fn no_store(mut r: Response) -> Response {
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    r
+}
+
+async fn overview(State(studio): Shared) -> Response {
+    let snap = studio.snapshot();
+    let config = studio.config;
+    let plan = &snap.plan;
+    let left: Vec<Value> = (studio.commands.left_out)(plan)
+        .into_iter()
+        .map(|(kind, n, ids)| {
+            json!({ "kind": kind, "label": crate::select::Reason::describe(kind), "count": n, "who": ids })
+        })
+        .collect();
+    let people = &plan.people;
+    let encoding = std::iter::once(people.format.kind.clone())
+        .chain(people.format.encoding.clone())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let (checked, total) = studio.progress();
+    let approval = studio.approval().map(|(a, changed)| {
+        json!({ "approved_at": a.approved_at, "by": a.by, "pieces": a.pieces, "changed": changed })
+    });
+    let template = match &config.template {
+        crate::config::TemplateSource::Builtin(n) => format!("{n} (built in)"),
+        crate::config::TemplateSource::Folder(p) => p.display().to_string(),
+    };
+    no_store(
+        Json(json!({
+            "campaign": config.name,
+            "date": crate::lang::format_date("en", config.date, "long").unwrap_or_else(|| config.date.to_string()),
+            "template": template,
+            "people_file": config.people.display().to_string(),
+            "encoding": encoding,
+            "rows": people.rows,
+            "history_file": config.history.as_ref().map(|h| h.display().to_string()),
+            "messages": plan.template.messages.values().map(|(f, _)| f.clone()).collect::<Vec<_>>(),
+            "out_dir": config.out_dir.display().to_string(),
+            "state_dir": plan.state_dir.as_ref().map(|d| d.display().to_string()),
+            "persons": plan.persons.len(),
+            "recipients": plan.pieces.len(),
+            "left_out": left,
+            "findings": snap.findings,
+            "checked": checked,
+            "total": total,
+            "approval": approval,
+            "kind": plan.template.piece_kind(),
+        }))
+        .into_response(),
+    )
+}
+
+/// Every person: recipients with what the checker found, then the rest.
+async fn pieces(State(studio): Shared) -> Response {
+    let snap = studio.snapshot();
+    let plan = &snap.plan;
+    let mut rows = Vec::with_capacity(plan.persons.len());
+    for (n, person) in plan.persons.iter().enumerate() {
+        let n = n as u32;
+        let (status, reason, kind) = match (snap.piece_of.get(&n), snap.left_of.get(&n)) {
+            (Some(_), _) => ("due", String::new(), ""),
+            (None, Some(&l)) => {
+                let reason = &plan.left_out[l].reason;
+                ("left", reason_text(reason), reason.kind())
+            }
+            (None, None) => ("left", "left out".to_string(), ""),
+        };
+        let info = studio.info(n);
+        rows.push(json!({
+            "n": n,
+            "id": person.id,
+            "name": person.display_name(),
+            "company": person.get("company"),
+            "postcode": person.get("postal_code"),
+            "city": person.get("city"),
+            "country": person.get("country"),
+            "status": status,
+            "reason": reason,
+            "kind": kind,
+            "edited": plan.edits.get(&person.id).is_some(),
+            "v": studio.version(n),
+            "info": info.as_deref(),
+        }));
+    }
+    no_store(Json(json!({ "rows": rows })).into_response())
+}
+
+fn number(n: &str) -> Result<u32, Oops> {
+    n.parse().map_err(|_| bad("not a person number"))
+}
+
+async fn person(State(studio): Shared, Path(n): Path<String>) -> Result<Response, Oops> {
+    let n = number(&n)?;
+    let studio2 = studio.clone();
+    let value = blocking(move || {
+        let studio = studio2;
+        let snap = studio.snapshot();
+        let plan = &snap.plan;
+        if n as usize >= plan.persons.len() {
+            return Err(Oops(StatusCode::NOT_FOUND, "no such person".into()));
+        }
+        let person = plan.persons.get(n as usize);
+        let events: Vec<Value> = person
+            .events
+            .iter()
+            .filter(|e| e.date <= studio.config.date)
+            .rev()
+            .map(|e| json!({ "date": e.date.to_string(), "kind": e.kind, "summary": e.summary, "extra": e.extra }))
+            .collect();
+        let fields: Vec<(String, String)> = person
+            .fields
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let mut out = json!({
+            "n": n,
+            "id": person.id,
+            "name": person.display_name(),
+            "line": person.line,
+            "fields": fields,
+            "events": events,
+            "excluded": plan.exclusions.get(&person.id),
+            "edited": plan.edits.get(&person.id),
+            "v": studio.version(n),
+        });
+        match snap.piece_of.get(&n) {
+            Some(&i) => {
+                let planned = &plan.pieces[i];
+                out["status"] = json!("due");
+                out["occasion"] = json!(planned.due.occasion());
+                out["household"] = json!(plan.recipient_ids(planned, &plan.person(planned).id));
+                match super::compose(&snap, &snap.plain, i) {
+                    Ok(piece) => {
+                        out["composed"] = json!(state::markup_to_plain(&piece.message));
+                        out["salutation"] = json!(piece.model.salutation);
+                        out["closing"] = json!(piece.model.closing);
+                        out["lang"] = json!(piece.lang);
+                        out["address"] = json!(piece.model.recipient.address);
+                        out["facts"] = json!(piece.facts);
+                    }
+                    Err(e) => out["compose_error"] = json!(e),
+                }
+                let info = studio.info(n).or_else(|| {
+                    studio.thumbnail(n);
+                    studio.info(n)
+                });
+                out["info"] = json!(info.as_deref());
+            }
+            None => {
+                out["status"] = json!("left");
+                if let Some(&l) = snap.left_of.get(&n) {
+                    out["reason"] = json!(reason_text(&plan.left_out[l].reason));
+                    out["kind"] = json!(plan.left_out[l].reason.kind());
+                }
+            }
+        }
+        Ok(out)
+    })
+    .await?;
+    Ok(no_store(Json(value).into_response()))
+}
+
+fn png(bytes: Arc<Vec<u8>>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "image/png"),
+            // The address carries the version: a changed piece has a new one.
+            (header::CACHE_CONTROL, "private, max-age=86400"),
+        ],
+        bytes.as_ref().clone(),
+    )
+        .into_response()
+}
+
+async fn thumb(State(studio): Shared, Path(n): Path<String>) -> Result<Response, Oops> {
+    let n = number(&n)?;
+    match blocking(move || studio.thumbnail(n)).await {
+        Some(bytes) => Ok(png(bytes)),
+        None => Err(Oops(
+            StatusCode::NOT_FOUND,
+            "no picture for this person".into(),
+        )),
+    }
+}
+
+async fn page(
+    State(studio): Shared,
+    Path((n, page)): Path<(String, String)>,
+) -> Result<Response, Oops> {
+    let n = number(&n)?;
+    let page: usize = page.parse().map_err(|_| bad("not a page number"))?;
+    if page == 0 {
+        return Err(bad("pages count from 1"));
+    }
+    blocking(move || studio.page(n, page - 1))
+        .await
+        .map(png)
+        .map_err(|e| Oops(StatusCode::NOT_FOUND, e))
+}
+
+#[derive(Deserialize)]
+struct Who {
+    id: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    text: String,
+}
+
+/// The person with this id, by number (for the caches).
+fn find(studio: &Studio, id: &str) -> Result<u32, Oops> {
+    let snap = studio.snapshot();
+    let found = snap.plan.persons.iter().position(|p| p.id == id);
+    found
+        .map(|n| n as u32)
+        .ok_or_else(|| Oops(StatusCode::NOT_FOUND, format!("no person with id {id}")))
+}
+
+async fn exclude(State(studio): Shared, Json(who): Json<Who>) -> Result<Response, Oops> {
+    let reason = who.reason.trim().to_string();
+    if reason.is_empty() {
+        return Err(bad(
+            "say in a few words why (it is kept beside the campaign)",
+        ));
+    }
+    if reason.len() > 500 || reason.contains(['\n', '\r']) {
+        return Err(bad("a reason is one short line"));
+    }
+    let n = find(&studio, &who.id)?;
+    blocking(move || {
+        studio.change(false, Some(n), |snap| {
+            let (dir, mut exclusions, _) = super::state_of(snap)?;
+            exclusions.set(&dir, &who.id, Some(&reason))
+        })
+    })
+    .await?;
+    Ok(Json(json!({ "ok": true })).into_response())
+}
+
+async fn include(State(studio): Shared, Json(who): Json<Who>) -> Result<Response, Oops> {
+    let n = find(&studio, &who.id)?;
+    blocking(move || {
+        studio.change(false, Some(n), |snap| {
+            let (dir, mut exclusions, _) = super::state_of(snap)?;
+            exclusions.set(&dir, &who.id, None)
+        })
+    })
+    .await?;
+    Ok(Json(json!({ "ok": true })).into_response())
+}
+
+async fn edit(State(studio): Shared, Json(who): Json<Who>) -> Result<Response, Oops> {
+    if who.text.trim().is_empty() {
+        return Err(bad(
+            "the text is empty; use \"Use the campaign's text\" to go back to the message",
+        ));
+    }
+    if who.text.len() > 20_000 {
+        return Err(bad("the text is too long for one piece"));
+    }
+    let n = find(&studio, &who.id)?;
+    blocking(move || {
+        studio.change(false, Some(n), |snap| {
+            let (dir, _, mut edits) = super::state_of(snap)?;
+            edits.set(&dir, &who.id, Some(who.text.trim_end()))
+        })
+    })
+    .await?;
+    Ok(Json(json!({ "ok": true })).into_response())
+}
+
+async fn restore(State(studio): Shared, Json(who): Json<Who>) -> Result<Response, Oops> {
+    let n = find(&studio, &who.id)?;
+    blocking(move || {
+        studio.change(false, Some(n), |snap| {
+            let (dir, _, mut edits) = super::state_of(snap)?;
+            edits.set(&dir, &who.id, None)
+        })
+    })
+    .await?;
+    Ok(Json(json!({ "ok": true })).into_response())
+}
+
+async fn message(State(studio): Shared) -> Response {
+    let snap = studio.snapshot();
+    let messages: Vec<Value> = snap
+        .plan
+        .template
+        .messages
+        .iter()
+        .map(|(lang, (file, source))| json!({ "lang": lang, "file": file, "source": source }))
+        .collect();
+    no_store(
+        Json(json!({
+            "messages": messages,
+            "editable": studio.config.messages_dir.is_some(),
+        }))
+        .into_response(),
+    )
+}
+
+#[derive(Deserialize)]
+struct Draft {
+    lang: String,
+    source: String,
+    #[serde(default)]
+    id: String,
+}
+
+/// The line an error names (`message.de.j2:15: …` or `line 15`).
+fn error_line(text: &str) -> Option<u64> {
+    let after = text
+        .find(".j2:")
+        .map(|i| &text[i + 4..])
+        .or_else(|| text.find("line ").map(|i| &text[i + 5..]))?;
+    after
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .ok()
+}
+
+async fn message_preview(State(studio): Shared, Json(draft): Json<Draft>) -> Response {
+    let value = blocking(move || {
+        let snap = studio.snapshot();
+        let plan = &snap.plan;
+        let failed = |e: String| json!({ "ok": false, "line": error_line(&e), "error": e });
+        let mut template = plan.template.clone();
+        match template.messages.get_mut(&draft.lang) {
+            Some(entry) => entry.1 = draft.source.clone(),
+            None => return failed(format!("there is no message in \"{}\"", draft.lang)),
+        }
+        let composer = match crate::compose::Composer::new(studio.config, &template) {
+            Ok(c) => c,
+            Err(e) => return failed(e.to_string()),
+        };
+        let i = plan
+            .pieces
+            .iter()
+            .position(|p| plan.person(p).id == draft.id)
+            .unwrap_or(0);
+        if plan.pieces.is_empty() {
+            return json!({ "ok": true, "pages": [], "note": "nobody gets a piece in this run" });
+        }
+        let piece = match super::compose(&snap, &composer, i) {
+            Ok(p) => p,
+            Err(e) => return failed(e),
+        };
+        let id = piece.id.clone();
+        let warnings: Vec<String> = piece.warnings.iter().map(|w| w.message.clone()).collect();
+        let typeset = super::on_stack(|| snap.engine.typesetter.typeset(&piece));
+        let pages = match typeset.map_err(|e| e.to_string()).and_then(|t| {
+            super::render_pages(t.laid_out.as_deref().unwrap_or(&[]), super::PREVIEW_PPI)
+        }) {
+            Ok(p) => p,
+            Err(e) => return failed(e),
+        };
+        let pages: Vec<String> = pages
+            .iter()
+            .map(|p| format!("data:image/png;base64,{}", base64(p)))
+            .collect();
+        json!({ "ok": true, "id": id, "pages": pages, "warnings": warnings, "lang": piece.lang })
+    })
+    .await;
+    no_store(Json(value).into_response())
+}
+
+async fn message_save(State(studio): Shared, Json(draft): Json<Draft>) -> Result<Response, Oops> {
+    let Some(dir) = studio.config.messages_dir.clone() else {
+        return Err(bad(
+            "the campaign uses the template's own message; give it `messages = \"folder\"` to edit it here",
+        ));
+    };
+    if !draft
+        .lang
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-')
+        || draft.lang.is_empty()
+    {
+        return Err(bad("not a language"));
+    }
+    blocking(move || {
+        studio.change(true, None, |snap| {
+            let mut template = snap.plan.template.clone();
+            match template.messages.get_mut(&draft.lang) {
+                Some(entry) => entry.1 = draft.source.clone(),
+                None => {
+                    return Err(crate::error::Error::config(format!(
+                        "there is no message in \"{}\"",
+                        draft.lang
+                    )))
+                }
+            }
+            // A message that does not compile is not saved.
+            crate::compose::Composer::new(studio.config, &template)?;
+            let name = format!("message.{}.j2", draft.lang);
+            crate::write::write_atomic(&dir, &name, draft.source.as_bytes())
+                .map_err(|e| crate::error::Error::io(&dir.join(&name), e))?;
+            Ok(())
+        })
+    })
+    .await?;
+    Ok(Json(json!({ "ok": true })).into_response())
+}
+
+async fn reload(State(studio): Shared) -> Result<Response, Oops> {
+    blocking(move || studio.change(true, None, |_| Ok(()))).await?;
+    Ok(Json(json!({ "ok": true })).into_response())
+}
+
+#[derive(Deserialize)]
+struct Approve {
+    #[serde(default)]
+    by: String,
+}
+
+/// Records the approval of the plan as it is now, then renders it and
+/// makes the proof, on a thread of its own; `/api/job` tells how far.
+async fn approve(State(studio): Shared, Json(approve): Json<Approve>) -> Result<Response, Oops> {
+    {
+        let job = studio.job.lock().expect("job lock");
+        if job.state == "running" {
+            return Err(Oops(StatusCode::CONFLICT, "a render is running".into()));
+        }
+    }
+    let (checked, total) = studio.progress();
+    if checked < total {
+        return Err(Oops(
+            StatusCode::CONFLICT,
+            format!(
+                "still checking the pieces ({checked} of {total}); approve when all are checked"
+            ),
+        ));
+    }
+    let snap = studio.snapshot();
+    let failing = snap
+        .plan
+        .pieces
+        .iter()
+        .filter(|p| studio.info(p.person).is_some_and(|i| i.preflight == "fail"))
+        .count();
+    if failing > 0 {
+        return Err(Oops(
+            StatusCode::CONFLICT,
+            format!("{failing} piece(s) fail: fix or exclude them first"),
+        ));
+    }
+    if snap.plan.pieces.is_empty() {
+        return Err(Oops(
+            StatusCode::CONFLICT,
+            "nobody gets a piece in this run".into(),
+        ));
+    }
+    let approval = Approval {
+        approved_at: state::now(),
+        by: approve.by.trim().chars().take(80).collect(),
+        pieces: snap.plan.pieces.len(),
+        fingerprint: snap.plan.fingerprint(studio.config),
+    };
+    let dir = snap
+        .plan
+        .state_dir
+        .clone()
+        .ok_or_else(|| bad("no state folder"))?;
+    approval.save(&dir)?;
+    *studio.job.lock().expect("job lock") = super::Job {
+        state: "running",
+        phase: "starting".into(),
+        total: snap.plan.pieces.len(),
+        ..super::Job::default()
+    };
+    let worker = studio.clone();
+    std::thread::Builder::new()
+        .name("studio-render".into())
+        .spawn(move || run_job(worker))
+        .map_err(|e| Oops(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    Ok(Json(json!({ "ok": true })).into_response())
+}
+
+/// The render and the proof, reporting into the job.
+fn run_job(studio: Arc<Studio>) {
+    let start = std::time::Instant::now();
+    let set = |f: &dyn Fn(&mut super::Job)| f(&mut studio.job.lock().expect("job lock"));
+    let observe = |done: usize, total: usize| {
+        let elapsed = start.elapsed().as_secs_f64();
+        set(&|job| {
+            job.phase = "printing the pieces".into();
+            job.done = done;
+            job.total = total;
+            if elapsed > 1.0 && done > 0 {
+                let rate = done as f64 / elapsed;
+                job.rate = Some((rate * 10.0).round() / 10.0);
+                job.left_s = Some((total.saturating_sub(done) as f64 / rate).round() as u64);
+            }
+        })
+    };
+    let result = super::run_config(&studio.render_args, Mode::Render)
+        .and_then(|config| (studio.commands.render)(&config, &observe));
+    let exit = match result {
+        Ok(code) => code,
+        Err(e) => {
+            set(&|job| {
+                job.state = "failed";
+                job.error = Some(e.to_string());
+            });
+            return;
+        }
+    };
+    set(&|job| {
+        job.phase = "making the proof sheet".into();
+        job.rate = None;
+        job.left_s = None;
+    });
+    // The ledger now holds the pieces: the proof shows them all the same.
+    let mut proof_args = studio.render_args.clone();
+    proof_args.force = true;
+    let proof = super::run_config(&proof_args, Mode::Proof)
+        .and_then(|config| (studio.commands.proof)(&config));
+    let outputs = outputs(&studio.config.out_dir);
+    set(&|job| {
+        job.state = if exit == 0 { "done" } else { "failed" };
+        job.exit = Some(exit);
+        job.phase = "done".into();
+        if exit != 0 {
+            job.error = Some("some pieces failed: manifest.csv says which and why".into());
+        }
+        if let Err(e) = &proof {
+            job.error = Some(format!("the proof sheet could not be made: {e}"));
+        }
+        job.outputs = outputs.clone();
+    });
+    let _ = studio.rebuild(false, None);
+}
+
+/// The files of the output folder, the ones to hand on first.
+pub fn outputs(dir: &std::path::Path) -> Vec<super::Output> {
+    let mut out: Vec<super::Output> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.path().is_file())
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') || name.contains(".tmp") {
+                return None;
+            }
+            let kind = if name.starts_with("print") && name.ends_with(".pdf") {
+                "print"
+            } else if name == "proof.pdf" {
+                "proof"
+            } else if name == "manifest.csv" {
+                "manifest"
+            } else if name.ends_with(".pdf") {
+                "piece"
+            } else {
+                "other"
+            };
+            let bytes = e.metadata().map(|m| m.len()).unwrap_or(0);
+            Some(super::Output { name, kind, bytes })
+        })
+        .collect();
+    let rank = |k: &str| {
+        ["print", "proof", "manifest", "other", "piece"]
+            .iter()
+            .position(|x| *x == k)
+    };
+    out.sort_by(|a, b| (rank(a.kind), &a.name).cmp(&(rank(b.kind), &b.name)));
+    out
+}
+
+async fn job(State(studio): Shared) -> Response {
+    let job = studio.job.lock().expect("job lock").clone();
+    no_store(Json(job).into_response())
+}
+
+/// A file of the output folder, by its plain name: nothing above or
+/// beside the folder can be named.
+async fn output(State(studio): Shared, Path(name): Path<String>) -> Result<Response, Oops> {
+    let not_found = || {
+        Oops(
+            StatusCode::NOT_FOUND,
+            "no such file in the output folder".into(),
+        )
+    };
+    if name.is_empty()
+        || name.starts_with('.')
+        || name.contains(['/', '\\', '\0'])
+        || name.contains("..")
+    {
+        return Err(not_found());
+    }
+    let dir = studio.config.out_dir.clone();
+    let file = name.clone();
+    let bytes = blocking(move || -> Option<Vec<u8>> {
+        let root = dir.canonicalize().ok()?;
+        let path = root.join(&file).canonicalize().ok()?;
+        if path.parent()? != root || !path.is_file() {
+            return None;
+        }
+        std::fs::read(path).ok()
+    })
+    .await
+    .ok_or_else(not_found)?;
+    Ok(bytes_with_type(&bytes, &name))
+}
+
+fn bytes_with_type(bytes: &[u8], name: &str) -> Response {
+    let kind = match name.rsplit('.').next() {
+        Some("pdf") => "application/pdf",
+        Some("csv") => "text/csv; charset=utf-8",
+        Some("png") => "image/png",
+        _ => "application/octet-stream",
+    };
+    no_store(([(header::CONTENT_TYPE, kind)], bytes.to_vec()).into_response())
+}
+
+/// Standard base64, for the editor's preview images.
+pub fn base64(bytes: &[u8]) -> String {
+    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ABC[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_pads_like_everyone_else() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+    }
+
+    #[test]
+    fn error_lines_are_found() {
+        assert_eq!(error_line("x/message.de.j2:15: undefined value"), Some(15));
+        assert_eq!(
+            error_line("syntax error (in message.de.j2 line 3)"),
+            Some(3)
+        );
+        assert_eq!(error_line("no line"), None);
+    }
+}

@@ -1,0 +1,629 @@
+//! The studio, end to end: the real binary serving the sample campaign,
+//! asked over plain HTTP (token, Host, origin, paths) and driven in a real
+//! Chromium through WebDriver (chromedriver) the way an assistant would
+//! use it — then the PDFs it printed are read back with poppler.
+//!
+//! Without Chromium the browser test says so loudly and passes, except
+//! on CI (`CI=true`), where `.ci/run` installs it and its absence fails.
+
+mod util;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use util::{read_manifest, repo, text, Workdir};
+
+/// A running `warmly studio`, ended when dropped.
+struct Studio {
+    child: Child,
+    port: u16,
+    token: String,
+}
+
+impl Studio {
+    fn start(w: &Workdir) -> Studio {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_warmly"))
+            .args([
+                "studio",
+                "samples/christmas-2026.toml",
+                "--no-open",
+                "--out",
+                "out",
+                "--jobs",
+                "2",
+            ])
+            .current_dir(w.path())
+            .env_remove("WARMLY_DATE")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("starting warmly studio");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("studio: ")
+            .unwrap_or_else(|| panic!("no address printed: {line:?}"));
+        let rest = url.strip_prefix("http://127.0.0.1:").expect(url);
+        let (port, token) = rest.split_once("/?token=").expect(url);
+        assert_eq!(token.len(), 32, "{token}");
+        Studio {
+            child,
+            port: port.parse().unwrap(),
+            token: token.to_string(),
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/?token={}", self.port, self.token)
+    }
+}
+
+impl Drop for Studio {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One raw HTTP/1.1 request (so Host and paths are sent exactly as
+/// written): status, headers and body.
+fn http(port: u16, request: &str) -> (u16, String, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut bytes = Vec::new();
+    stream.read_to_end(&mut bytes).unwrap();
+    let answer = String::from_utf8_lossy(&bytes).into_owned();
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status in {head:?}"));
+    (status, head.to_string(), body.to_string())
+}
+
+fn get(s: &Studio, path: &str, extra: &str) -> (u16, String, String) {
+    http(
+        s.port,
+        &format!(
+            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n{extra}Connection: close\r\n\r\n",
+            s.port
+        ),
+    )
+}
+
+fn cookie(s: &Studio) -> String {
+    format!("Cookie: warmly_studio_{}={}\r\n", s.port, s.token)
+}
+
+fn post(s: &Studio, path: &str, extra: &str, body: &str) -> (u16, String, String) {
+    http(
+        s.port,
+        &format!(
+            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n{extra}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            s.port,
+            body.len()
+        ),
+    )
+}
+
+#[test]
+fn only_this_start_on_this_host_gets_in() {
+    let w = Workdir::new();
+    w.copy_samples();
+    let s = Studio::start(&w);
+    let port = s.port;
+
+    // No token: 401; a wrong one: 403, also as a cookie.
+    assert_eq!(get(&s, "/", "").0, 401);
+    assert_eq!(get(&s, "/api/pieces", "").0, 401);
+    assert_eq!(
+        get(&s, "/?token=0123456789abcdef0123456789abcdef", "").0,
+        403
+    );
+    let wrong = format!("Cookie: warmly_studio_{port}=0123456789abcdef0123456789abcdef\r\n");
+    assert_eq!(get(&s, "/api/pieces", &wrong).0, 403);
+
+    // The right token in the address becomes a cookie, the address loses it.
+    let (status, head, _) = get(&s, &format!("/?token={}", s.token), "");
+    assert_eq!(status, 303, "{head}");
+    assert!(
+        head.contains(&format!("warmly_studio_{port}={}", s.token)),
+        "{head}"
+    );
+    assert!(
+        head.contains("HttpOnly") && head.contains("SameSite=Strict"),
+        "{head}"
+    );
+    let (status, head, page) = get(&s, "/", &cookie(&s));
+    assert_eq!(status, 200, "{head}");
+    assert!(page.contains("christmas-2026"), "{page}");
+    assert!(head.contains("default-src 'self'"), "{head}");
+
+    // Another name for the machine (DNS rebinding) is refused, token or not.
+    for host in [
+        format!("evil.example:{port}"),
+        format!("127.0.0.1:{}", port + 1),
+        "127.0.0.1".into(),
+    ] {
+        let request = format!(
+            "GET /api/pieces HTTP/1.1\r\nHost: {host}\r\n{}Connection: close\r\n\r\n",
+            cookie(&s)
+        );
+        assert_eq!(http(port, &request).0, 403, "{host}");
+    }
+    let localhost = format!(
+        "GET /api/pieces HTTP/1.1\r\nHost: localhost:{port}\r\n{}Connection: close\r\n\r\n",
+        cookie(&s)
+    );
+    assert_eq!(http(port, &localhost).0, 200);
+
+    // A change needs the token in its header and this origin.
+    let origin = format!("Origin: http://127.0.0.1:{port}\r\n");
+    let header = format!("X-Warmly-Token: {}\r\n", s.token);
+    assert_eq!(post(&s, "/api/reload", &cookie(&s), "{}").0, 403);
+    assert_eq!(
+        post(&s, "/api/reload", &format!("{}{origin}", cookie(&s)), "{}").0,
+        403
+    );
+    let other = "Origin: http://evil.example\r\n";
+    assert_eq!(
+        post(
+            &s,
+            "/api/reload",
+            &format!("{}{header}{other}", cookie(&s)),
+            "{}"
+        )
+        .0,
+        403
+    );
+    assert_eq!(
+        post(
+            &s,
+            "/api/exclude",
+            &format!("{}{header}{other}", cookie(&s)),
+            r#"{"id":"K-1001","reason":"x"}"#
+        )
+        .0,
+        403
+    );
+    assert!(!w.join("samples/state/christmas-2026/excluded.csv").exists());
+    let (status, _, body) = post(
+        &s,
+        "/api/reload",
+        &format!("{}{header}{origin}", cookie(&s)),
+        "{}",
+    );
+    assert_eq!(status, 200, "{body}");
+    // An exclusion without a reason is refused with words.
+    let (status, _, body) = post(
+        &s,
+        "/api/exclude",
+        &format!("{}{header}{origin}", cookie(&s)),
+        r#"{"id":"K-1001","reason":"  "}"#,
+    );
+    assert_eq!(status, 400);
+    assert!(body.contains("why"), "{body}");
+
+    // Nothing outside the output folder can be named.
+    w.write("out/manifest.csv", "id\nK-1\n");
+    w.write("secret.txt", "K-SECRET");
+    let (status, _, body) = get(&s, "/out/manifest.csv", &cookie(&s));
+    assert_eq!((status, body.as_str()), (200, "id\nK-1\n"));
+    for path in [
+        "/out/../secret.txt",
+        "/out/..%2Fsecret.txt",
+        "/out/%2E%2E%2Fsecret.txt",
+        "/out/..%2F..%2F..%2F..%2Fetc%2Fpasswd",
+        "/out/%2Fetc%2Fpasswd",
+        "/out/.",
+        "/assets/..%2F..%2FCargo.toml",
+        "/assets/../../Cargo.toml",
+        "/../secret.txt",
+        "/api/thumb/..%2F..%2Fsecret.txt",
+    ] {
+        let (status, _, body) = get(&s, path, &cookie(&s));
+        assert!(status == 404 || status == 400, "{path}: {status} {body}");
+        assert!(
+            !body.contains("K-SECRET") && !body.contains("root:") && !body.contains("[package]"),
+            "{path}: {body}"
+        );
+    }
+
+    // Every asset comes from the binary and names no other host.
+    for asset in ["/", "/assets/studio.js", "/assets/studio.css"] {
+        let (status, _, body) = get(&s, asset, &cookie(&s));
+        assert_eq!(status, 200, "{asset}");
+        for scheme in ["http://", "https://", "//cdn", "@import"] {
+            assert!(!body.contains(scheme), "{asset} names {scheme}");
+        }
+    }
+    let (status, head, _) = get(&s, "/assets/inter.otf", &cookie(&s));
+    assert_eq!(status, 200);
+    assert!(head.contains("font/otf"), "{head}");
+}
+
+/// chromedriver on a free port, ended when dropped.
+struct Driver {
+    child: Child,
+    port: u16,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Chromium and chromedriver, or why not.
+fn browser() -> Option<(PathBuf, PathBuf)> {
+    let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .into_iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists());
+    let driver = PathBuf::from("/usr/bin/chromedriver");
+    match chromium {
+        Some(c) if driver.exists() => Some((c, driver)),
+        _ => {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("CI needs chromium and chromium-driver (apt-get install chromium chromium-driver; .ci/run does)");
+            }
+            eprintln!(
+                "\n*** SKIPPED the studio's browser test: no /usr/bin/chromium or /usr/bin/chromedriver ***\n\
+                 *** install them with: apt-get install chromium chromium-driver                      ***\n"
+            );
+            None
+        }
+    }
+}
+
+fn start_driver(driver: &Path) -> Driver {
+    let port = free_port();
+    let child = Command::new(driver)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starting chromedriver");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "chromedriver did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Driver {
+        child,
+        port,
+        _profile: tempfile::tempdir().unwrap(),
+    }
+}
+
+use fantoccini::{Client, ClientBuilder, Locator};
+
+async fn connect(driver: &Driver, chromium: &Path, width: u32, height: u32) -> Client {
+    let profile = driver._profile.path().display().to_string();
+    let capabilities = serde_json::json!({
+        "goog:chromeOptions": {
+            "binary": chromium.display().to_string(),
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage", "--hide-scrollbars",
+                format!("--user-data-dir={profile}"),
+                format!("--window-size={width},{height}"),
+            ]
+        }
+    });
+    let serde_json::Value::Object(capabilities) = capabilities else {
+        unreachable!()
+    };
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&format!("http://127.0.0.1:{}", driver.port))
+        .await
+        .expect("connecting to chromedriver")
+}
+
+/// Waits until `probe` (JavaScript returning a value) returns `want`.
+async fn wait_for(c: &Client, what: &str, probe: &str, want: serde_json::Value) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let got = c.execute(probe, vec![]).await.unwrap();
+        if got == want {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "waited in vain for {what}: {probe} gave {got}, want {want}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn js(c: &Client, script: &str) -> serde_json::Value {
+    c.execute(script, vec![]).await.unwrap()
+}
+
+async fn screenshot(c: &Client, name: &str) {
+    let png = c.screenshot().await.unwrap();
+    let dir = repo().join("docs");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(name), png).unwrap();
+}
+
+const TILES: &str = "return document.querySelectorAll('#grid .tile').length";
+
+async fn open_tile(c: &Client, id: &str) {
+    // The panel covers the grid: close it first, as a person would.
+    js(
+        c,
+        "if (!document.getElementById('detail').hidden) document.getElementById('close').click()",
+    )
+    .await;
+    c.find(Locator::Css(&format!("#grid .tile[data-id='{id}']")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(
+        c,
+        "the piece's data",
+        &format!("return !document.getElementById('detail').hidden && document.querySelector('#d-why') !== null && document.getElementById('d-why').textContent.includes('{id}')"),
+        true.into(),
+    )
+    .await;
+}
+
+#[test]
+fn an_assistant_looks_excludes_edits_and_prints_in_the_browser() {
+    let Some((chromium, chromedriver)) = browser() else {
+        return;
+    };
+    let w = Workdir::new();
+    w.copy_samples();
+    let studio = Studio::start(&w);
+    let driver = start_driver(&chromedriver);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let c = connect(&driver, &chromium, 1280, 860).await;
+        c.goto(&studio.url()).await.unwrap();
+        // The token left the address bar for a cookie.
+        let url = c.current_url().await.unwrap();
+        assert!(!url.as_str().contains("token"), "{url}");
+
+        // Every sample customer: 28 get a card, 2 opted out; all checked.
+        wait_for(&c, "30 tiles", TILES, 30.into()).await;
+        wait_for(
+            &c,
+            "every piece checked",
+            "return document.querySelectorAll('#grid .tile[data-status=checking]').length",
+            0.into(),
+        )
+        .await;
+        let due = js(&c, "return document.querySelectorAll('#grid .tile:not([data-status=left])').length").await;
+        assert_eq!(due, 28);
+        let summary = js(&c, "return document.getElementById('summary-line').textContent").await;
+        let summary = summary.as_str().unwrap();
+        assert!(summary.contains("30 customers") && summary.contains("28 get a card"), "{summary}");
+        assert!(summary.contains("2 left out (2 opted out)"), "{summary}");
+        // Thumbnails are real pictures.
+        wait_for(
+            &c,
+            "thumbnails loaded",
+            "const i = document.querySelector('#grid .tile[data-id=\"K-1001\"] img'); return !!i && i.complete && i.naturalWidth > 200",
+            true.into(),
+        )
+        .await;
+        screenshot(&c, "studio-grid.png").await;
+        // The same at a laptop's width.
+        c.set_window_size(1024, 700).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        screenshot(&c, "studio-laptop.png").await;
+        c.set_window_size(1280, 860).await.unwrap();
+
+        // Filter: search as you type, and the left out.
+        let search = c.find(Locator::Id("search")).await.unwrap();
+        search.send_keys("hausen").await.unwrap();
+        wait_for(&c, "one tile for the search", TILES, 1.into()).await;
+        let first = js(&c, "return document.querySelector('#grid .tile').dataset.id").await;
+        assert_eq!(first, "K-1001");
+        search.clear().await.unwrap();
+        js(&c, "document.getElementById('search').dispatchEvent(new Event('input'))").await;
+        wait_for(&c, "all tiles again", TILES, 30.into()).await;
+        c.find(Locator::Css(".filters [data-filter=left]")).await.unwrap().click().await.unwrap();
+        wait_for(&c, "the two who opted out", TILES, 2.into()).await;
+        let ids = js(&c, "return [...document.querySelectorAll('#grid .tile')].map(t => t.dataset.id).join(' ')").await;
+        assert_eq!(ids, "K-1019 K-1025");
+        c.find(Locator::Css(".filters [data-filter=all]")).await.unwrap().click().await.unwrap();
+        wait_for(&c, "all tiles again", TILES, 30.into()).await;
+
+        // One piece at reading size, with the data behind it.
+        open_tile(&c, "K-1001").await;
+        wait_for(
+            &c,
+            "the pages at reading size",
+            "const i = [...document.querySelectorAll('#d-pages img')]; return i.length === 2 && i.every(x => x.complete && x.naturalWidth > 900)",
+            true.into(),
+        )
+        .await;
+        let why = js(&c, "return document.getElementById('d-why').textContent").await;
+        let why = why.as_str().unwrap();
+        for needle in ["Sehr geehrter Herr Dr. von Hausen", "Nussbaum", "Why it says this", "History"] {
+            assert!(why.contains(needle), "missing {needle:?} in {why}");
+        }
+        screenshot(&c, "studio-piece.png").await;
+        // j goes to the next recipient.
+        c.find(Locator::Css("body")).await.unwrap().send_keys("j").await.unwrap();
+        wait_for(&c, "the next piece", "return document.getElementById('d-why').textContent.includes('K-1002')", true.into()).await;
+
+        // Leave one out, with a reason.
+        open_tile(&c, "K-1003").await;
+        c.find(Locator::Id("act-exclude")).await.unwrap().click().await.unwrap();
+        c.find(Locator::Id("exclude-reason")).await.unwrap().send_keys("Laden geschlossen").await.unwrap();
+        c.find(Locator::Id("exclude-confirm")).await.unwrap().click().await.unwrap();
+        wait_for(
+            &c,
+            "the exclusion shown",
+            "return document.getElementById('d-why').textContent.includes('excluded — Laden geschlossen')",
+            true.into(),
+        )
+        .await;
+
+        // Edit one person's text.
+        open_tile(&c, "K-1002").await;
+        c.find(Locator::Id("act-edit")).await.unwrap().click().await.unwrap();
+        let composed = js(&c, "return document.getElementById('edit-text').value").await;
+        assert!(composed.as_str().unwrap().contains("Jahren"), "{composed}");
+        js(&c, "document.getElementById('edit-text').value = 'für Ihre Küche aus Eiche danken wir Ihnen von Herzen.\\n\\nIhr Kirschbaum-Gruß aus der Werkstatt #1 [sic] $x$'").await;
+        c.find(Locator::Id("edit-save")).await.unwrap().click().await.unwrap();
+        wait_for(
+            &c,
+            "the edited badge",
+            "const t = document.querySelector('#grid .tile[data-id=\"K-1002\"]'); return !!t && t.textContent.includes('edited')",
+            true.into(),
+        )
+        .await;
+        c.find(Locator::Id("close")).await.unwrap().click().await.unwrap();
+
+        // The message editor: an undefined value is shown with its line.
+        c.find(Locator::Id("open-editor")).await.unwrap().click().await.unwrap();
+        wait_for(&c, "the preview", "return document.querySelectorAll('#preview-pages img').length", 2.into()).await;
+        js(&c, "const s = document.getElementById('source'); s.value = s.value.replace('{% set du = person.du %}', '{% set du = person.du %}{{ person.frist_name }}'); s.dispatchEvent(new Event('input'))").await;
+        wait_for(
+            &c,
+            "the error with its line",
+            "const t = document.getElementById('editor-status').textContent; return t.startsWith('Line 2') && t.includes('frist_name')",
+            true.into(),
+        )
+        .await;
+        screenshot(&c, "studio-message.png").await;
+        c.find(Locator::Id("editor-close")).await.unwrap().click().await.unwrap();
+
+        // Approve and print.
+        wait_for(&c, "the approve button", "return !document.getElementById('approve').disabled", true.into()).await;
+        c.find(Locator::Id("approve")).await.unwrap().click().await.unwrap();
+        let plan = js(&c, "return document.getElementById('approve-plan').textContent").await;
+        assert!(plan.as_str().unwrap().contains("27 cards"), "{plan}");
+        c.find(Locator::Id("approve-by")).await.unwrap().send_keys("Jana Test").await.unwrap();
+        c.find(Locator::Id("approve-confirm")).await.unwrap().click().await.unwrap();
+        wait_for(&c, "the render", "return !document.getElementById('job-done').hidden", true.into()).await;
+        let links = js(&c, "return [...document.querySelectorAll('#job-links a')].map(a => a.getAttribute('href')).join(' ')").await;
+        let links = links.as_str().unwrap().to_string();
+        for file in ["/out/print.pdf", "/out/proof.pdf", "/out/manifest.csv", "/out/K-1002-Gro%C3%9Fe-W%C3%B6stmann.pdf"] {
+            assert!(links.contains(file), "{file} not in {links}");
+        }
+        assert!(!links.contains("K-1003"), "{links}");
+        let result = js(&c, "return document.getElementById('job-line').textContent").await;
+        assert_eq!(result, "All 27 pieces are written.");
+        screenshot(&c, "studio-printed.png").await;
+        c.close().await.unwrap();
+    });
+
+    // What was printed: the excluded one is absent, the edited text is in its PDF.
+    let pdfs: Vec<PathBuf> = w
+        .pdfs("out")
+        .into_iter()
+        .filter(|p| !p.ends_with("proof.pdf"))
+        .collect();
+    assert_eq!(pdfs.len(), 27, "{pdfs:?}");
+    assert!(pdfs.iter().all(|p| !p.to_string_lossy().contains("K-1003")));
+    let edited = text(&w.pdf_of("out", "K-1002"));
+    let flat = edited.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat.contains("Kirschbaum-Gruß aus der Werkstatt #1 [sic] $x$"),
+        "{flat}"
+    );
+    assert!(!flat.contains("Treue"), "{flat}");
+    let manifest = read_manifest(&w.join("out/manifest.csv"));
+    let row = |id: &str| manifest.iter().find(|r| r["id"] == id).unwrap().clone();
+    assert_eq!(row("K-1002")["edited"], "true");
+    assert_eq!(row("K-1001")["edited"], "false");
+    assert!(text(&w.join("out/proof.pdf")).contains("K-1002"));
+
+    // The state folder holds it all, in plain files.
+    let state = w.join("samples/state/christmas-2026");
+    let excluded = std::fs::read_to_string(state.join("excluded.csv")).unwrap();
+    assert!(
+        excluded.starts_with("id,reason,excluded_on\nK-1003,Laden geschlossen,"),
+        "{excluded}"
+    );
+    assert!(std::fs::read_to_string(state.join("edits/K-1002.txt"))
+        .unwrap()
+        .contains("Kirschbaum"));
+    let approval: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(state.join("approval.json")).unwrap())
+            .unwrap();
+    assert_eq!(approval["by"], "Jana Test");
+    assert_eq!(approval["pieces"], 27);
+    drop(studio);
+
+    // render, check and due see the exclusion; a change after approval is named.
+    let check = w.run(&["check", "samples/christmas-2026.toml"]);
+    assert!(
+        check
+            .stdout()
+            .contains("1 left out by hand: K-1003 (excluded — Laden geschlossen)"),
+        "{}",
+        check.stdout()
+    );
+    let dry = w.run(&[
+        "render",
+        "samples/christmas-2026.toml",
+        "--out",
+        "out",
+        "--dry-run",
+        "--force",
+    ]);
+    assert!(!dry.stderr().contains("changed since"), "{}", dry.stderr());
+    dry.expect_stderr("left out 1: excluded (K-1003 (excluded — Laden geschlossen))");
+    let message = w.join("samples/christmas-2026/message.de.j2");
+    let mut source = std::fs::read_to_string(&message).unwrap();
+    source.push_str("\nEin neuer Satz.\n");
+    std::fs::write(&message, source).unwrap();
+    let dry = w.run(&[
+        "render",
+        "samples/christmas-2026.toml",
+        "--out",
+        "out",
+        "--dry-run",
+        "--force",
+    ]);
+    dry.expect_stderr("changed since the approval of ");
+    dry.expect_stderr("by Jana Test: the messages");
+    let due = w.run(&["due", "samples/christmas-2026.toml", "--json"]);
+    let rows: serde_json::Value = serde_json::from_str(&due.stdout()).unwrap();
+    let k1003 = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "K-1003")
+        .unwrap();
+    assert_eq!(k1003["status"], "excluded");
+    assert!(k1003["why"]
+        .as_str()
+        .unwrap()
+        .contains("left out: excluded — Laden geschlossen"));
+}
