@@ -363,11 +363,27 @@ async fn js(c: &Client, script: &str) -> serde_json::Value {
     c.execute(script, vec![]).await.unwrap()
 }
 
+/// Screenshots go to `target/studio-screenshots/`; with
+/// `WARMLY_SCREENSHOTS=docs` into the README's `docs/` (a test run does not
+/// change the checkout unless asked to). Each is checked to be a real page
+/// image, not an empty one.
 async fn screenshot(c: &Client, name: &str) {
     let png = c.screenshot().await.unwrap();
-    let dir = repo().join("docs");
+    assert!(png.starts_with(b"\x89PNG"), "{name}: not a PNG");
+    let (w, h) = png_size_of(&png);
+    assert!(w >= 1000 && h >= 500, "{name}: {w}×{h}");
+    let dir = match std::env::var("WARMLY_SCREENSHOTS").as_deref() {
+        Ok("docs") => repo().join("docs"),
+        _ => repo().join("target/studio-screenshots"),
+    };
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join(name), png).unwrap();
+}
+
+/// Width and height from a PNG's header.
+fn png_size_of(png: &[u8]) -> (u32, u32) {
+    let be = |at: usize| u32::from_be_bytes(png[at..at + 4].try_into().unwrap());
+    (be(16), be(20))
 }
 
 const TILES: &str = "return document.querySelectorAll('#grid .tile').length";
