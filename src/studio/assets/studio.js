@@ -172,7 +172,7 @@ function badges(r) {
 function tileHtml(r) {
   const s = statusOf(r);
   let picture;
-  if (r.kind === "already_done") picture = '<div class="thumb placeholder"><span>printed in an earlier run (in the ledger)</span></div>';
+  if (r.kind === "already_done") picture = '<div class="thumb placeholder"><span>already printed for this campaign (in the ledger)</span></div>';
   else if (r.status !== "due") picture = `<div class="thumb placeholder"><span>${esc(r.reason)}</span></div>`;
   else if (s === "failed") picture = `<div class="thumb failed"><span>${esc(r.info.error || "cannot be made")}</span></div>`;
   else picture = `<div class="thumb"><img loading="lazy" alt="" src="/api/thumb/${r.n}?v=${r.v}"></div>`;
