@@ -27,6 +27,7 @@ fn main() -> ExitCode {
                 .and_then(|c| cmd::preview::run(&c, &args.id, args.ppi))
         }
         Command::Due(args) => cmd::due::run(&args),
+        Command::Merge(args) => cmd::merge::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
