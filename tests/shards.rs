@@ -599,3 +599,62 @@ fn a_household_stays_in_the_shard_of_its_first_member() {
     assert_eq!(report["persons"].as_u64().unwrap() as usize, 2 * pieces);
     assert!(pieces > 0 && pieces < 30);
 }
+
+#[test]
+fn merged_letters_in_duplex_parts_match_one_run() {
+    let w = Workdir::new();
+    w.copy_samples();
+    let path = w.join("samples/thank-you.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(!text.contains("[output]"));
+    std::fs::write(
+        &path,
+        format!("{text}\n[output]\nduplex = true\nprint_part = 3\n"),
+    )
+    .unwrap();
+    let campaign = "samples/thank-you.toml";
+    let date = ["--date", "2026-11-30", "-q"];
+    let mut one = vec!["render", campaign, "--out", "one", "--state", "s1"];
+    one.extend(date);
+    run(&w, &one, &[]).expect_code(0);
+    let mut dirs = Vec::new();
+    for i in 1..=2 {
+        let shard = format!("{i}/2");
+        let mut args = vec![
+            "render", campaign, "--out", "two", "--state", "s2", "--shard", &shard,
+        ];
+        args.extend(date);
+        run(&w, &args, &[]).expect_code(0);
+        dirs.push(format!("two/shard-{i}-of-2"));
+    }
+    let mut merge = vec!["merge", "--out", "merged"];
+    merge.extend(dirs.iter().map(String::as_str));
+    run(&w, &merge, &[]).expect_code(0);
+
+    let (a, b) = (files(&w.join("one")), files(&w.join("merged")));
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    let parts: Vec<&String> = a.keys().filter(|n| n.starts_with("print-")).collect();
+    assert_eq!(parts.len(), 3, "{parts:?}");
+    let mut letters = 0;
+    for (name, bytes) in &a {
+        if !name.starts_with("print-") {
+            assert!(bytes == &b[name], "{name} differs");
+            letters += usize::from(name.ends_with(".pdf"));
+        }
+    }
+    assert_eq!(letters, 8);
+    for name in parts {
+        let (x, y) = (w.join("one").join(name), w.join("merged").join(name));
+        // Duplex: every letter starts on a front side, so an even count.
+        assert_eq!(pages(&x) % 2, 0, "{name}");
+        assert_eq!(pages(&x), pages(&y), "{name}");
+        assert_eq!(boxes(&x), boxes(&y), "{name}");
+        for page in 1..=pages(&x) {
+            assert_eq!(
+                page_text(&x, page),
+                page_text(&y, page),
+                "{name} page {page}"
+            );
+        }
+    }
+}
