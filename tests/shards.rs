@@ -658,3 +658,27 @@ fn merged_letters_in_duplex_parts_match_one_run() {
         }
     }
 }
+
+#[test]
+fn a_label_sheet_is_not_split() {
+    let w = Workdir::new();
+    w.copy_samples();
+    let out = run(
+        &w,
+        &[
+            "render",
+            "samples/labels.toml",
+            "--shard",
+            "1/2",
+            "--state",
+            "s",
+        ],
+        &[],
+    );
+    out.expect_code(2)
+        .expect_stderr("lays everyone out on one sheet, which cannot be split");
+    assert!(!w.join("s").join("ledger.csv").exists());
+    assert!(std::fs::read_dir(w.join("s"))
+        .map(|d| d.count() == 0)
+        .unwrap_or(true));
+}
