@@ -25,7 +25,7 @@ pub struct Shard {
 /// The environment variables of the schedulers, each a 0-based index.
 pub const SCHEDULER_VARIABLES: [(&str, &str); 3] = [
     ("JOB_COMPLETION_INDEX", "a Kubernetes Indexed Job"),
-    ("SLURM_ARRAY_TASK_ID", "a Slurm job array (--array=0-N-1)"),
+    ("SLURM_ARRAY_TASK_ID", "a Slurm job array"),
     ("AWS_BATCH_JOB_ARRAY_INDEX", "an AWS Batch array job"),
 ];
 
