@@ -39,6 +39,11 @@ pub enum Command {
     /// warmly on 127.0.0.1 only; Ctrl-C ends it.
     #[command(after_help = STUDIO_EXAMPLES)]
     Studio(StudioArgs),
+    /// Join the output folders of a sharded run (`render --shard`) into
+    /// what one run would have written: manifest, PDFs, print file,
+    /// postcode counts.
+    #[command(after_help = MERGE_EXAMPLES)]
+    Merge(MergeArgs),
 }
 
 const STUDIO_EXAMPLES: &str = "\
@@ -60,6 +65,29 @@ pub struct StudioArgs {
     /// Only print the address; do not open the browser.
     #[arg(long)]
     pub no_open: bool,
+}
+
+const MERGE_EXAMPLES: &str = "\
+Examples:
+  warmly render samples/christmas-2026.toml --shard 1/3   (… 2/3, 3/3: out/christmas-2026/shard-1-of-3/ …)
+  warmly merge --out out/christmas-2026 out/christmas-2026/shard-*-of-3
+
+Exit codes: 0 merged, 1 merged but some pieces had failed in their shard,
+2 nothing merged (a shard missing, twice, or of another run).";
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The folder to write the joined run into.
+    #[arg(long, short = 'o', required = true)]
+    pub out: PathBuf,
+
+    /// The shards' output folders (each holds a `shard.json`), all of them.
+    #[arg(required = true, value_name = "SHARD_DIR")]
+    pub shards: Vec<PathBuf>,
+
+    /// No summary on stderr (errors are still printed).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 const PROOF_EXAMPLES: &str = "\
@@ -251,6 +279,18 @@ pub struct RenderArgs {
     /// the campaign file; none without a campaign].
     #[arg(long, value_name = "DIR")]
     pub state: Option<PathBuf>,
+
+    /// Only the recipients of shard I of N (1-based): those whose id (a
+    /// household's first member's) hashes to it. Output goes to
+    /// `<out>/shard-I-of-N/`; join the shards with `warmly merge`.
+    #[arg(long, value_name = "I/N", conflicts_with = "shards")]
+    pub shard: Option<String>,
+
+    /// Split into N shards and take this one's index (0-based) from the
+    /// scheduler: JOB_COMPLETION_INDEX (Kubernetes Indexed Job),
+    /// SLURM_ARRAY_TASK_ID (Slurm array), AWS_BATCH_JOB_ARRAY_INDEX (AWS Batch).
+    #[arg(long, value_name = "N")]
+    pub shards: Option<u32>,
 
     /// No progress line (errors and the summary are still printed).
     #[arg(long, short = 'q')]

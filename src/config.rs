@@ -252,6 +252,9 @@ pub struct Config {
     /// The sender's country, normalised (`DE` when the sender has none):
     /// mail to it is domestic, sorts first and needs no country line.
     pub home_country: String,
+    /// `--shard I/N` / `--shards N`: only this shard's recipients; a
+    /// render writes to `<out>/shard-I-of-N/` and its own ledger file.
+    pub shard: Option<crate::shard::Shard>,
     /// What this run does with the plan.
     pub mode: Mode,
 }
@@ -333,6 +336,7 @@ impl Config {
         let mut config = Config::from_render_args(args)?;
         config.mode = mode;
         config.check_json()?;
+        config.check_shard()?;
         Ok(config)
     }
 
@@ -345,6 +349,20 @@ impl Config {
             );
         }
         Ok(())
+    }
+
+    /// A shard is a part of a render: its dry run and check show that
+    /// part's plan; the other modes make no sense for a part.
+    pub fn check_shard(&self) -> Result<()> {
+        match (&self.shard, &self.mode) {
+            (None, _) | (Some(_), Mode::Render | Mode::DryRun | Mode::Check) => Ok(()),
+            (Some(shard), _) => Err(Error::config(format!(
+                "--shard {shard}: shards work with `render`, `render --dry-run` and `check`"
+            ))
+            .with_hint(
+                "proofs, previews, exported inputs and the test grid are for the whole run",
+            )),
+        }
     }
 
     /// Reads the campaign (if any) and merges the command line over it.
@@ -629,6 +647,19 @@ impl Config {
             .clone()
             .or(campaign.language.clone())
             .unwrap_or_else(|| "de".into());
+        let shard = match (&args.shard, args.shards) {
+            (Some(text), _) => Some(crate::shard::Shard::parse(text)?),
+            (None, Some(count)) => Some(crate::shard::Shard::from_scheduler(count, |name| {
+                std::env::var(name).ok()
+            })?),
+            (None, None) => None,
+        };
+        // Shards of one run share the command line (an array job starts
+        // the same one N times), so each writes below the run's folder.
+        let out_dir = match &shard {
+            Some(shard) => out_dir.join(shard.name()),
+            None => out_dir,
+        };
 
         Ok(Config {
             name,
@@ -685,8 +716,10 @@ impl Config {
             print,
             links,
             home_country,
+            shard,
             mode,
         })
+        .and_then(|config: Config| config.check_shard().map(|_| config))
     }
 }
 

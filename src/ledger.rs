@@ -61,46 +61,27 @@ pub struct Ledger {
 }
 
 impl Ledger {
-    /// Reads the ledger (an absent one is empty). A last line cut off by a
-    /// crash is ignored.
+    /// Reads the ledger of an unsharded run (it appends to `ledger.csv`).
     pub fn open(folder: &Path) -> Result<Ledger> {
-        let path = folder.join(LEDGER_FILE);
+        Ledger::open_as(folder, LEDGER_FILE)
+    }
+
+    /// Reads every ledger file of the state folder (`ledger.csv` and the
+    /// shards' `ledger-…-shard-I-of-N.csv`) as one ledger, and appends to
+    /// `own`: shards running at once each write their own file, and every
+    /// command sees what any of them produced. Absent files are empty; a
+    /// last line cut off by a crash is ignored.
+    pub fn open_as(folder: &Path, own: &str) -> Result<Ledger> {
         let mut entries = Vec::new();
-        if path.exists() {
-            let mut text = String::new();
-            File::open(&path)
-                .and_then(|mut f| f.read_to_string(&mut text))
-                .map_err(|e| Error::io(&path, e))?;
-            // Only complete lines count.
-            let complete = match text.rfind('\n') {
-                Some(end) => &text[..=end],
-                None => "",
-            };
-            let mut reader = csv::ReaderBuilder::new()
-                .flexible(true)
-                .has_headers(false)
-                .from_reader(complete.as_bytes());
-            for (i, record) in reader.deserialize::<Entry>().enumerate().skip(1) {
-                match record {
-                    Ok(entry) => entries.push(entry),
-                    Err(e) => {
-                        return Err(Error::input(
-                            crate::error::Location::at(&path, i as u64 + 1, None),
-                            format!("the ledger line cannot be read: {e}"),
-                        )
-                        .with_hint(
-                            "the ledger is written by warmly only; restore it from a backup",
-                        ))
-                    }
-                }
-            }
+        for path in ledger_files(folder).map_err(|e| Error::io(folder, e))? {
+            read_entries(&path, &mut entries)?;
         }
         let done = entries
             .iter()
             .map(|e| (e.campaign.clone(), e.occasion.clone(), e.person_id.clone()))
             .collect();
         Ok(Ledger {
-            path,
+            path: folder.join(own),
             entries,
             done,
             staged: Vec::new(),
@@ -210,6 +191,53 @@ impl Ledger {
     }
 }
 
+/// The ledger files of a state folder: `ledger.csv` first, then the
+/// others (`ledger*.csv`) by name, so every command reads them in one order.
+pub fn ledger_files(folder: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut names: Vec<String> = match std::fs::read_dir(folder) {
+        Ok(entries) => entries
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("ledger") && n.ends_with(".csv"))
+            .collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(e),
+    };
+    names.sort_by_key(|n| (n != LEDGER_FILE, n.clone()));
+    Ok(names.into_iter().map(|n| folder.join(n)).collect())
+}
+
+/// Appends the complete lines of one ledger file to `entries`.
+fn read_entries(path: &Path, entries: &mut Vec<Entry>) -> Result<()> {
+    let mut text = String::new();
+    File::open(path)
+        .and_then(|mut f| f.read_to_string(&mut text))
+        .map_err(|e| Error::io(path, e))?;
+    // Only complete lines count.
+    let complete = match text.rfind('\n') {
+        Some(end) => &text[..=end],
+        None => "",
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(false)
+        .from_reader(complete.as_bytes());
+    for (i, record) in reader.deserialize::<Entry>().enumerate().skip(1) {
+        match record {
+            Ok(entry) => entries.push(entry),
+            Err(e) => {
+                return Err(Error::input(
+                    crate::error::Location::at(path, i as u64 + 1, None),
+                    format!("the ledger line cannot be read: {e}"),
+                )
+                .with_hint("the ledger is written by warmly only; restore it from a backup"))
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Drops a last line that a killed run left unfinished (we hold the lock,
 /// so nobody else is writing).
 fn cut_torn_line(path: &Path) -> std::io::Result<()> {
@@ -243,59 +271,175 @@ fn ends_with_newline(path: &Path) -> bool {
 /// (flock on Unix, LockFileEx on Windows), so a run that is killed
 /// releases it with its process, on every system. The file holds the
 /// owner's process id for the message; it is removed when the run ends.
+///
+/// Shards of one run go at the same time: each holds `<campaign>.lock`
+/// shared (so an unsharded run, which needs it alone, waits for all of
+/// them, and they for it) and its own `<campaign>-shard-I-of-N.lock` alone
+/// (so one shard does not run twice). Shards of another count would
+/// overlap with these, so a shard refuses to start while one runs.
 #[derive(Debug)]
 pub struct Lock {
     path: PathBuf,
     file: File,
+    /// A shard's shared hold on the campaign's lock.
+    shared: Option<(PathBuf, File)>,
 }
 
 impl Lock {
+    /// The lock of an unsharded run: the campaign's alone.
     pub fn acquire(folder: &Path, campaign: &str) -> Result<Lock> {
-        let path = folder.join(format!(
-            "{}.lock",
-            crate::write::sanitize_component(campaign)
-        ));
-        // A run that ends removes the file; one that opened it just before
-        // then holds a lock on a file nobody else sees, so try again.
-        for _ in 0..8 {
-            let file = OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .open(&path)
-                .map_err(|e| Error::io(&path, e))?;
-            match file.try_lock() {
-                Ok(()) => {}
-                Err(std::fs::TryLockError::WouldBlock) => {
-                    let owner = std::fs::read_to_string(&path).unwrap_or_default();
-                    let owner = match owner.trim() {
-                        "" => String::new(),
-                        pid => format!(" (process {pid})"),
-                    };
-                    return Err(Error::config(format!(
-                        "another run of campaign \"{campaign}\" is in progress{owner}"
-                    ))
-                    .with_hint(format!(
-                        "wait for it to finish; the lock is {}",
-                        path.display()
-                    )));
+        let path = campaign_lock(folder, campaign);
+        let file = take(&path, true, |owner| {
+            Error::config(match owner {
+                Some(pid) => {
+                    format!("another run of campaign \"{campaign}\" is in progress (process {pid})")
                 }
-                Err(std::fs::TryLockError::Error(e)) => return Err(Error::io(&path, e)),
-            }
-            if !same_file(&file, &path) {
-                continue;
-            }
-            let mut lock = Lock { path, file };
-            let _ = lock.file.set_len(0);
-            let _ = writeln!(lock.file, "{}", std::process::id());
-            return Ok(lock);
-        }
-        Err(Error::config(format!(
-            "cannot take the lock {}",
-            path.display()
-        )))
+                None => format!("shards of campaign \"{campaign}\" are running"),
+            })
+            .with_hint(format!(
+                "wait for it to finish; the lock is {}",
+                path.display()
+            ))
+        })?;
+        Ok(Lock {
+            path,
+            file,
+            shared: None,
+        })
     }
+
+    /// The lock of one shard: the campaign's shared with the other shards
+    /// of the run, its own alone.
+    pub fn acquire_shard(
+        folder: &Path,
+        campaign: &str,
+        shard: crate::shard::Shard,
+    ) -> Result<Lock> {
+        let campaign_path = campaign_lock(folder, campaign);
+        let shared = take(&campaign_path, false, |owner| {
+            Error::config(format!(
+                "an unsharded run of campaign \"{campaign}\" is in progress{}",
+                owner.map(|p| format!(" (process {p})")).unwrap_or_default()
+            ))
+            .with_hint(format!(
+                "wait for it to finish; the lock is {}",
+                campaign_path.display()
+            ))
+        })?;
+        let stem = format!(
+            "{}-{}",
+            crate::write::sanitize_component(campaign),
+            shard.name()
+        );
+        let path = folder.join(format!("{stem}.lock"));
+        let file = take(&path, true, |owner| {
+            Error::config(format!(
+                "shard {shard} of campaign \"{campaign}\" is already running{}",
+                owner.map(|p| format!(" (process {p})")).unwrap_or_default()
+            ))
+            .with_hint(format!(
+                "wait for it to finish; the lock is {}",
+                path.display()
+            ))
+        })?;
+        let lock = Lock {
+            path,
+            file,
+            shared: Some((campaign_path, shared)),
+        };
+        // Ours is taken before we look, so of two runs with different
+        // counts starting at once at least one sees the other.
+        if let Some(other) = running_other_count(folder, campaign, shard)? {
+            return Err(Error::config(format!(
+                "shard {other} of campaign \"{campaign}\" is running: shards of one run must agree on their count ({})",
+                shard.count
+            ))
+            .with_hint("a recipient would be in a shard of each; wait for that run to finish"));
+        }
+        Ok(lock)
+    }
+}
+
+fn campaign_lock(folder: &Path, campaign: &str) -> PathBuf {
+    folder.join(format!(
+        "{}.lock",
+        crate::write::sanitize_component(campaign)
+    ))
+}
+
+/// Takes the OS lock on `path`, alone (writing our process id into the
+/// file) or shared; `refused` makes the error from the owner's process id.
+fn take(path: &Path, exclusive: bool, refused: impl Fn(Option<String>) -> Error) -> Result<File> {
+    // A run that ends removes the file; one that opened it just before
+    // then holds a lock on a file nobody else sees, so try again.
+    for _ in 0..8 {
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(|e| Error::io(path, e))?;
+        let taken = if exclusive {
+            file.try_lock()
+        } else {
+            file.try_lock_shared()
+        };
+        match taken {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let owner = std::fs::read_to_string(path).unwrap_or_default();
+                let owner = Some(owner.trim().to_string()).filter(|o| !o.is_empty());
+                return Err(refused(owner));
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(Error::io(path, e)),
+        }
+        if !same_file(&file, path) {
+            continue;
+        }
+        if exclusive {
+            let _ = file.set_len(0);
+            let _ = writeln!(file, "{}", std::process::id());
+        }
+        return Ok(file);
+    }
+    Err(Error::config(format!(
+        "cannot take the lock {}",
+        path.display()
+    )))
+}
+
+/// A running shard of the campaign with another count than `shard`'s
+/// (its lock file is held), if any.
+fn running_other_count(
+    folder: &Path,
+    campaign: &str,
+    shard: crate::shard::Shard,
+) -> Result<Option<String>> {
+    let prefix = format!("{}-shard-", crate::write::sanitize_component(campaign));
+    let entries = std::fs::read_dir(folder).map_err(|e| Error::io(folder, e))?;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some((index, count)) = name
+            .strip_prefix(&prefix)
+            .and_then(|rest| rest.strip_suffix(".lock"))
+            .and_then(|rest| rest.split_once("-of-"))
+        else {
+            continue;
+        };
+        if count == shard.count.to_string() {
+            continue;
+        }
+        let Ok(file) = File::open(entry.path()) else {
+            continue;
+        };
+        // Held: that shard runs. Free: a killed run's file; let go at once.
+        match file.try_lock_shared() {
+            Err(std::fs::TryLockError::WouldBlock) => return Ok(Some(format!("{index}/{count}"))),
+            _ => drop(file),
+        }
+    }
+    Ok(None)
 }
 
 /// The open file is still the one at `path` (not removed by a run that ended).
@@ -319,6 +463,14 @@ impl Drop for Lock {
         // Remove while still holding the lock, then let it go.
         let _ = std::fs::remove_file(&self.path);
         let _ = self.file.unlock();
+        // The last shard to end removes the campaign's lock file (only it
+        // can hold it alone).
+        if let Some((path, file)) = self.shared.take() {
+            if file.try_lock().is_ok() && same_file(&file, &path) {
+                let _ = std::fs::remove_file(&path);
+            }
+            let _ = file.unlock();
+        }
     }
 }
 
@@ -394,5 +546,63 @@ mod tests {
         std::fs::write(dir.path().join("c.lock"), "999999999\n").unwrap();
         let lock = Lock::acquire(dir.path(), "c").unwrap();
         drop(lock);
+    }
+
+    #[test]
+    fn every_ledger_file_of_the_folder_reads_as_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let shard = crate::shard::Shard { index: 2, count: 3 };
+        let mut own = Ledger::open_as(dir.path(), &shard.ledger_file("c")).unwrap();
+        own.append(entry("S2")).unwrap();
+        Ledger::open(dir.path())
+            .unwrap()
+            .append(entry("U"))
+            .unwrap();
+        assert!(dir.path().join("ledger-c-shard-2-of-3.csv").is_file());
+        let all = Ledger::open(dir.path()).unwrap();
+        assert!(all.contains("c", "birthday-2027", "S2"));
+        assert!(all.contains("c", "birthday-2027", "U"));
+        // ledger.csv first, then the others by name.
+        let ids: Vec<&str> = all.entries().iter().map(|e| e.person_id.as_str()).collect();
+        assert_eq!(ids, ["U", "S2"]);
+    }
+
+    #[test]
+    fn shards_run_together_but_not_with_an_unsharded_run_or_another_count() {
+        use crate::shard::Shard;
+        let dir = tempfile::tempdir().unwrap();
+        let one = Lock::acquire_shard(dir.path(), "c", Shard { index: 1, count: 2 }).unwrap();
+        let two = Lock::acquire_shard(dir.path(), "c", Shard { index: 2, count: 2 }).unwrap();
+        let again = Lock::acquire_shard(dir.path(), "c", Shard { index: 2, count: 2 })
+            .unwrap_err()
+            .to_string();
+        assert!(
+            again.contains("shard 2/2 of campaign \"c\" is already running"),
+            "{again}"
+        );
+        let whole = Lock::acquire(dir.path(), "c").unwrap_err().to_string();
+        assert!(
+            whole.contains("shards of campaign \"c\" are running"),
+            "{whole}"
+        );
+        let other = Lock::acquire_shard(dir.path(), "c", Shard { index: 1, count: 3 })
+            .unwrap_err()
+            .to_string();
+        assert!(other.contains("must agree on their count"), "{other}");
+        // Another campaign is not held up.
+        drop(Lock::acquire(dir.path(), "d").unwrap());
+        drop(one);
+        drop(two);
+        // The last shard removed the campaign's lock file; the whole run goes.
+        assert!(!dir.path().join("c.lock").exists());
+        let whole = Lock::acquire(dir.path(), "c").unwrap();
+        let shard = Lock::acquire_shard(dir.path(), "c", Shard { index: 1, count: 2 })
+            .unwrap_err()
+            .to_string();
+        assert!(
+            shard.contains("an unsharded run of campaign \"c\" is in progress"),
+            "{shard}"
+        );
+        drop(whole);
     }
 }

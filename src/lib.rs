@@ -46,6 +46,7 @@ pub mod plan;
 pub mod print_file;
 pub mod report;
 pub mod select;
+pub mod shard;
 pub mod state;
 pub mod studio;
 pub mod template;

@@ -30,6 +30,7 @@ fn main() -> ExitCode {
         Command::Studio(args) => {
             Config::for_mode(&args.run, Mode::Studio).and_then(|c| cmd::studio::run(c, &args))
         }
+        Command::Merge(args) => cmd::merge::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

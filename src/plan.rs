@@ -126,13 +126,19 @@ pub fn prepare(config: &Config) -> Result<Plan> {
     let lock = match (&config.state_dir, config.mode.writes_state()) {
         (Some(dir), true) => {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-            Some(Lock::acquire(dir, &config.name)?)
+            Some(match config.shard {
+                Some(shard) => Lock::acquire_shard(dir, &config.name, shard)?,
+                None => Lock::acquire(dir, &config.name)?,
+            })
         }
         _ => None,
     };
-    let ledger = match &config.state_dir {
-        Some(dir) => Some(Ledger::open(dir)?),
-        None => None,
+    // Every ledger file of the folder is read (the shards' too); a shard
+    // appends to its own.
+    let ledger = match (&config.state_dir, config.shard) {
+        (Some(dir), Some(shard)) => Some(Ledger::open_as(dir, &shard.ledger_file(&config.name))?),
+        (Some(dir), None) => Some(Ledger::open(dir)?),
+        (None, _) => None,
     };
     // The ledger's pieces are history: texts can mention the last card,
     // and the frequency cap sees it — for every command alike.
@@ -194,6 +200,20 @@ pub fn prepare(config: &Config) -> Result<Plan> {
     )?;
     if config.households && sheet_file.is_none() {
         pieces = merge_households(pieces, &persons, &config.home_country);
+    }
+    if let Some(shard) = config.shard {
+        if sheet_file.is_some() {
+            return Err(Error::config(format!(
+                "--shard {shard}: the template \"{}\" lays everyone out on one sheet, which cannot be split",
+                template.name
+            ))
+            .with_hint("render label sheets in one run"));
+        }
+        // After selecting and naming everyone: file names, households and
+        // the frequency cap are the whole run's, the shard only keeps its
+        // part (a household goes with its first member's id).
+        pieces.retain(|p| shard.holds(&persons.id(p.person as usize)));
+        left_out.retain(|l| shard.holds(&persons.id(l.person as usize)));
     }
     Ok(Plan {
         template,
@@ -470,6 +490,14 @@ impl Plan {
             .collect();
         rows.sort_by(|&a, &b| keys[a].cmp(&keys[b]));
         rows
+    }
+}
+
+impl Plan {
+    /// What a piece is sorted by in the print file (ties in plan order);
+    /// a shard records it so that `warmly merge` can sort the whole run.
+    pub fn print_key(&self, piece: &Planned, order: PrintOrder, home: &str) -> String {
+        print_key(&self.person(piece), order, home).into()
     }
 }
 

@@ -21,6 +21,10 @@ pub struct CheckReport {
     pub template: String,
     /// Languages there is a message for.
     pub languages: Vec<String>,
+    /// With `--shard`: "2/8", and `persons` and everything below count only
+    /// the people of that shard.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
     pub persons: usize,
     pub recipients: usize,
     pub opted_out: Vec<String>,
@@ -127,7 +131,17 @@ pub fn check(config: &Config) -> Result<CheckReport> {
     Ok(CheckReport {
         template: plan.template.name.clone(),
         languages: plan.template.messages.keys().cloned().collect(),
-        persons: plan.persons.len(),
+        shard: config.shard.map(|s| s.to_string()),
+        persons: match config.shard {
+            None => plan.persons.len(),
+            Some(_) => {
+                plan.pieces
+                    .iter()
+                    .map(|p| 1 + p.members.len())
+                    .sum::<usize>()
+                    + plan.left_out.len()
+            }
+        },
         recipients: plan.pieces.len(),
         opted_out: plan.left_out_ids("opted_out"),
         households: super::households(&plan, usize::MAX).2,
@@ -199,6 +213,11 @@ pub fn print(report: &CheckReport) {
         report.template,
         report.languages.join(", ")
     );
+    if let Some(shard) = &report.shard {
+        outln!(
+            "shard: {shard} — only the people whose id (a household's first member's) hashes to it"
+        );
+    }
     let mut left_out = vec![format!("{} opted out", report.opted_out.len())];
     if !report.opted_out.is_empty() {
         left_out[0].push_str(&format!(": {}", report.opted_out.join(", ")));

@@ -42,8 +42,12 @@ pub fn run(config: &Config) -> Result<u8> {
             }
         );
     }
+    let shard = config
+        .shard
+        .map(|s| format!(" by shard {s} (into {})", config.out_dir.display()))
+        .unwrap_or_default();
     errln!(
-        "dry run: {} piece(s) would be produced; nothing was written",
+        "dry run: {} piece(s) would be produced{shard}; nothing was written",
         plan.pieces.len()
     );
     Ok(EXIT_OK)

@@ -7,6 +7,7 @@ pub mod dry_run;
 pub mod due;
 pub mod export;
 pub mod grid;
+pub mod merge;
 pub mod preview;
 pub mod proof;
 pub mod render;

@@ -5,13 +5,14 @@
 //! failing recipient is counted and the others are still produced.
 
 use crate::compose::{Label, Piece, Warning};
-use crate::config::Config;
+use crate::config::{Config, PrintOrder};
 use crate::engine::{Failure, Made, Unmade};
 use crate::error::{Error, Result};
 use crate::ledger::Entry;
 use crate::model::Person;
 use crate::plan::{self, IdSource, Plan, Planned};
 use crate::report::{FailedPiece, Report};
+use crate::shard::{Shard, ShardInfo, ShardPiece};
 use crate::typeset::{Preflight, Typeset};
 use crate::write::{self, ManifestWriter};
 
@@ -34,9 +35,18 @@ pub fn run_observed(
     if plan.lock.is_some() {
         write::remove_stale_temp_files(&config.out_dir);
     }
+    // A shard's `shard.json` says its folder is complete: gone until it is.
+    let shard_info = match config.shard {
+        Some(shard) => {
+            remove_file_if_there(&config.out_dir.join(ShardInfo::FILE))?;
+            Some(shard_info(config, &plan, shard)?)
+        }
+        None => None,
+    };
     // Nothing selected (e.g. a daily run on a quiet day): leave the last
-    // run's manifest and print file alone.
+    // run's manifest and print file alone (a shard says it has none).
     if plan.pieces.is_empty() {
+        write_shard_info(config, shard_info.as_ref())?;
         report.print(config.quiet);
         return Ok(report.exit_code());
     }
@@ -70,10 +80,102 @@ pub fn run_observed(
     } else if let Some(name) = &config.combined {
         print_file(config, &plan, &statuses, name, printed, &mut report)?;
     }
+    write_shard_info(config, shard_info.as_ref())?;
     report.print(config.quiet);
     crate::timing::print();
     engine.typesetter.finish_trace();
     Ok(report.exit_code())
+}
+
+fn remove_file_if_there(path: &std::path::Path) -> Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io(path, e)),
+        _ => Ok(()),
+    }
+}
+
+/// What `warmly merge` needs of this shard: its place in the run, the
+/// run's fingerprint, and where each of its pieces goes in the whole
+/// manifest and print order.
+fn shard_info(config: &Config, plan: &Plan, shard: Shard) -> Result<ShardInfo> {
+    let pieces = plan
+        .pieces
+        .iter()
+        .map(|p| ShardPiece {
+            input: p.person,
+            print_key: match config.print_order {
+                PrintOrder::Input => String::new(),
+                order => plan.print_key(p, order, &config.home_country),
+            },
+        })
+        .collect();
+    Ok(ShardInfo {
+        warmly: env!("CARGO_PKG_VERSION").to_string(),
+        campaign: config.name.clone(),
+        run_date: config.date,
+        shard: shard.index,
+        of: shard.count,
+        fingerprint: fingerprint(config)?,
+        print_file: config.combined.clone(),
+        print_part: config.print_part,
+        duplex: config.duplex,
+        pieces,
+    })
+}
+
+/// Written last: the shard's folder is complete.
+fn write_shard_info(config: &Config, info: Option<&ShardInfo>) -> Result<()> {
+    let Some(info) = info else {
+        return Ok(());
+    };
+    let json = serde_json::to_vec_pretty(info).expect("shard.json is plain data");
+    write::write_atomic(&config.out_dir, ShardInfo::FILE, &json)
+        .map_err(|e| Error::io(&config.out_dir, e))?;
+    Ok(())
+}
+
+/// SHA-256 of what decides the run's plan and pieces — the data files'
+/// bytes, the campaign's settings, the run date, warmly's version — so
+/// that merge can refuse shards made from different inputs.
+fn fingerprint(config: &Config) -> Result<String> {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    let settings =
+        format!(
+        "{}\0{}\0{}\0{}\0{:?}\0{}\0{}\0{:?}\0{:?}\0{}\0{}\0{:?}\0{}\0{:?}\0{:?}\0{:?}\0{:?}\0{:?}",
+        env!("CARGO_PKG_VERSION"),
+        config.name,
+        config.date,
+        match &config.template {
+            crate::config::TemplateSource::Builtin(name) => name.clone(),
+            crate::config::TemplateSource::Folder(path) =>
+                path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        },
+        config.select_where,
+        config.households,
+        config.pattern,
+        config.combined,
+        config.print_order,
+        config.print_part,
+        config.duplex,
+        config.occasion,
+        config.within,
+        config.sender,
+        config.text,
+        config.theme,
+        config.print,
+        config.columns,
+    );
+    hash.update(settings.as_bytes());
+    for path in std::iter::once(&config.people)
+        .chain(config.history.as_ref())
+        .chain(config.returns.as_ref())
+    {
+        let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        hash.update(b"\0file\0");
+        std::io::copy(&mut file, &mut hash).map_err(|e| Error::io(path, e))?;
+    }
+    Ok(hash.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// One line of `manifest.csv`.

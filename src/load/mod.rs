@@ -375,6 +375,12 @@ impl Persons {
         }
     }
 
+    /// The id of person `i`, without building their history.
+    pub fn id(&self, i: usize) -> String {
+        let row = self.table.rows.get(self.rows[i] as usize);
+        person_fields(&self.table, &row, &self.mapping, &self.rule, None).0
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = Person> + '_ {
         (0..self.len()).map(|i| self.get(i))
     }

@@ -1,0 +1,441 @@
+//! `warmly merge --out DIR SHARD_DIR…`: joins the output folders of a
+//! sharded run into what one run would have written — the manifest's rows
+//! in plan order, every piece's PDF (linked, or copied across file
+//! systems), the print file in the same parts and page order, the postcode
+//! counts. It reads only the shards' folders: each shard's `shard.json`
+//! (written last by `render --shard`) says which run it belongs to and
+//! where its pieces go. Shards of different runs, a missing shard or one
+//! given twice stop it before anything is written.
+//!
+//! The merged print file has the pages of an unsharded run's, in the same
+//! order, parts and page boxes, but not its bytes: one run exports its
+//! print file from the laid-out pages with each font embedded once per
+//! part, and the laid-out pages of other processes are not at hand here —
+//! so the pieces' PDFs are joined, each with its own fonts (larger, as
+//! when an unsharded run keeps files from an earlier one).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::args::MergeArgs;
+use crate::error::{Error, Result, EXIT_OK, EXIT_PARTIAL};
+use crate::shard::ShardInfo;
+use crate::write::{self, ManifestWriter, PostcodeCounts};
+
+/// A shard's folder and what it says of itself.
+struct ShardDir {
+    dir: PathBuf,
+    info: ShardInfo,
+}
+
+/// A piece of the run: where it sorts, where it is.
+struct Piece {
+    input: u32,
+    print_key: String,
+    /// Index into the shards.
+    shard: usize,
+    file: String,
+    failed: bool,
+    kept: bool,
+}
+
+pub fn run(args: &MergeArgs) -> Result<u8> {
+    let shards = read_shards(&args.shards)?;
+    check_together(&shards, &args.out)?;
+    let first = &shards[0].info;
+    let total: usize = shards.iter().map(|s| s.info.pieces.len()).sum();
+    if total == 0 {
+        if !args.quiet {
+            crate::errln!(
+                "no shard of {} ({}) produced a piece: nothing to merge, nothing was written",
+                first.campaign,
+                first.run_date
+            );
+        }
+        return Ok(EXIT_OK);
+    }
+    std::fs::create_dir_all(&args.out).map_err(|e| Error::io(&args.out, e))?;
+    let pieces = merge_manifests(&shards, &args.out)?;
+    for piece in pieces.iter().filter(|p| !p.failed) {
+        let from = shards[piece.shard].dir.join(&piece.file);
+        place(&from, &args.out, &piece.file).map_err(|e| {
+            Error::config(format!("{}: {e}", from.display()))
+                .with_hint("the shard's folder is incomplete: run that shard again")
+        })?;
+    }
+    let mut printed = Vec::new();
+    if let Some(name) = &first.print_file {
+        printed = print_file(&shards, &pieces, name, &args.out)?;
+        postcodes(&shards, &pieces, &args.out)?;
+    }
+    let failed = pieces.iter().filter(|p| p.failed).count();
+    if !args.quiet {
+        crate::errln!(
+            "merged {} shards of {} ({}): {} piece(s){} → {}",
+            shards.len(),
+            first.campaign,
+            first.run_date,
+            pieces.len() - failed,
+            if failed > 0 {
+                format!(", {failed} failed in their shard (see manifest.csv)")
+            } else {
+                String::new()
+            },
+            args.out.join(ManifestWriter::NAME).display()
+        );
+        if let (Some(a), Some(b)) = (printed.first(), printed.last()) {
+            match printed.len() {
+                1 => crate::errln!("print file: {}", args.out.join(a).display()),
+                n => crate::errln!(
+                    "print files: {n}, {} … {}",
+                    args.out.join(a).display(),
+                    args.out.join(b).display()
+                ),
+            }
+        }
+    }
+    Ok(if failed > 0 { EXIT_PARTIAL } else { EXIT_OK })
+}
+
+/// Every folder's `shard.json`.
+fn read_shards(dirs: &[PathBuf]) -> Result<Vec<ShardDir>> {
+    dirs.iter()
+        .map(|dir| {
+            let path = dir.join(ShardInfo::FILE);
+            let text = std::fs::read(&path).map_err(|e| {
+                Error::config(format!("{}: {e}", path.display())).with_hint(format!(
+                    "{} is not the folder of a finished shard (`render --shard` writes {} last)",
+                    dir.display(),
+                    ShardInfo::FILE
+                ))
+            })?;
+            let info: ShardInfo = serde_json::from_slice(&text).map_err(|e| {
+                Error::config(format!("{}: cannot be read: {e}", path.display()))
+                    .with_hint("it is written by `warmly render --shard`; run that shard again")
+            })?;
+            Ok(ShardDir {
+                dir: dir.clone(),
+                info,
+            })
+        })
+        .collect()
+}
+
+/// The shards are one run, each once, none missing; the output is none of them.
+fn check_together(shards: &[ShardDir], out: &Path) -> Result<()> {
+    let first = &shards[0];
+    let refuse = |other: &ShardDir, what: String| {
+        Err(Error::config(format!(
+            "{} and {} are not shards of one run: {what}",
+            first.dir.display(),
+            other.dir.display()
+        ))
+        .with_hint("merge the shards of one campaign, run date and shard count"))
+    };
+    for other in &shards[1..] {
+        let (a, b) = (&first.info, &other.info);
+        if a.campaign != b.campaign {
+            return refuse(
+                other,
+                format!("campaign \"{}\" and \"{}\"", a.campaign, b.campaign),
+            );
+        }
+        if a.run_date != b.run_date {
+            return refuse(other, format!("run date {} and {}", a.run_date, b.run_date));
+        }
+        if a.of != b.of {
+            return refuse(other, format!("{} and {} shards", a.of, b.of));
+        }
+        if a.warmly != b.warmly {
+            return refuse(other, format!("warmly {} and {}", a.warmly, b.warmly));
+        }
+        if a.fingerprint != b.fingerprint
+            || a.print_file != b.print_file
+            || a.print_part != b.print_part
+            || a.duplex != b.duplex
+        {
+            return refuse(
+                other,
+                "made from different data files or campaign settings".to_string(),
+            );
+        }
+    }
+    let count = first.info.of;
+    let mut seen: BTreeMap<u32, &Path> = BTreeMap::new();
+    for shard in shards {
+        if let Some(before) = seen.insert(shard.info.shard, shard.dir.as_path()) {
+            return Err(Error::config(format!(
+                "shard {}/{count} is given twice: {} and {}",
+                shard.info.shard,
+                before.display(),
+                shard.dir.display()
+            ))
+            .with_hint("give each shard's folder once"));
+        }
+    }
+    let missing: Vec<String> = (1..=count)
+        .filter(|i| !seen.contains_key(i))
+        .map(|i| format!("{i}/{count}"))
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::config(format!(
+            "shard{} {} of {} ({}) missing: {} of {count} given",
+            if missing.len() == 1 { "" } else { "s" },
+            missing.join(", "),
+            first.info.campaign,
+            first.info.run_date,
+            shards.len()
+        ))
+        .with_hint(format!(
+            "run the missing shard(s) (render --shard I/{count}, into shard-I-of-{count}/), then merge all {count}"
+        )));
+    }
+    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if let Some(shard) = shards.iter().find(|s| same(&s.dir, out)) {
+        return Err(Error::config(format!(
+            "--out {} is the folder of shard {}/{count}",
+            out.display(),
+            shard.info.shard
+        ))
+        .with_hint("merge into the run's folder, e.g. the shards' parent"));
+    }
+    Ok(())
+}
+
+/// One shard's manifest, read row by row.
+struct Rows {
+    reader: csv::Reader<std::fs::File>,
+    /// The position in the shard's `shard.json` pieces of the next row.
+    next: usize,
+    current: Option<csv::ByteRecord>,
+}
+
+/// Writes the manifest of the whole run — the shards' rows, each in its
+/// plan place (the people file's order), streamed: each shard's rows are
+/// already in that order, so the next row is the smallest of the shards'
+/// next ones. Returns every piece for the print file.
+fn merge_manifests(shards: &[ShardDir], out: &Path) -> Result<Vec<Piece>> {
+    let mut header: Option<(csv::ByteRecord, &Path)> = None;
+    let mut streams: Vec<Option<Rows>> = Vec::new();
+    for shard in shards {
+        if shard.info.pieces.is_empty() {
+            streams.push(None);
+            continue;
+        }
+        let path = shard.dir.join(ManifestWriter::NAME);
+        let mut reader = csv::Reader::from_path(&path).map_err(|e| csv_error(&path, e))?;
+        let head = reader
+            .byte_headers()
+            .map_err(|e| csv_error(&path, e))?
+            .clone();
+        match &header {
+            None => header = Some((head, shard.dir.as_path())),
+            Some((h, dir)) if *h != head => {
+                return Err(Error::config(format!(
+                    "the manifests of {} and {} have different columns",
+                    dir.display(),
+                    shard.dir.display()
+                ))
+                .with_hint("run every shard with the same campaign and options"))
+            }
+            Some(_) => {}
+        }
+        streams.push(Some(Rows {
+            reader,
+            next: 0,
+            current: None,
+        }));
+    }
+    let (header, _) = header.expect("a shard has pieces");
+    let column = |name: &str| {
+        header
+            .iter()
+            .position(|h| h == name.as_bytes())
+            .ok_or_else(|| {
+                Error::config(format!("the shards' manifests have no \"{name}\" column"))
+            })
+    };
+    let (file_at, status_at) = (column("file")?, column("status")?);
+
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer
+        .write_byte_record(&header)
+        .map_err(|e| csv_error(out, e))?;
+    let tmp = out.join(format!(
+        ".{}.merge-{}.tmp",
+        ManifestWriter::NAME,
+        std::process::id()
+    ));
+    let file = std::fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+    let mut sink = std::io::BufWriter::new(file);
+    let result = (|| -> Result<Vec<Piece>> {
+        use std::io::Write;
+        sink.write_all(&writer.into_inner().expect("CSV to memory"))
+            .map_err(|e| Error::io(&tmp, e))?;
+        let mut pieces = Vec::new();
+        for (i, stream) in streams.iter_mut().enumerate() {
+            if let Some(rows) = stream {
+                advance(rows, &shards[i])?;
+            }
+        }
+        loop {
+            let next = streams
+                .iter()
+                .enumerate()
+                .filter_map(|(i, s)| {
+                    let rows = s.as_ref()?;
+                    rows.current.as_ref()?;
+                    Some((shards[i].info.pieces[rows.next - 1].input, i))
+                })
+                .min();
+            let Some((_, i)) = next else { break };
+            let rows = streams[i].as_mut().expect("chosen above");
+            let record = rows.current.take().expect("chosen above");
+            let meta = &shards[i].info.pieces[rows.next - 1];
+            let text = |at: usize| {
+                String::from_utf8_lossy(record.get(at).unwrap_or_default()).into_owned()
+            };
+            let status = text(status_at);
+            pieces.push(Piece {
+                input: meta.input,
+                print_key: meta.print_key.clone(),
+                shard: i,
+                file: text(file_at),
+                failed: status == "failed",
+                kept: status == "kept",
+            });
+            let mut one = csv::Writer::from_writer(Vec::new());
+            one.write_byte_record(&record)
+                .map_err(|e| csv_error(&shards[i].dir, e))?;
+            sink.write_all(&one.into_inner().expect("CSV to memory"))
+                .map_err(|e| Error::io(&tmp, e))?;
+            advance(rows, &shards[i])?;
+        }
+        let file = sink
+            .into_inner()
+            .map_err(|e| Error::io(&tmp, e.into_error()))?;
+        file.sync_all().map_err(|e| Error::io(&tmp, e))?;
+        std::fs::rename(&tmp, out.join(ManifestWriter::NAME)).map_err(|e| Error::io(&tmp, e))?;
+        Ok(pieces)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Reads a shard's next manifest row; the rows and `shard.json` must agree.
+fn advance(rows: &mut Rows, shard: &ShardDir) -> Result<()> {
+    let path = shard.dir.join(ManifestWriter::NAME);
+    let mut record = csv::ByteRecord::new();
+    let more = rows
+        .reader
+        .read_byte_record(&mut record)
+        .map_err(|e| csv_error(&path, e))?;
+    let expected = shard.info.pieces.len();
+    match (more, rows.next < expected) {
+        (true, true) => {
+            rows.current = Some(record);
+            rows.next += 1;
+            Ok(())
+        }
+        (false, false) => Ok(()),
+        _ => Err(Error::config(format!(
+            "{}: {} row(s), but {} says {expected}",
+            path.display(),
+            rows.next + usize::from(more),
+            ShardInfo::FILE
+        ))
+        .with_hint("the shard's folder is incomplete: run that shard again")),
+    }
+}
+
+fn csv_error(path: &Path, e: csv::Error) -> Error {
+    Error::config(format!("{}: {e}", path.display()))
+}
+
+/// Puts `from` at `dir/name`: a hard link (no copy of the bytes), or a
+/// copy when the shard is on another file system; through a temporary
+/// name, so the file is complete or not there.
+fn place(from: &Path, dir: &Path, name: &str) -> std::io::Result<()> {
+    let tmp = dir.join(format!(".{name}.merge-{}.tmp", std::process::id()));
+    let _ = std::fs::remove_file(&tmp);
+    if std::fs::hard_link(from, &tmp).is_err() {
+        std::fs::copy(from, &tmp)?;
+        std::fs::File::open(&tmp)?.sync_all()?;
+    }
+    let result = std::fs::rename(&tmp, dir.join(name));
+    // Renaming a link onto the same file does nothing and leaves the link.
+    let _ = std::fs::remove_file(&tmp);
+    result
+}
+
+/// The print file of the run: the pieces in print order (by the shards'
+/// keys, ties in plan order), cut into the parts an unsharded run makes —
+/// parts of `print_part` positions of all pieces (failed ones hold their
+/// place) when every piece was made now, one file when some were kept.
+fn print_file(
+    shards: &[ShardDir],
+    pieces: &[Piece],
+    name: &str,
+    out: &Path,
+) -> Result<Vec<String>> {
+    let info = &shards[0].info;
+    let mut order: Vec<&Piece> = pieces.iter().collect();
+    order.sort_by(|a, b| (&a.print_key, a.input).cmp(&(&b.print_key, b.input)));
+    let parts: Vec<(String, Vec<&Piece>)> = if pieces.iter().any(|p| p.kept) {
+        vec![(
+            name.to_string(),
+            order.into_iter().filter(|p| !p.failed).collect(),
+        )]
+    } else {
+        let names = crate::print_file::part_names(name, order.len(), info.print_part);
+        names
+            .into_iter()
+            .zip(order.chunks(info.print_part.max(1)))
+            .map(|(n, chunk)| (n, chunk.iter().copied().filter(|p| !p.failed).collect()))
+            .collect()
+    };
+    let mut written = Vec::new();
+    for (part, in_part) in parts {
+        if in_part.is_empty() {
+            continue;
+        }
+        let inputs = in_part.iter().map(|p| out.join(&p.file));
+        write::combine_pdfs(inputs, &out.join(&part), info.duplex).map_err(|e| {
+            Error::config(format!("the print file {part} could not be written: {e}"))
+        })?;
+        written.push(part);
+    }
+    crate::print_file::remove_other_parts(out, name, &written);
+    Ok(written)
+}
+
+/// `postcodes.csv`: the shards' counts added up (a shard with nothing to
+/// print wrote none, and one left from an earlier run is not read).
+fn postcodes(shards: &[ShardDir], pieces: &[Piece], out: &Path) -> Result<()> {
+    let mut counts = PostcodeCounts::default();
+    let mut any = false;
+    let printed = |i: usize| pieces.iter().any(|p| p.shard == i && !p.failed);
+    for (_, shard) in shards.iter().enumerate().filter(|(i, _)| printed(*i)) {
+        let path = shard.dir.join("postcodes.csv");
+        match std::fs::read(&path) {
+            Ok(bytes) => {
+                counts
+                    .add_csv(&bytes)
+                    .map_err(|e| Error::config(format!("{}: {e}", path.display())))?;
+                any = true;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io(&path, e)),
+        }
+    }
+    if any {
+        write::write_atomic(out, "postcodes.csv", &counts.to_csv())
+            .map_err(|e| Error::io(out, e))?;
+    }
+    Ok(())
+}
