@@ -90,15 +90,20 @@ pub fn parse(s: &str, order: DateOrder, pivot_year: i32) -> Option<NaiveDate> {
 /// A birthday without a year, as Google Contacts writes it (`--03-14`),
 /// stays as it is: the month and day are all there is to know.
 pub fn is_partial_birthday(s: &str) -> bool {
-    let s = s.trim();
+    let s = s.trim().as_bytes();
+    // Bytes, not string slices: "--1€1" is seven bytes too, and slicing it
+    // at byte 4 (inside the €) panicked.
+    let number = |b: &[u8]| -> u32 {
+        if b.iter().all(u8::is_ascii_digit) {
+            b.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0'))
+        } else {
+            0
+        }
+    };
     s.len() == 7
-        && s.starts_with("--")
-        && NaiveDate::from_ymd_opt(
-            2000,
-            s[2..4].parse().unwrap_or(0),
-            s[5..7].parse().unwrap_or(0),
-        )
-        .is_some()
+        && s.starts_with(b"--")
+        && s[4] == b'-'
+        && NaiveDate::from_ymd_opt(2000, number(&s[2..4]), number(&s[5..7])).is_some()
 }
 
 /// Outlook writes `0/0/00` for "no date".
@@ -144,6 +149,15 @@ mod tests {
         assert_eq!(p("2025-02-30"), None);
         assert_eq!(p("31.02.2026"), None);
         assert_eq!(p("soon"), None);
+    }
+
+    #[test]
+    fn partial_birthdays_are_read_by_bytes() {
+        assert!(is_partial_birthday("--03-14"));
+        assert!(!is_partial_birthday("--02-30"));
+        // Seven bytes with a € across byte 4 once panicked.
+        assert!(!is_partial_birthday("--1€1"));
+        assert!(!is_partial_birthday("--€-12"));
     }
 
     #[test]

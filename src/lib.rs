@@ -38,6 +38,7 @@ pub mod identity;
 pub mod jinja;
 pub mod lang;
 pub mod ledger;
+pub mod limits;
 pub mod links;
 pub mod load;
 pub mod model;

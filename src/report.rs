@@ -201,7 +201,7 @@ impl Report {
         for failure in &self.failed {
             errln!(
                 "failed: {} ({} line {}): {}",
-                failure.id,
+                short(&failure.id),
                 self.people_file.display(),
                 failure.line,
                 failure.reason
@@ -339,4 +339,13 @@ pub fn some_ids(ids: &[String]) -> String {
         s.push_str(", …");
     }
     s
+}
+
+/// An id as the terminal shows it: a two-megabyte id (a limit's failure)
+/// would flood it, so past 60 characters it is cut with an ellipsis.
+fn short(id: &str) -> std::borrow::Cow<'_, str> {
+    match id.char_indices().nth(60) {
+        Some((end, _)) => format!("{}…", &id[..end]).into(),
+        None => id.into(),
+    }
 }

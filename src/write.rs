@@ -30,10 +30,18 @@ pub fn sanitize_component(s: &str) -> String {
         }
         out.push(c);
     }
+    // At most 100 characters and 150 bytes: a file system allows 255
+    // bytes a name, and the temporary file adds its own ~40 (100 Chinese
+    // characters were 300 bytes, and the write failed).
+    let mut bytes = 0;
     let out: String = out
         .trim_matches(['-', '_', '.'])
         .chars()
         .take(100)
+        .take_while(|c| {
+            bytes += c.len_utf8();
+            bytes <= 150
+        })
         .collect();
     if out.is_empty() {
         "unnamed".to_string()
@@ -664,6 +672,7 @@ mod tests {
             "K-1001-Müller-Söhne"
         );
         assert_eq!(sanitize_component("..."), "unnamed");
+        assert_eq!(sanitize_component(&"京".repeat(100)), "京".repeat(50));
         assert_eq!(sanitize_component("a\u{0}b\nc"), "a_b-c");
     }
 

@@ -310,6 +310,12 @@ impl<'a> Composer<'a> {
         household: &[Person],
         occasion: Option<&Occasion>,
     ) -> Result<Piece, ComposeError> {
+        // A field past its limit fails the recipient before any work on it
+        // (a two-million-letter name took Typst 20 s and 1.5 GB).
+        for person in std::iter::once(first).chain(household) {
+            crate::limits::check_person(person, self.config.history.as_deref())
+                .map_err(ComposeError)?;
+        }
         let id = Some(first.id.as_str());
         let mut warnings = Vec::new();
         let (lang, warning) = self.language_for(first);

@@ -20,7 +20,7 @@ pub const PLAIN_PREFIX: &str = "text:";
 
 /// Upper bound of work per render, so a runaway loop in a staff-edited
 /// message stops with an error instead of hanging a scheduled run.
-const FUEL: u64 = 200_000;
+pub const FUEL: u64 = 200_000;
 
 /// Builds the environment with warmly's filters and functions for a run date.
 pub fn environment(run_date: NaiveDate) -> Environment<'static> {
@@ -175,6 +175,28 @@ mod tests {
             )
             .unwrap();
         assert_eq!(out, "Hallo #\"#set page(width: 1cm) \\\"x\\\" \\\\\";!");
+    }
+
+    #[test]
+    fn a_runaway_loop_says_so_with_its_file_and_line() {
+        let mut env = environment(NaiveDate::from_ymd_opt(2026, 12, 1).unwrap());
+        env.add_template(
+            "card/message.de.j2",
+            "Hallo!\n{% for i in range(10000) %}{% for j in range(10000) %}x{% endfor %}{% endfor %}",
+        )
+        .unwrap();
+        let err = env
+            .get_template("card/message.de.j2")
+            .unwrap()
+            .render(minijinja::context! {})
+            .unwrap_err();
+        let text = crate::jinja::describe(&err);
+        assert!(
+            text.starts_with(
+                "card/message.de.j2:2: the message did not finish — a loop over too many items?"
+            ),
+            "{text}"
+        );
     }
 
     #[test]

@@ -190,6 +190,18 @@ pub fn describe_in(e: &minijinja::Error, source: Option<&str>) -> String {
         .map(str::trim)
         .filter(|x| !x.is_empty());
     match (e.kind(), expr) {
+        // minijinja says "engine ran out of fuel": words for the person who
+        // wrote the loop.
+        (minijinja::ErrorKind::OutOfFuel, _) => {
+            let mut s = location(e);
+            s.push_str(&format!(
+                "the message did not finish — a loop over too many items? \
+                 (warmly stops a message after {} steps; loop over fewer, \
+                 e.g. `history.all()[:10]`)",
+                env::FUEL
+            ));
+            s
+        }
         (minijinja::ErrorKind::UndefinedError, Some(expr)) => {
             let mut s = location(e);
             s.push_str(&format!(

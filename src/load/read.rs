@@ -9,6 +9,7 @@ use calamine::{Data, Reader};
 use chrono::NaiveDate;
 
 use crate::error::{Error, Location, Result};
+use crate::limits::{SHEET_CELLS, TABLE_BYTES};
 
 /// A table read from a file: original headers and text rows.
 #[derive(Debug)]
@@ -138,8 +139,10 @@ pub fn read_table(path: &Path, sheet: Option<&str>) -> Result<Table> {
         .and_then(|e| e.to_str())
         .map(str::to_lowercase)
         .unwrap_or_default();
+    check_size(path)?;
     match ext.as_str() {
-        "xlsx" | "xlsm" | "xls" | "xlsb" | "ods" => read_workbook(path, sheet, &ext),
+        "xlsx" | "xlsm" => read_xlsx(path, sheet, &ext),
+        "xls" | "xlsb" | "ods" => read_workbook(path, sheet, &ext),
         _ => {
             if sheet.is_some() {
                 return Err(Error::config(format!(
@@ -150,6 +153,29 @@ pub fn read_table(path: &Path, sheet: Option<&str>) -> Result<Table> {
             read_csv(path)
         }
     }
+}
+
+/// Refuses a table larger than [`TABLE_BYTES`] before reading it: the
+/// table is kept in memory for the run, and a file larger than the machine's
+/// memory must end the run with words, not with the kernel's OOM killer.
+fn check_size(path: &Path) -> Result<()> {
+    let size = std::fs::metadata(path)
+        .map_err(|e| Error::io(path, e))?
+        .len();
+    if size > TABLE_BYTES {
+        return Err(Error::input(
+            Location::file(path),
+            format!(
+                "the file has {} MiB, more than the {} MiB a people or history file may have",
+                size >> 20,
+                TABLE_BYTES >> 20
+            ),
+        )
+        .with_hint(
+            "split the list (one campaign per part), or leave out the columns the letters do not use",
+        ));
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------- CSV
@@ -331,16 +357,143 @@ fn csv_error(path: &Path, e: csv::Error) -> Error {
 
 // ---------------------------------------------------------------- workbooks
 
-fn read_workbook(path: &Path, sheet: Option<&str>, ext: &str) -> Result<Table> {
-    let mut workbook = calamine::open_workbook_auto(path).map_err(|e| {
+/// An `.xlsx` sheet, cell by cell: calamine's `worksheet_range` makes one
+/// dense grid over the used range, so two stray cells at A1 and XFD1048576
+/// would ask for seventeen billion cells. Here only the cells that hold
+/// something are kept, and a used range over [`SHEET_CELLS`] is refused
+/// with where it ends.
+fn read_xlsx(path: &Path, sheet: Option<&str>, ext: &str) -> Result<Table> {
+    let mut workbook: calamine::Xlsx<_> = calamine::open_workbook(path).map_err(|e| {
         Error::input(
             Location::file(path),
             format!("cannot open the workbook: {e}"),
         )
         .with_hint("save it again from Excel or LibreOffice as .xlsx or .ods")
     })?;
-    let names = workbook.sheet_names();
-    let name = match sheet {
+    let name = pick_sheet(path, workbook.sheet_names(), sheet)?;
+    let unreadable = |e: calamine::XlsxError| {
+        Error::input(
+            Location::file(path),
+            format!("cannot read sheet \"{name}\": {e}"),
+        )
+    };
+    let mut reader = workbook.worksheet_cells_reader(&name).map_err(unreadable)?;
+    // (row, column, text) of every cell that is not empty
+    let mut cells: Vec<(u32, u32, String)> = Vec::new();
+    let too_large = |rows: u64, cols: u64, last: (u32, u32)| {
+        Error::input(
+            Location::file(path),
+            format!(
+                "sheet \"{name}\" uses {rows} rows × {cols} columns (up to cell {}), more than the {SHEET_CELLS} cells warmly reads",
+                cell_name(last)
+            ),
+        )
+        .with_hint("delete the rows and columns outside the table (Ctrl+End shows the last used cell), or export the sheet as CSV")
+    };
+    let (mut first, mut last) = ((u32::MAX, u32::MAX), (0u32, 0u32));
+    let mut bytes = 0u64;
+    while let Some(cell) = reader.next_cell().map_err(unreadable)? {
+        let data: Data = cell.get_value().clone().into();
+        if matches!(data, Data::Empty) {
+            continue;
+        }
+        if let Data::Error(e) = &data {
+            return Err(Error::input(
+                Location::file(path),
+                format!("a cell in sheet \"{name}\" holds an error ({e})"),
+            )
+            .with_hint("fix the formula in the sheet, or export the values"));
+        }
+        let (row, col) = cell.get_position();
+        first = (first.0.min(row), first.1.min(col));
+        last = (last.0.max(row), last.1.max(col));
+        let text = cell_text(&data);
+        bytes += text.len() as u64;
+        cells.push((row, col, text));
+        if cells.len() as u64 > SHEET_CELLS {
+            return Err(too_large(u64::from(row) + 1, u64::from(last.1) + 1, last));
+        }
+        // A compressed sheet can unpack to far more than the file's size.
+        if bytes > TABLE_BYTES {
+            return Err(Error::input(
+                Location::file(path),
+                format!(
+                    "sheet \"{name}\" holds more than {} MiB of text (up to cell {})",
+                    TABLE_BYTES >> 20,
+                    cell_name((row, col))
+                ),
+            )
+            .with_hint("split the list, or leave out the columns the letters do not use"));
+        }
+    }
+    let mut rows = Rows::default();
+    let mut headers = Vec::new();
+    if !cells.is_empty() {
+        let width = u64::from(last.1 - first.1) + 1;
+        let height = u64::from(last.0 - first.0) + 1;
+        let used_rows = {
+            let mut r: Vec<u32> = cells.iter().map(|c| c.0).collect();
+            r.sort_unstable();
+            r.dedup();
+            r.len() as u64
+        };
+        // Empty rows cost nothing; a row with content costs its width.
+        if used_rows.saturating_mul(width) > SHEET_CELLS {
+            return Err(too_large(height, width, last));
+        }
+        cells.sort_by_key(|c| (c.0, c.1));
+        let width = width as usize;
+        let mut line: Vec<&str> = vec![""; width];
+        let mut i = 0;
+        while i < cells.len() {
+            let row = cells[i].0;
+            line.iter_mut().for_each(|c| *c = "");
+            while i < cells.len() && cells[i].0 == row {
+                line[(cells[i].1 - first.1) as usize] = &cells[i].2;
+                i += 1;
+            }
+            if line.iter().all(|c| c.trim().is_empty()) {
+                continue;
+            }
+            if headers.is_empty() {
+                // The first row with content is the header.
+                headers = line.iter().map(|c| c.trim().to_string()).collect();
+            } else {
+                rows.push(u64::from(row) + 1, line.iter().copied());
+            }
+        }
+    }
+    Ok(Table {
+        headers,
+        rows: rows.finish(),
+        format: Format {
+            kind: ext.to_uppercase(),
+            encoding: None,
+            delimiter: None,
+            sheet: Some(name),
+        },
+    })
+}
+
+/// `(row, column)`, 0-based, as a spreadsheet names the cell: `XFD1048576`.
+fn cell_name((row, col): (u32, u32)) -> String {
+    let mut letters = Vec::new();
+    let mut n = u64::from(col) + 1;
+    while n > 0 {
+        letters.push(b'A' + ((n - 1) % 26) as u8);
+        n = (n - 1) / 26;
+    }
+    letters.reverse();
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&letters),
+        u64::from(row) + 1
+    )
+}
+
+/// The sheet asked for, or the first.
+fn pick_sheet(path: &Path, names: Vec<String>, sheet: Option<&str>) -> Result<String> {
+    match sheet {
         Some(wanted) => names
             .iter()
             .find(|n| n.as_str() == wanted)
@@ -351,12 +504,23 @@ fn read_workbook(path: &Path, sheet: Option<&str>, ext: &str) -> Result<Table> {
                     path.display(),
                     names.join(", ")
                 ))
-            })?,
+            }),
         None => names
             .first()
             .cloned()
-            .ok_or_else(|| Error::input(Location::file(path), "the workbook has no sheets"))?,
-    };
+            .ok_or_else(|| Error::input(Location::file(path), "the workbook has no sheets")),
+    }
+}
+
+fn read_workbook(path: &Path, sheet: Option<&str>, ext: &str) -> Result<Table> {
+    let mut workbook = calamine::open_workbook_auto(path).map_err(|e| {
+        Error::input(
+            Location::file(path),
+            format!("cannot open the workbook: {e}"),
+        )
+        .with_hint("save it again from Excel or LibreOffice as .xlsx or .ods")
+    })?;
+    let name = pick_sheet(path, workbook.sheet_names(), sheet)?;
     let range = workbook.worksheet_range(&name).map_err(|e| {
         Error::input(
             Location::file(path),

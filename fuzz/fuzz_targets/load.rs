@@ -1,0 +1,53 @@
+//! The people and history tables: any bytes, read the way `render` reads
+//! them (`load::load`, then every person built as the workers build them).
+//! The first byte picks what the bytes are: a people CSV, a people
+//! workbook (.xlsx) or a history CSV next to a small people file.
+#![no_main]
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use libfuzzer_sys::fuzz_target;
+use warmly::load::{load, LoadOptions};
+
+/// One scratch folder per fuzzing process; the inputs are written to it.
+fn dir() -> &'static PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("warmly-fuzz-load-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("people.csv"),
+            "id;first_name;last_name;birthday\n1;Anna;Berg;3.4.61\n2;Bo;Li;1990-02-29\n",
+        )
+        .unwrap();
+        dir
+    })
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&kind, bytes)) = data.split_first() else {
+        return;
+    };
+    let dir = dir();
+    let (people, history) = match kind % 3 {
+        0 => (dir.join("fuzz.csv"), None),
+        1 => (dir.join("fuzz.xlsx"), None),
+        _ => (dir.join("people.csv"), Some(dir.join("history.csv"))),
+    };
+    std::fs::write(history.as_ref().unwrap_or(&people), bytes).unwrap();
+    let options = LoadOptions {
+        people,
+        history,
+        sheet: None,
+        columns: Default::default(),
+        date_order: None,
+        pivot_year: 2026,
+    };
+    if let Ok(loaded) = load(&options) {
+        for person in loaded.persons.iter() {
+            // What compose reads first; the limits check needs it whole.
+            std::hint::black_box(person.display_name());
+        }
+    }
+});

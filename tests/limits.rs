@@ -1,0 +1,304 @@
+//! Limits with clear words (issue 13, README "Limits"): whatever a
+//! spreadsheet holds, warmly fails the one recipient or refuses the file
+//! with the field, the place and the limit — never a panic, a hang or a
+//! machine's worth of memory.
+
+mod util;
+
+use std::time::{Duration, Instant};
+
+use util::{read_manifest, text, Workdir};
+
+const HEADER: &str =
+    "id,salutation,first_name,last_name,street,postal_code,city,country,language\n";
+const ANNA: &str = "A,Frau,Anna,Weber,Ring 1,01069,Dresden,DE,de\n";
+
+/// A letter campaign over `people` (written as bytes: some tests need
+/// invalid text) with a message that prints the name.
+fn campaign(w: &Workdir, people: &[u8], message: &str) -> String {
+    w.write("people.csv", people);
+    w.write("msg/message.de.j2", message);
+    w.write(
+        "c.toml",
+        "name = \"t\"\ntemplate = \"letter\"\ndate = \"2026-12-01\"\nmessages = \"msg\"\n\
+         [data]\npeople = \"people.csv\"\n[sender]\ncompany = \"Test GmbH\"\nname = \"Eva Test\"\n",
+    );
+    "c.toml".into()
+}
+
+const MESSAGE: &str = "Liebe Grüße an {{ person.first_name }} {{ person.last_name }}.\n";
+
+/// Runs a render and its wall time; a generous bound, not a benchmark.
+fn render(w: &Workdir, c: &str) -> (util::Run, Duration) {
+    let start = Instant::now();
+    let run = w.run(&["render", c, "--out", "out", "--state", "state", "-q"]);
+    (run, start.elapsed())
+}
+
+/// The largest resident set of any child this test process has waited
+/// for, in MiB: every run of this file stays under the bound, so the
+/// largest does.
+#[cfg(target_os = "linux")]
+fn peak_child_mib() -> i64 {
+    // SAFETY: getrusage only writes the struct it is given.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage);
+        usage
+    };
+    usage.ru_maxrss / 1024
+}
+
+/// Elsewhere the memory is not measured.
+#[cfg(not(target_os = "linux"))]
+fn peak_child_mib() -> i64 {
+    0
+}
+
+/// No run of this file may use more memory than this.
+const MEMORY_MIB: i64 = 600;
+
+#[test]
+fn a_two_megabyte_name_fails_that_recipient_fast() {
+    let w = Workdir::new();
+    let huge = "x".repeat(2 << 20);
+    let people = format!("{HEADER}{ANNA}B,Herr,Bernd,{huge},Weg 2,04109,Leipzig,DE,de\n");
+    let c = campaign(&w, people.as_bytes(), MESSAGE);
+    let (run, took) = render(&w, &c);
+    run.expect_code(1)
+        .expect_stderr("failed: B (people.csv line 3): last_name has 2097152 characters, more than the 500 a name or address field may have");
+    assert!(took < Duration::from_secs(20), "took {took:?}");
+    // Anna's letter is written; Bernd's is not, and the manifest says why.
+    assert_eq!(w.pdfs("out").len(), 1);
+    let manifest = read_manifest(&w.join("out/manifest.csv"));
+    assert_eq!(manifest[1]["status"], "failed");
+    assert!(manifest[1]["error"].contains("more than the 500"));
+    assert!(peak_child_mib() < MEMORY_MIB, "{} MiB", peak_child_mib());
+}
+
+#[test]
+fn a_long_note_may_be_longer_than_a_name_but_not_endless() {
+    let w = Workdir::new();
+    let fine = "Notiz ".repeat(1_000); // 6 000 characters
+    let long = "y".repeat(10_001);
+    let people = format!(
+        "id,first_name,last_name,street,postal_code,city,note\n\
+         A,Anna,Weber,Ring 1,01069,Dresden,{fine}\nB,Bernd,Braun,Weg 2,04109,Leipzig,{long}\n"
+    );
+    let c = campaign(&w, people.as_bytes(), MESSAGE);
+    let (run, _) = render(&w, &c);
+    run.expect_code(1).expect_stderr(
+        "failed: B (people.csv line 3): note has 10001 characters, more than the 10000 a text field may have",
+    );
+    assert_eq!(w.pdfs("out").len(), 1);
+}
+
+#[test]
+fn a_long_history_summary_names_the_history_line() {
+    let w = Workdir::new();
+    let c = campaign(
+        &w,
+        format!("{HEADER}{ANNA}").as_bytes(),
+        "{% for e in history.all() %}{{ e.summary }}{% endfor %}\n",
+    );
+    let summary = "z".repeat(10_001);
+    w.write(
+        "history.csv",
+        format!(
+            "person_id,date,kind,summary\nA,2026-01-02,order,Tisch\nA,2026-02-03,order,{summary}\n"
+        ),
+    );
+    let toml = std::fs::read_to_string(w.join("c.toml")).unwrap();
+    w.write(
+        "c.toml",
+        toml.replace("[data]\n", "[data]\nhistory = \"history.csv\"\n"),
+    );
+    let (run, _) = render(&w, &c);
+    run.expect_code(1)
+        .expect_stderr("summary (history.csv line 3) has 10001 characters");
+}
+
+#[test]
+fn an_endless_message_says_so_in_words_with_file_and_line() {
+    let w = Workdir::new();
+    let message = "Hallo {{ person.first_name }},\n\n\
+         {% for i in range(10000) %}{% for j in range(10000) %}{{ i }}{% endfor %}{% endfor %}\n";
+    let c = campaign(&w, format!("{HEADER}{ANNA}").as_bytes(), message);
+    let (run, took) = render(&w, &c);
+    let err = run.stderr();
+    run.expect_code(1);
+    assert!(
+        err.contains("message.de.j2:3: the message did not finish — a loop over too many items?"),
+        "{err}"
+    );
+    assert!(!err.contains("fuel"), "{err}");
+    assert!(took < Duration::from_secs(20), "took {took:?}");
+}
+
+#[test]
+fn a_people_file_larger_than_the_limit_is_refused_before_reading() {
+    let w = Workdir::new();
+    let c = campaign(&w, b"", MESSAGE);
+    // Sparse: 1 GiB and a byte, without writing a gigabyte.
+    let file = std::fs::File::options()
+        .write(true)
+        .open(w.join("people.csv"))
+        .unwrap();
+    file.set_len((1 << 30) + 1).unwrap();
+    let (run, took) = render(&w, &c);
+    run.expect_code(2).expect_stderr(
+        "people.csv: the file has 1024 MiB, more than the 1024 MiB a people or history file may have",
+    );
+    assert!(took < Duration::from_secs(20), "took {took:?}");
+    assert!(!w.join("out").exists());
+}
+
+/// Inputs that once were, or could be, a panic, a hang or a memory bomb:
+/// each ends with a clear exit code quickly.
+#[test]
+fn nasty_people_files_end_cleanly() {
+    let line = "a".repeat(8 << 20);
+    let many = (0..100_000)
+        .map(|i| format!("c{i}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let many_values = vec!["v"; 100_000].join(",");
+    let nested = format!("{}#{{x}}{}", "[".repeat(200), "]".repeat(200));
+    let cases: Vec<(&str, Vec<u8>, &[i32])> = vec![
+        ("one huge line, no newline", line.into_bytes(), &[0, 2]),
+        (
+            "100 000 columns",
+            format!("id,last_name,{many}\nA,Weber,{many_values}\n").into_bytes(),
+            &[0],
+        ),
+        (
+            "NUL bytes",
+            format!("{HEADER}A,Frau,An\0na,We\0ber,Ring 1,01069,Dresden,DE,de\n").into_bytes(),
+            &[0, 1],
+        ),
+        (
+            "invalid UTF-8 after a UTF-8 BOM",
+            [
+                b"\xEF\xBB\xBF".as_slice(),
+                HEADER.as_bytes(),
+                b"A,Frau,\xC3\x28\xFF,Weber,Ring 1,01069,Dresden,DE,de\n",
+            ]
+            .concat(),
+            &[0],
+        ),
+        (
+            "UTF-16 with an odd byte and a lone surrogate",
+            {
+                let mut b = vec![0xFF, 0xFE];
+                for u in
+                    format!("{HEADER}A,Frau,Anna,Weber,Ring 1,01069,Dresden,DE,de\n").encode_utf16()
+                {
+                    b.extend(u.to_le_bytes());
+                }
+                b.extend([0x00, 0xD8, 0x41]); // lone high surrogate, half a unit
+                b
+            },
+            &[0, 2],
+        ),
+        (
+            "Windows-1252 guess with C1 and undefined bytes",
+            [
+                HEADER.as_bytes(),
+                b"A,Frau,\x81\x8D\x8F\x90\x9D,M\xFCller,Ring 1,01069,Dresden,DE,de\n",
+            ]
+            .concat(),
+            &[0],
+        ),
+        (
+            "giant numbers in dates",
+            "id,last_name,birthday,customer_since\n\
+             A,Weber,99999999999999999999.12.2026,1.1.999999999999\n\
+             B,Braun,31/12/-5,4294967296-01-01\n"
+                .as_bytes()
+                .to_vec(),
+            &[2],
+        ),
+        (
+            "deeply nested Typst-special characters",
+            format!(
+                "id,last_name,city\nA,\"{nested}\",\"{}\"\n",
+                "$\\*_`<@=-+/~\"\"'".repeat(20)
+            )
+            .into_bytes(),
+            &[0],
+        ),
+    ];
+    for (what, bytes, codes) in cases {
+        let w = Workdir::new();
+        let c = campaign(&w, &bytes, MESSAGE);
+        let (run, took) = render(&w, &c);
+        assert!(
+            codes.contains(&run.code()),
+            "{what}: exit code {} not in {codes:?}:\n{}",
+            run.code(),
+            run.stderr()
+        );
+        assert!(
+            !run.stderr().contains("panicked"),
+            "{what}: {}",
+            run.stderr()
+        );
+        assert!(took < Duration::from_secs(30), "{what}: took {took:?}");
+        if what.starts_with("deeply nested") {
+            let t = text(&w.pdfs("out")[0]);
+            assert!(t.contains("[[[[#{x}]]]]"), "{what}: {t}");
+        }
+    }
+    assert!(peak_child_mib() < MEMORY_MIB, "{} MiB", peak_child_mib());
+}
+
+/// Found while writing the date fuzz target: a seven-byte birthday with
+/// a multi-byte character across byte 4 (`--1€1`) panicked in the check
+/// for Google's year-less `--MM-DD`. It is an invalid date like any other.
+#[test]
+fn a_birthday_with_a_euro_sign_is_an_invalid_date_not_a_panic() {
+    let w = Workdir::new();
+    let people = "id,last_name,birthday\nA,Weber,--03-14\nB,Braun,--1€1\n";
+    let c = campaign(&w, people.as_bytes(), MESSAGE);
+    let (run, _) = render(&w, &c);
+    run.expect_code(2)
+        .expect_stderr("people.csv:3:3: invalid date \"--1€1\" in column \"birthday\"");
+}
+
+/// A workbook with a table and one stray cell far away: calamine's dense
+/// grid over the used range would have been seventeen billion cells.
+fn render_workbook(fixture: &str) -> (util::Run, Duration, Workdir) {
+    let w = Workdir::new();
+    let bytes = std::fs::read(util::repo().join("tests/fixtures/limits").join(fixture)).unwrap();
+    w.write("people.xlsx", bytes);
+    let c = campaign(&w, b"", MESSAGE);
+    let toml = std::fs::read_to_string(w.join("c.toml")).unwrap();
+    w.write("c.toml", toml.replace("people.csv", "people.xlsx"));
+    let (run, took) = render(&w, &c);
+    (run, took, w)
+}
+
+#[test]
+fn a_stray_cell_at_the_end_of_a_sheet_costs_nothing() {
+    let (run, took, w) = render_workbook("table.xlsx");
+    run.expect_code(0);
+    assert_eq!(w.pdfs("out").len(), 1);
+    // The same table with a cell in XFD1048576: that row is read (and
+    // has no id), the empty million rows and sixteen thousand columns
+    // between are not.
+    let (run, took_stray, _) = render_workbook("stray-cell.xlsx");
+    run.expect_code(2)
+        .expect_stderr("people.xlsx:1048576:1: the id is empty");
+    assert!(took < Duration::from_secs(20) && took_stray < Duration::from_secs(20));
+    assert!(peak_child_mib() < MEMORY_MIB, "{} MiB", peak_child_mib());
+}
+
+#[test]
+fn a_sheet_wider_than_the_limit_is_refused_with_its_last_cell() {
+    // 701 rows with content, the header reaching column XFD.
+    let (run, _, w) = render_workbook("wide.xlsx");
+    run.expect_code(2).expect_stderr(
+        "people.xlsx: sheet \"Kunden\" uses 701 rows × 16384 columns (up to cell XFD701), more than the 10000000 cells warmly reads",
+    );
+    assert!(!w.join("out").exists());
+}
