@@ -99,7 +99,7 @@ fn a_long_history_summary_names_the_history_line() {
     let c = campaign(
         &w,
         format!("{HEADER}{ANNA}").as_bytes(),
-        "{% for e in history.all() %}{{ e.summary }}{% endfor %}\n",
+        "{% for e in history.all %}{{ e.summary }}{% endfor %}\n",
     );
     let summary = "z".repeat(10_001);
     w.write(
