@@ -265,6 +265,18 @@ fn a_birthday_with_a_euro_sign_is_an_invalid_date_not_a_panic() {
         .expect_stderr("people.csv:3:3: invalid date \"--1€1\" in column \"birthday\"");
 }
 
+/// Found by the date fuzz target: chrono's `%Y` takes a sign and `%m`
+/// one digit, so `-32222-9-6` was a birthday in the year -32222.
+#[test]
+fn a_negative_year_is_an_invalid_date() {
+    let w = Workdir::new();
+    let people = "id,last_name,birthday\nA,Weber,-32222-9-6\n";
+    let c = campaign(&w, people.as_bytes(), MESSAGE);
+    let (run, _) = render(&w, &c);
+    run.expect_code(2)
+        .expect_stderr("people.csv:2:3: invalid date \"-32222-9-6\" in column \"birthday\"");
+}
+
 /// A workbook with a table and one stray cell far away: calamine's dense
 /// grid over the used range would have been seventeen billion cells.
 fn render_workbook(fixture: &str) -> (util::Run, Duration, Workdir) {
