@@ -49,10 +49,9 @@ pub fn parse(s: &str, order: DateOrder, pivot_year: i32) -> Option<NaiveDate> {
         && digits(5..7)
         && b[7] == b'-'
         && digits(8..10)
+        && (b.len() == 10 || b[10] == b' ' || b[10] == b'T')
     {
-        if b.len() == 10 || b[10] == b' ' || b[10] == b'T' {
-            return NaiveDate::parse_from_str(&s[..10], "%Y-%m-%d").ok();
-        }
+        return NaiveDate::parse_from_str(&s[..10], "%Y-%m-%d").ok();
     }
     // Excel serial date (days since 1899-12-30), as a bare number.
     if s.len() == 5 && s.bytes().all(|b| b.is_ascii_digit()) {
