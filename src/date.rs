@@ -38,14 +38,20 @@ pub fn parse(s: &str, order: DateOrder, pivot_year: i32) -> Option<NaiveDate> {
     if s.is_empty() {
         return None;
     }
-    // ISO, also with a time part from a spreadsheet ("2026-12-24 00:00").
-    if let Some(date) = s
-        .get(..10)
-        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+    // ISO, also with a time part from a spreadsheet ("2026-12-24 00:00"):
+    // exactly YYYY-MM-DD. chrono's %Y also takes a sign and %m one digit,
+    // so "-32222-9-6" was the year -32222 (found by fuzzing).
+    let b = s.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    if b.len() >= 10
+        && digits(0..4)
+        && b[4] == b'-'
+        && digits(5..7)
+        && b[7] == b'-'
+        && digits(8..10)
+        && (b.len() == 10 || b[10] == b' ' || b[10] == b'T')
     {
-        if s.len() == 10 || s.as_bytes()[10] == b' ' || s.as_bytes()[10] == b'T' {
-            return Some(date);
-        }
+        return NaiveDate::parse_from_str(&s[..10], "%Y-%m-%d").ok();
     }
     // Excel serial date (days since 1899-12-30), as a bare number.
     if s.len() == 5 && s.bytes().all(|b| b.is_ascii_digit()) {
@@ -149,6 +155,16 @@ mod tests {
         assert_eq!(p("2025-02-30"), None);
         assert_eq!(p("31.02.2026"), None);
         assert_eq!(p("soon"), None);
+    }
+
+    #[test]
+    fn iso_dates_have_four_digit_years() {
+        let p = |s| parse(s, DateOrder::Dmy, 2026);
+        // Found by fuzzing: chrono's %Y takes a sign, %m one digit.
+        assert_eq!(p("-32222-9-6"), None);
+        assert_eq!(p("+2026-12-24"), None);
+        assert_eq!(p("0000-01-01"), d(0, 1, 1));
+        assert_eq!(p("2026-12-24T10:00"), d(2026, 12, 24));
     }
 
     #[test]

@@ -99,7 +99,7 @@ fn a_long_history_summary_names_the_history_line() {
     let c = campaign(
         &w,
         format!("{HEADER}{ANNA}").as_bytes(),
-        "{% for e in history.all() %}{{ e.summary }}{% endfor %}\n",
+        "{% for e in history.all %}{{ e.summary }}{% endfor %}\n",
     );
     let summary = "z".repeat(10_001);
     w.write(
@@ -263,6 +263,18 @@ fn a_birthday_with_a_euro_sign_is_an_invalid_date_not_a_panic() {
     let (run, _) = render(&w, &c);
     run.expect_code(2)
         .expect_stderr("people.csv:3:3: invalid date \"--1€1\" in column \"birthday\"");
+}
+
+/// Found by the date fuzz target: chrono's `%Y` takes a sign and `%m`
+/// one digit, so `-32222-9-6` was a birthday in the year -32222.
+#[test]
+fn a_negative_year_is_an_invalid_date() {
+    let w = Workdir::new();
+    let people = "id,last_name,birthday\nA,Weber,-32222-9-6\n";
+    let c = campaign(&w, people.as_bytes(), MESSAGE);
+    let (run, _) = render(&w, &c);
+    run.expect_code(2)
+        .expect_stderr("people.csv:2:3: invalid date \"-32222-9-6\" in column \"birthday\"");
 }
 
 /// A workbook with a table and one stray cell far away: calamine's dense

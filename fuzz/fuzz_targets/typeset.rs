@@ -1,7 +1,8 @@
 //! Compose and typeset one recipient whose fields are arbitrary text: the
 //! run's `Engine` (built once, from a card campaign) composes the person
 //! and Typst lays the card out, as a render's worker does. Data must never
-//! become Typst code, so nothing here may panic; a failed piece is fine.
+//! become Typst code: every piece must compose, and Typst must never
+//! stop on it (the preflight may fail a piece for a missing glyph).
 #![no_main]
 
 use std::sync::OnceLock;
@@ -27,7 +28,7 @@ fn run() -> &'static Run {
         std::fs::write(
             dir.join("msg/message.de.j2"),
             "{{ salutation }}\n\n{{ person.first_name }} {{ person.last_name }} aus {{ person.city }}, \
-             {{ person.note }}.\n{% for e in history.all() %}{{ e.summary }} {% endfor %}\n",
+             {{ person.note }}.\n{% for e in history.all %}{{ e.summary }} {% endfor %}\n",
         )
         .unwrap();
         std::fs::write(
@@ -97,8 +98,18 @@ fuzz_target!(|f: Fields| {
         line: 2,
         extra: Default::default(),
     });
-    if let Ok(piece) = run.engine.composer.compose(&person, None) {
-        let _ = run.engine.typesetter.typeset(&piece);
+    // Short fields always compose and typeset: a failure here means data
+    // changed what the message or the template does. (A first version
+    // called `history.all()`, so every compose failed and Typst was never
+    // reached — hence no `if let Ok`.)
+    let piece = match run.engine.composer.compose(&person, None) {
+        Ok(piece) => piece,
+        Err(e) => panic!("compose failed: {}", e.0),
+    };
+    // The preflight may fail a piece (a character no bundled font has);
+    // Typst itself must never stop on data.
+    if let Err(warmly::typeset::Failed::Typst(e)) = run.engine.typesetter.typeset(&piece) {
+        panic!("Typst failed on data: {e}");
     }
     typst::comemo::evict(2);
 });

@@ -197,7 +197,7 @@ pub fn describe_in(e: &minijinja::Error, source: Option<&str>) -> String {
             s.push_str(&format!(
                 "the message did not finish — a loop over too many items? \
                  (warmly stops a message after {} steps; loop over fewer, \
-                 e.g. `history.all()[:10]`)",
+                 e.g. `history.all[:10]`)",
                 env::FUEL
             ));
             s
