@@ -30,34 +30,14 @@ pub const TABLE_BYTES: u64 = 1 << 30;
 /// columns.
 pub const SHEET_CELLS: u64 = 10_000_000;
 
-/// The person fields held to [`SHORT_FIELD`]; every other field is free
-/// text.
-const SHORT_FIELDS: &[&str] = &[
-    "id",
-    "salutation",
-    "salutation_line",
-    "title",
-    "first_name",
-    "last_name",
-    "company",
-    "department",
-    "street",
-    "street2",
-    "postal_code",
-    "city",
-    "region",
-    "country",
-    "language",
-    "formality",
-    "email",
-    "birthday",
-    "customer_since",
-    "opt_out",
-];
-
 /// The limit of a person field.
+/// The canonical person columns (but `tags`) and `salutation_line` are
+/// names and addresses, held to [`SHORT_FIELD`]; every other field is free
+/// text.
 pub fn field_limit(field: &str) -> usize {
-    if SHORT_FIELDS.contains(&field) {
+    let short = (crate::model::PERSON_FIELDS.contains(&field) && field != "tags")
+        || field == "salutation_line";
+    if short {
         SHORT_FIELD
     } else {
         TEXT_FIELD

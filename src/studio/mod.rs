@@ -371,7 +371,7 @@ impl Studio {
             .ok_or("this person gets no piece in this run")?;
         let (info, laid_out) = on_stack(|| make(&snap, i));
         let pages = laid_out.ok_or_else(|| info.error.clone().unwrap_or_default())?;
-        let pngs = render_pages(&pages, READ_PPI)?;
+        let pngs = crate::typeset::render_pages(&pages, READ_PPI)?;
         let mut cache = self.cache.lock().expect("cache lock");
         let mut wanted = None;
         for (p, png) in pngs.into_iter().enumerate() {
@@ -490,25 +490,6 @@ fn make(snap: &Snapshot, i: usize) -> (Info, Option<ecow::EcoVec<typst_layout::P
         },
     };
     (info, typeset.laid_out)
-}
-
-/// Pages as PNG images at `ppi`.
-pub fn render_pages(
-    pages: &[typst_layout::Page],
-    ppi: f32,
-) -> std::result::Result<Vec<Vec<u8>>, String> {
-    pages
-        .iter()
-        .map(|page| {
-            let options = typst_render::RenderOptions {
-                pixel_per_pt: typst::utils::Scalar::new(f64::from(ppi) / 72.0),
-                render_bleed: false,
-            };
-            typst_render::render(page, &options)
-                .encode_png()
-                .map_err(|e| format!("rendering a page image: {e}"))
-        })
-        .collect()
 }
 
 /// Runs `f` on a thread with Typst's stack (a request thread's is small).

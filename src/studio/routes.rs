@@ -434,7 +434,7 @@ async fn message_preview(State(studio): Shared, Json(draft): Json<Draft>) -> Res
         let warnings: Vec<String> = piece.warnings.iter().map(|w| w.message.clone()).collect();
         let typeset = super::on_stack(|| snap.engine.typesetter.typeset(&piece));
         let pages = match typeset.map_err(|e| e.to_string()).and_then(|t| {
-            super::render_pages(t.laid_out.as_deref().unwrap_or(&[]), super::PREVIEW_PPI)
+            crate::typeset::render_pages(t.laid_out.as_deref().unwrap_or(&[]), super::PREVIEW_PPI)
         }) {
             Ok(p) => p,
             Err(e) => return failed(e),

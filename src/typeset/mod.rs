@@ -284,19 +284,7 @@ impl Typesetter {
             })?;
             let images = match self.checks.render_ppi {
                 None => Vec::new(),
-                Some(ppi) => document
-                    .pages()
-                    .iter()
-                    .map(|page| {
-                        let options = typst_render::RenderOptions {
-                            pixel_per_pt: typst::utils::Scalar::new(f64::from(ppi) / 72.0),
-                            render_bleed: false,
-                        };
-                        typst_render::render(page, &options)
-                            .encode_png()
-                            .map_err(|e| Failed::Typst(format!("rendering a page image: {e}")))
-                    })
-                    .collect::<Result<_, _>>()?,
+                Some(ppi) => render_pages(document.pages(), ppi).map_err(Failed::Typst)?,
             };
             warnings.dedup();
             let laid_out = self
@@ -319,6 +307,25 @@ impl Typesetter {
             ))
         })
     }
+}
+
+/// Pages as PNG images at `ppi`.
+pub fn render_pages(
+    pages: &[typst_layout::Page],
+    ppi: f32,
+) -> std::result::Result<Vec<Vec<u8>>, String> {
+    pages
+        .iter()
+        .map(|page| {
+            let options = typst_render::RenderOptions {
+                pixel_per_pt: typst::utils::Scalar::new(f64::from(ppi) / 72.0),
+                render_bleed: false,
+            };
+            typst_render::render(page, &options)
+                .encode_png()
+                .map_err(|e| format!("rendering a page image: {e}"))
+        })
+        .collect()
 }
 
 impl Typesetter {
