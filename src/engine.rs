@@ -30,6 +30,9 @@ pub struct Made {
     pub person: Person,
     pub piece: Piece,
     pub typeset: Typeset,
+    /// Another shard's piece, laid out for this shard's print part only:
+    /// its `typeset` has pages but no PDF.
+    pub print_only: bool,
 }
 
 /// Why one recipient's piece was not made. The run goes on without it.
@@ -132,10 +135,11 @@ impl<'a> Engine<'a> {
             .collect()
     }
 
-    /// Makes the pieces `work` (indices into `plan.pieces`) on the worker
-    /// threads: compose, typeset, then `finish` (still on the worker, e.g.
-    /// write the file). `sink` gets every outcome on the calling thread, in
-    /// the order of `work`.
+    /// Makes the pieces `work` (indices into `plan.pieces`, then a shard's
+    /// `plan.others`, see [`Plan::planned`]) on the worker threads:
+    /// compose, typeset, then `finish` (still on the worker, e.g. write the
+    /// file). `sink` gets every outcome on the calling thread, in the order
+    /// of `work`. Other shards' pieces are laid out, not exported.
     pub fn stream<R: Send>(
         &self,
         plan: &Plan,
@@ -144,7 +148,8 @@ impl<'a> Engine<'a> {
         mut sink: impl FnMut(usize, Result<R, Unmade>),
     ) {
         let make = |i: usize| -> Result<R, Unmade> {
-            let planned = &plan.pieces[i];
+            let planned = plan.planned(i);
+            let print_only = i >= plan.pieces.len();
             let person = plan.person(planned);
             let piece = crate::timing::time(crate::timing::Stage::Compose, || {
                 self.composer
@@ -154,7 +159,11 @@ impl<'a> Engine<'a> {
                 lang: String::new(),
                 why: e.into(),
             })?;
-            let typeset = self.typesetter.typeset(&piece).map_err(|f| Unmade {
+            let typeset = match print_only {
+                true => self.typesetter.pages(&piece),
+                false => self.typesetter.typeset(&piece),
+            }
+            .map_err(|f| Unmade {
                 lang: piece.lang.clone(),
                 why: f.into(),
             })?;
@@ -164,6 +173,7 @@ impl<'a> Engine<'a> {
                     person,
                     piece,
                     typeset,
+                    print_only,
                 },
             )
         };

@@ -72,9 +72,43 @@ impl Ledger {
     /// command sees what any of them produced. Absent files are empty; a
     /// last line cut off by a crash is ignored.
     pub fn open_as(folder: &Path, own: &str) -> Result<Ledger> {
+        Ledger::read(folder, own, |_, _| false)
+    }
+
+    /// The ledger as shard `shard` of the run of `campaign` on `date` sees
+    /// it: every file, but not what the other shards of this run (same
+    /// count, same run date) have already appended — those pieces belong
+    /// to this run, as in one unsharded run, whether a sibling finished
+    /// before this shard started or not. So every shard plans the same
+    /// whole run (file names, households, the print file's order), and
+    /// its own pieces stay counted: a re-run makes nothing twice.
+    pub fn open_shard(
+        folder: &Path,
+        campaign: &str,
+        shard: crate::shard::Shard,
+        date: chrono::NaiveDate,
+    ) -> Result<Ledger> {
+        let own = shard.ledger_file(campaign);
+        let siblings: HashSet<String> = (1..=shard.count)
+            .filter(|&i| i != shard.index)
+            .map(|index| crate::shard::Shard { index, ..shard }.ledger_file(campaign))
+            .collect();
+        Ledger::read(folder, &own, |path, entry| {
+            entry.run_date == date
+                && entry.campaign == campaign
+                && path
+                    .file_name()
+                    .is_some_and(|n| siblings.contains(n.to_string_lossy().as_ref()))
+        })
+    }
+
+    /// Reads every ledger file but the entries `skip` names.
+    fn read(folder: &Path, own: &str, skip: impl Fn(&Path, &Entry) -> bool) -> Result<Ledger> {
         let mut entries = Vec::new();
         for path in ledger_files(folder).map_err(|e| Error::io(folder, e))? {
-            read_entries(&path, &mut entries)?;
+            let mut read = Vec::new();
+            read_entries(&path, &mut read)?;
+            entries.extend(read.into_iter().filter(|e| !skip(&path, e)));
         }
         let done = entries
             .iter()
@@ -546,6 +580,52 @@ mod tests {
         std::fs::write(dir.path().join("c.lock"), "999999999\n").unwrap();
         let lock = Lock::acquire(dir.path(), "c").unwrap();
         drop(lock);
+    }
+
+    #[test]
+    fn a_shard_does_not_count_what_its_siblings_made_in_this_run() {
+        use crate::shard::Shard;
+        let dir = tempfile::tempdir().unwrap();
+        let today = NaiveDate::from_ymd_opt(2027, 1, 2).unwrap();
+        let (one, two) = (Shard { index: 1, count: 2 }, Shard { index: 2, count: 2 });
+        let earlier = Entry {
+            run_date: NaiveDate::from_ymd_opt(2026, 1, 2).unwrap(),
+            ..entry("S1-last-year")
+        };
+        let mut first = Ledger::open_shard(dir.path(), "c", one, today).unwrap();
+        first.append(entry("S1")).unwrap();
+        first.append(earlier).unwrap();
+        Ledger::open(dir.path())
+            .unwrap()
+            .append(entry("U"))
+            .unwrap();
+        let other_count = Shard { index: 2, count: 3 };
+        Ledger::open_as(dir.path(), &other_count.ledger_file("c"))
+            .unwrap()
+            .append(entry("T"))
+            .unwrap();
+        let mut second = Ledger::open_shard(dir.path(), "c", two, today).unwrap();
+        second.append(entry("S2")).unwrap();
+
+        // Shard 2 sees the unsharded run, the earlier day and the other
+        // count, but not shard 1's piece of this run.
+        let seen = Ledger::open_shard(dir.path(), "c", two, today).unwrap();
+        assert!(!seen.contains("c", "birthday-2027", "S1"));
+        for id in ["S1-last-year", "U", "T", "S2"] {
+            assert!(seen.contains("c", "birthday-2027", id), "{id}");
+        }
+        // Shard 1 sees its own (a re-run makes nothing twice), not shard 2's.
+        let seen = Ledger::open_shard(dir.path(), "c", one, today).unwrap();
+        assert!(seen.contains("c", "birthday-2027", "S1"));
+        assert!(!seen.contains("c", "birthday-2027", "S2"));
+        // Every other reader, and a shard on another day, sees everything.
+        let all = Ledger::open(dir.path()).unwrap();
+        let tomorrow = today.succ_opt().unwrap();
+        let later = Ledger::open_shard(dir.path(), "c", two, tomorrow).unwrap();
+        for id in ["S1", "S2", "U", "T"] {
+            assert!(all.contains("c", "birthday-2027", id), "{id}");
+            assert!(later.contains("c", "birthday-2027", id), "{id}");
+        }
     }
 
     #[test]

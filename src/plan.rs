@@ -74,6 +74,10 @@ pub struct Plan {
     pub id_source: IdSource,
     /// The recipients, in input order.
     pub pieces: Vec<Planned>,
+    /// A shard's: the pieces of the other shards of the run (the shard
+    /// lays out some of them for its share of the print file); empty
+    /// without `--shard`.
+    pub others: Vec<Planned>,
     pub left_out: Vec<LeftOut>,
     /// The ledger of the state folder (none without one).
     pub ledger: Option<Ledger>,
@@ -133,10 +137,12 @@ pub fn prepare(config: &Config) -> Result<Plan> {
         }
         _ => None,
     };
-    // Every ledger file of the folder is read (the shards' too); a shard
-    // appends to its own.
+    // Every ledger file of the folder is read (the shards' too, but a
+    // shard not its siblings' lines of this run); a shard appends to its own.
     let ledger = match (&config.state_dir, config.shard) {
-        (Some(dir), Some(shard)) => Some(Ledger::open_as(dir, &shard.ledger_file(&config.name))?),
+        (Some(dir), Some(shard)) => {
+            Some(Ledger::open_shard(dir, &config.name, shard, config.date)?)
+        }
         (Some(dir), None) => Some(Ledger::open(dir)?),
         (None, _) => None,
     };
@@ -201,6 +207,7 @@ pub fn prepare(config: &Config) -> Result<Plan> {
     if config.households && sheet_file.is_none() {
         pieces = merge_households(pieces, &persons, &config.home_country);
     }
+    let mut others = Vec::new();
     if let Some(shard) = config.shard {
         if sheet_file.is_some() {
             return Err(Error::config(format!(
@@ -212,7 +219,11 @@ pub fn prepare(config: &Config) -> Result<Plan> {
         // After selecting and naming everyone: file names, households and
         // the frequency cap are the whole run's, the shard only keeps its
         // part (a household goes with its first member's id).
-        pieces.retain(|p| shard.holds(&persons.id(p.person as usize)));
+        let (own, theirs) = pieces
+            .into_iter()
+            .partition(|p| shard.holds(&persons.id(p.person as usize)));
+        pieces = own;
+        others = theirs;
         left_out.retain(|l| shard.holds(&persons.id(l.person as usize)));
     }
     Ok(Plan {
@@ -223,6 +234,7 @@ pub fn prepare(config: &Config) -> Result<Plan> {
         problems,
         id_source,
         pieces,
+        others,
         left_out,
         ledger,
         lock,
@@ -327,6 +339,15 @@ impl Plan {
     }
 
     /// The template lays everyone out in one document (a label sheet).
+    /// Piece `i`: [`Plan::pieces`], then a shard's [`Plan::others`]
+    /// counted on from `pieces.len()`.
+    pub fn planned(&self, i: usize) -> &Planned {
+        match i.checked_sub(self.pieces.len()) {
+            None => &self.pieces[i],
+            Some(other) => &self.others[other],
+        }
+    }
+
     pub fn is_sheet(&self) -> bool {
         self.template.manifest.kind == Kind::Sheet
     }

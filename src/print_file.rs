@@ -15,6 +15,8 @@ use ecow::EcoVec;
 use typst::layout::Frame;
 use typst_layout::Page;
 
+use crate::config::{Config, PrintOrder};
+use crate::plan::Plan;
 use crate::typeset::Typesetter;
 use crate::write;
 
@@ -64,67 +66,159 @@ pub fn remove_other_parts(dir: &Path, name: &str, written: &[String]) {
     }
 }
 
+/// What a run lays out for its print file, in print order.
+pub struct Share {
+    /// The pieces to make, in the run's print order (indices as in
+    /// [`Plan::planned`]).
+    pub work: Vec<usize>,
+    /// For each of `work`: the part its pages go into, or none when
+    /// another shard makes that part.
+    pub parts: Vec<Option<usize>>,
+    /// The file names of all the run's parts.
+    pub names: Vec<String>,
+}
+
+/// The print file of an unsharded run: every piece, in print order, cut
+/// into parts of `part_size` positions (a failed piece holds its place).
+///
+/// A shard makes the parts `k` with `k mod N = I − 1` of the whole run's
+/// print order (which every shard plans alike): its own pieces, and the
+/// other shards' pieces of those parts, laid out but not exported. Its own
+/// pieces outside them are made as usual. `warmly merge` then puts the
+/// parts together unchanged — the bytes one run writes — and each shard
+/// lays out about 1/N of the run a second time, instead of the merge
+/// laying out all of it.
+pub fn share(plan: &Plan, config: &Config, name: &str) -> Share {
+    let part_size = config.print_part.max(1);
+    let names = part_names(
+        name,
+        plan.pieces.len() + plan.others.len(),
+        config.print_part,
+    );
+    let Some(shard) = config.shard else {
+        let work = plan.print_order(config.print_order, &config.home_country);
+        let parts = (0..work.len()).map(|p| Some(p / part_size)).collect();
+        return Share { work, parts, names };
+    };
+    // The whole run's order: by print key, ties in plan (people file) order.
+    let mut order: Vec<(Box<str>, u32, usize)> = (0..plan.pieces.len() + plan.others.len())
+        .map(|i| {
+            let planned = plan.planned(i);
+            let key = match config.print_order {
+                PrintOrder::Input => Box::from(""),
+                order => plan.print_key(planned, order, &config.home_country).into(),
+            };
+            (key, planned.person, i)
+        })
+        .collect();
+    order.sort_unstable();
+    let (mut work, mut parts) = (Vec::new(), Vec::new());
+    for (position, (_, _, i)) in order.into_iter().enumerate() {
+        let part = position / part_size;
+        let ours = part % shard.count as usize == shard.index as usize - 1;
+        if ours || i < plan.pieces.len() {
+            work.push(i);
+            parts.push(ours.then_some(part));
+        }
+    }
+    Share { work, parts, names }
+}
+
+/// A part of the print file as written: its file and the pieces on its
+/// pages (their first person's place in the people file), in order.
+#[derive(Debug, Clone)]
+pub struct Part {
+    pub path: PathBuf,
+    pub name: String,
+    pub inputs: Vec<u32>,
+}
+
+/// A part's pages on their way to the exporter.
+struct Full {
+    name: String,
+    pages: EcoVec<Page>,
+    inputs: Vec<u32>,
+}
+
 /// Collects pages in print order and hands full parts to the exporter.
 pub struct PrintPages {
     names: Vec<String>,
-    /// Pieces per part.
+    /// Positions (pieces, failed ones too) per part, and in all parts.
     part_size: usize,
+    positions: usize,
     duplex: bool,
     pages: EcoVec<Page>,
-    /// Pieces seen in the current part (failed ones count: the parts are
-    /// cut by position in the print order, so names do not shift).
+    inputs: Vec<u32>,
+    /// The part being collected, and how many of its positions came.
+    part: Option<usize>,
     seen: usize,
-    part: usize,
-    /// Pages sent to the exporter, with the file they belong to.
-    tx: Option<mpsc::SyncSender<(String, EcoVec<Page>)>>,
+    /// Parts sent to the exporter.
+    tx: Option<mpsc::SyncSender<Full>>,
 }
 
 impl PrintPages {
-    /// Starts the exporter on `scope`; `finish` returns what it wrote.
+    /// Starts the exporter on `scope`; `finish` returns what it wrote. The
+    /// run's print file has `positions` pieces in parts of `part_size`.
     pub fn start<'scope, 'env>(
         scope: &'scope std::thread::Scope<'scope, 'env>,
         typesetter: &'env Typesetter,
         out_dir: &'env std::path::Path,
         names: Vec<String>,
-        part_size: usize,
+        (part_size, positions): (usize, usize),
         duplex: bool,
     ) -> (
         PrintPages,
-        std::thread::ScopedJoinHandle<'scope, Vec<Result<PathBuf, String>>>,
+        std::thread::ScopedJoinHandle<'scope, Vec<Result<Part, String>>>,
     ) {
         // A rendezvous: at most one part waits while the previous is exported.
-        let (tx, rx) = mpsc::sync_channel::<(String, EcoVec<Page>)>(0);
+        let (tx, rx) = mpsc::sync_channel::<Full>(0);
         let exporter = std::thread::Builder::new()
             .name("print file".into())
             .stack_size(crate::engine::STACK_SIZE)
             .spawn_scoped(scope, move || {
                 rx.into_iter()
-                    .filter(|(_, pages)| !pages.is_empty())
-                    .map(|(name, pages)| {
-                        let pdf = crate::timing::time(crate::timing::Stage::PrintFile, || {
-                            typesetter.print_pdf(pages)
-                        })?;
-                        write::write_atomic(out_dir, &name, &pdf)
-                            .map(|_| out_dir.join(&name))
-                            .map_err(|e| format!("{}: {e}", out_dir.join(&name).display()))
-                    })
+                    .filter(|full| !full.pages.is_empty())
+                    .map(
+                        |Full {
+                             name,
+                             pages,
+                             inputs,
+                         }| {
+                            let pdf = crate::timing::time(crate::timing::Stage::PrintFile, || {
+                                typesetter.print_pdf(pages)
+                            })?;
+                            let path = out_dir.join(&name);
+                            write::write_atomic(out_dir, &name, &pdf)
+                                .map_err(|e| format!("{}: {e}", path.display()))?;
+                            Ok(Part { path, name, inputs })
+                        },
+                    )
                     .collect()
             })
             .expect("spawning the print file thread");
         let builder = PrintPages {
             names,
-            part_size,
+            part_size: part_size.max(1),
+            positions,
             duplex,
             pages: EcoVec::new(),
+            inputs: Vec::new(),
+            part: None,
             seen: 0,
-            part: 0,
             tx: Some(tx),
         };
         (builder, exporter)
     }
 
-    /// The next piece in print order: its pages, or none when it failed.
-    pub fn piece(&mut self, pages: Option<EcoVec<Page>>) {
+    /// The next piece in print order: the part it goes into (none: not
+    /// this run's to print), its first person's place in the people file,
+    /// and its pages (none when it failed).
+    pub fn piece(&mut self, part: Option<usize>, input: u32, pages: Option<EcoVec<Page>>) {
+        let Some(part) = part else { return };
+        if self.part != Some(part) {
+            self.flush();
+            self.part = Some(part);
+        }
         if let Some(pages) = pages {
             let odd = pages.len() % 2 == 1;
             let last = pages.last().cloned();
@@ -135,29 +229,40 @@ impl PrintPages {
                 blank.frame = Frame::hard(blank.frame.size());
                 self.pages.push(blank);
             }
+            self.inputs.push(input);
         }
         self.seen += 1;
-        if self.seen == self.part_size {
+        // The part's last position: off to the exporter at once.
+        let length = self
+            .positions
+            .saturating_sub(part * self.part_size)
+            .min(self.part_size);
+        if self.seen >= length {
             self.flush();
         }
     }
 
     fn flush(&mut self) {
-        let pages = std::mem::take(&mut self.pages);
-        if let (Some(tx), Some(name)) = (&self.tx, self.names.get(self.part)) {
+        let (pages, inputs) = (
+            std::mem::take(&mut self.pages),
+            std::mem::take(&mut self.inputs),
+        );
+        if let (Some(tx), Some(name)) = (&self.tx, self.part.and_then(|p| self.names.get(p))) {
             // The exporter ends only when this ends; a send cannot fail
             // unless it panicked, and then finish reports it.
-            let _ = tx.send((name.clone(), pages));
+            let _ = tx.send(Full {
+                name: name.clone(),
+                pages,
+                inputs,
+            });
         }
-        self.part += 1;
+        self.part = None;
         self.seen = 0;
     }
 
     /// Sends the last part and closes the exporter's queue.
     pub fn finish(mut self) {
-        if self.seen > 0 {
-            self.flush();
-        }
+        self.flush();
         self.tx = None;
     }
 }

@@ -154,6 +154,9 @@ pub struct Report {
     pub combined: Option<PathBuf>,
     /// A print file in parts (see print_file.rs): every part, in print order.
     pub combined_parts: Vec<PathBuf>,
+    /// A shard's: which shard ("2/4") and how many parts the whole run's
+    /// print file has (the shard made some of them).
+    pub print_share: Option<(String, usize)>,
     /// History facts per written piece: none, one, two, three or more.
     pub facts: Option<[usize; 4]>,
     /// Preflight results of the typeset pieces: ok, warn, fail.
@@ -312,6 +315,31 @@ impl Report {
         if self.preflight.iter().sum::<usize>() > 0 {
             let [ok, warn, fail] = self.preflight;
             errln!("preflight: {ok} ok · {warn} with warnings · {fail} failed (see manifest.csv)");
+        }
+        if let Some((shard, total)) = &self.print_share {
+            let name = |p: &PathBuf| {
+                p.file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned()
+            };
+            let made: Vec<String> = match self.combined_parts.is_empty() {
+                true => self.combined.iter().map(name).collect(),
+                false => self.combined_parts.iter().map(name).collect(),
+            };
+            let list = match made.as_slice() {
+                [] => String::new(),
+                [a, b, .., z] if made.len() > 3 => format!(": {a}, {b} … {z}"),
+                _ => format!(": {}", made.join(", ")),
+            };
+            errln!(
+                "print file: shard {shard} made {} of the run's {total} part(s){list}; `warmly merge` puts the shards together",
+                made.len()
+            );
+            if let Some(manifest) = &self.manifest {
+                errln!("manifest:   {}", manifest.display());
+            }
+            return;
         }
         match self.combined_parts.as_slice() {
             [first, .., last] => errln!(

@@ -182,6 +182,21 @@ pub struct ShardInfo {
     pub duplex: bool,
     /// One per row of the shard's `manifest.csv`, in its order.
     pub pieces: Vec<ShardPiece>,
+    /// The parts of the run's print file this shard made (see
+    /// `print_file::share`); none when it kept files from an earlier run.
+    #[serde(default)]
+    pub parts: Vec<ShardPart>,
+}
+
+/// A part of the whole run's print file, made by a shard.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ShardPart {
+    /// Its file name in the shard's folder and the run's (`print-003.pdf`).
+    pub name: String,
+    /// The pieces on its pages, in order, by their (first) person's place
+    /// in the people file: merge uses the part only if this is exactly
+    /// what one run would have put into it.
+    pub inputs: Vec<u32>,
 }
 
 /// Where a piece of a shard belongs in the whole run.

@@ -7,12 +7,11 @@
 //! where its pieces go. Shards of different runs, a missing shard or one
 //! given twice stop it before anything is written.
 //!
-//! The merged print file has the pages of an unsharded run's, in the same
-//! order, parts and page boxes, but not its bytes: one run exports its
-//! print file from the laid-out pages with each font embedded once per
-//! part, and the laid-out pages of other processes are not at hand here —
-//! so the pieces' PDFs are joined, each with its own fonts (larger, as
-//! when an unsharded run keeps files from an earlier one).
+//! The print file's parts were made by the shards themselves — each
+//! shard lays out its share of the run's parts from the pages, as one run
+//! does — and are put in place unchanged, so they are the bytes one run
+//! writes. Only when a shard could not make its parts (it kept files of
+//! an earlier run) are the pieces' PDFs joined instead.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -65,7 +64,7 @@ pub fn run(args: &MergeArgs) -> Result<u8> {
     }
     let mut printed = Vec::new();
     if let Some(name) = &first.print_file {
-        printed = print_file(&shards, &pieces, name, &args.out)?;
+        printed = print_file(&shards, &pieces, name, &args.out, args.quiet)?;
         postcodes(&shards, &pieces, &args.out)?;
     }
     let failed = pieces.iter().filter(|p| p.failed).count();
@@ -377,16 +376,24 @@ fn place(from: &Path, dir: &Path, name: &str) -> std::io::Result<()> {
 /// keys, ties in plan order), cut into the parts an unsharded run makes —
 /// parts of `print_part` positions of all pieces (failed ones hold their
 /// place) when every piece was made now, one file when some were kept.
+///
+/// Every part was made by one shard from the laid-out pages, as one run
+/// makes it (`print_file::share`): it is put in place as it is, when it
+/// holds exactly the pieces it should. Otherwise (a shard kept files of an
+/// earlier run, or was run again alone) the pieces' PDFs are joined, which
+/// is larger, and the merge says why.
 fn print_file(
     shards: &[ShardDir],
     pieces: &[Piece],
     name: &str,
     out: &Path,
+    quiet: bool,
 ) -> Result<Vec<String>> {
     let info = &shards[0].info;
     let mut order: Vec<&Piece> = pieces.iter().collect();
     order.sort_by(|a, b| (&a.print_key, a.input).cmp(&(&b.print_key, b.input)));
-    let parts: Vec<(String, Vec<&Piece>)> = if pieces.iter().any(|p| p.kept) {
+    let any_kept = pieces.iter().any(|p| p.kept);
+    let parts: Vec<(String, Vec<&Piece>)> = if any_kept {
         vec![(
             name.to_string(),
             order.into_iter().filter(|p| !p.failed).collect(),
@@ -396,22 +403,75 @@ fn print_file(
         names
             .into_iter()
             .zip(order.chunks(info.print_part.max(1)))
-            .map(|(n, chunk)| (n, chunk.iter().copied().filter(|p| !p.failed).collect()))
+            .map(|(n, chunk)| {
+                let in_part: Vec<&Piece> = chunk.iter().copied().filter(|p| !p.failed).collect();
+                (n, in_part)
+            })
+            .filter(|(_, in_part)| !in_part.is_empty())
             .collect()
     };
-    let mut written = Vec::new();
-    for (part, in_part) in parts {
-        if in_part.is_empty() {
-            continue;
+    let made = match any_kept {
+        true => Err("some pieces were kept from an earlier run".to_string()),
+        false => made_parts(shards, &parts),
+    };
+    let mut written: Vec<String> = Vec::new();
+    match made {
+        Ok(sources) => {
+            for ((part, _), from) in parts.iter().zip(&sources) {
+                place(from, out, part).map_err(|e| {
+                    Error::config(format!("{}: {e}", from.display()))
+                        .with_hint("the shard's folder is incomplete: run that shard again")
+                })?;
+                written.push(part.clone());
+            }
         }
-        let inputs = in_part.iter().map(|p| out.join(&p.file));
-        write::combine_pdfs(inputs, &out.join(&part), info.duplex).map_err(|e| {
-            Error::config(format!("the print file {part} could not be written: {e}"))
-        })?;
-        written.push(part);
+        Err(why) => {
+            if !quiet && !any_kept {
+                crate::errln!(
+                    "note: the print file is joined from the pieces' PDFs (larger than one run's): {why}"
+                );
+            }
+            for (part, in_part) in parts {
+                let inputs = in_part.iter().map(|p| out.join(&p.file));
+                write::combine_pdfs(inputs, &out.join(&part), info.duplex).map_err(|e| {
+                    Error::config(format!("the print file {part} could not be written: {e}"))
+                })?;
+                written.push(part);
+            }
+        }
     }
     crate::print_file::remove_other_parts(out, name, &written);
     Ok(written)
+}
+
+/// Where each part is, made by a shard with exactly the pieces one run
+/// would put into it; or why not.
+fn made_parts(
+    shards: &[ShardDir],
+    parts: &[(String, Vec<&Piece>)],
+) -> std::result::Result<Vec<PathBuf>, String> {
+    let mut by_name: BTreeMap<&str, (&ShardDir, &crate::shard::ShardPart)> = BTreeMap::new();
+    for shard in shards {
+        for part in &shard.info.parts {
+            by_name.insert(part.name.as_str(), (shard, part));
+        }
+    }
+    parts
+        .iter()
+        .map(|(name, in_part)| {
+            let (shard, made) = by_name.get(name.as_str()).ok_or_else(|| {
+                format!("no shard made {name} (one kept files of an earlier run, or had no piece of its own)")
+            })?;
+            let expected: Vec<u32> = in_part.iter().map(|p| p.input).collect();
+            if made.inputs != expected {
+                return Err(format!(
+                    "{name} of shard {}/{} holds other pieces than the run's (was a shard run again on its own?)",
+                    shard.info.shard, shard.info.of
+                ));
+            }
+            Ok(shard.dir.join(name))
+        })
+        .collect()
 }
 
 /// `postcodes.csv`: the shards' counts added up (a shard with nothing to

@@ -61,6 +61,7 @@ pub fn run(config: &Config) -> Result<u8> {
                     person,
                     piece,
                     typeset,
+                    print_only: false,
                 }),
                 Err(f) => Err(Unmade {
                     lang: piece.lang.clone(),

@@ -12,7 +12,7 @@ use crate::ledger::Entry;
 use crate::model::Person;
 use crate::plan::{self, IdSource, Plan, Planned};
 use crate::report::{FailedPiece, Report};
-use crate::shard::{Shard, ShardInfo, ShardPiece};
+use crate::shard::{Shard, ShardInfo, ShardPart, ShardPiece};
 use crate::typeset::{Preflight, Typeset};
 use crate::write::{self, ManifestWriter};
 
@@ -36,7 +36,7 @@ pub fn run_observed(
         write::remove_stale_temp_files(&config.out_dir);
     }
     // A shard's `shard.json` says its folder is complete: gone until it is.
-    let shard_info = match config.shard {
+    let mut shard_info = match config.shard {
         Some(shard) => {
             remove_file_if_there(&config.out_dir.join(ShardInfo::FILE))?;
             Some(shard_info(config, &plan, shard)?)
@@ -55,7 +55,7 @@ pub fn run_observed(
     let (statuses, printed) = if plan.is_sheet() {
         (
             sheet(config, &plan, &engine, &mut manifest, &mut report)?,
-            false,
+            None,
         )
     } else {
         pieces(
@@ -78,7 +78,24 @@ pub fn run_observed(
             .contains(&Status::Written)
             .then(|| config.out_dir.join(plan.file(&plan.pieces[0])));
     } else if let Some(name) = &config.combined {
-        print_file(config, &plan, &statuses, name, printed, &mut report)?;
+        print_file(
+            config,
+            &plan,
+            &statuses,
+            name,
+            printed.is_some(),
+            &mut report,
+        )?;
+    }
+    if let Some(info) = shard_info.as_mut() {
+        info.parts = printed
+            .unwrap_or_default()
+            .into_iter()
+            .map(|part| ShardPart {
+                name: part.name,
+                inputs: part.inputs,
+            })
+            .collect();
     }
     write_shard_info(config, shard_info.as_ref())?;
     report.print(config.quiet);
@@ -120,6 +137,7 @@ fn shard_info(config: &Config, plan: &Plan, shard: Shard) -> Result<ShardInfo> {
         print_part: config.print_part,
         duplex: config.duplex,
         pieces,
+        parts: Vec::new(),
     })
 }
 
@@ -274,7 +292,7 @@ struct Written {
 /// threads and written there; rows and ledger lines follow in plan order.
 /// When every piece is made in this run, they are made in print order and
 /// the print file is exported from their pages as they come (see
-/// print_file.rs); the second value says so.
+/// print_file.rs); the second value is then the parts written.
 fn pieces(
     config: &Config,
     plan: &mut Plan,
@@ -282,7 +300,7 @@ fn pieces(
     manifest: &mut ManifestWriter,
     report: &mut Report,
     observer: Option<&(dyn Fn(usize, usize) + Send + Sync + '_)>,
-) -> Result<(Vec<Status>, bool)> {
+) -> Result<(Vec<Status>, Option<Vec<crate::print_file::Part>>)> {
     let mut sink = FilesSink {
         config,
         kind: plan.template.piece_kind().to_string(),
@@ -301,10 +319,14 @@ fn pieces(
     let (kept, work): (Vec<usize>, Vec<usize>) = (0..plan.pieces.len())
         .partition(|&i| !config.force && config.out_dir.join(plan.file(&plan.pieces[i])).exists());
     let from_pages = config.combined.is_some() && kept.is_empty();
-    let work = if from_pages {
-        plan.print_order(config.print_order, &config.home_country)
-    } else {
-        work
+    let share = config
+        .combined
+        .as_deref()
+        .filter(|_| from_pages)
+        .map(|name| crate::print_file::share(plan, config, name));
+    let work = match &share {
+        Some(share) => share.work.clone(),
+        None => work,
     };
     let mut kept = kept.into_iter().peekable();
     let has_message = plan.template.manifest.message;
@@ -313,9 +335,22 @@ fn pieces(
             person,
             piece,
             typeset,
+            print_only,
         } = made;
         let write_start = std::time::Instant::now();
         let mut row = row(config, plan, planned, &person);
+        if print_only {
+            // Another shard's piece: its pages for this shard's print part.
+            return Ok(Written {
+                pending: None,
+                row,
+                facts: 0,
+                warnings: Vec::new(),
+                fingerprint: String::new(),
+                address: String::new(),
+                laid_out: typeset.laid_out,
+            });
+        }
         // Written here, put in place durably by the sink with its batch.
         let pending =
             write::Pending::write(&config.out_dir, &row.file, &typeset.pdf).map_err(|e| {
@@ -365,24 +400,29 @@ fn pieces(
     };
     let mut progress = Progress::new(work.len(), config.quiet);
     progress.observer = observer;
-    let names = match (&config.combined, from_pages) {
-        (Some(name), true) => crate::print_file::part_names(name, work.len(), config.print_part),
-        _ => Vec::new(),
-    };
+    let positions = plan.pieces.len() + plan.others.len();
+    let mut position = 0;
     let printed = std::thread::scope(|scope| {
-        let mut print = from_pages.then(|| {
+        let mut print = share.as_ref().map(|share| {
             crate::print_file::PrintPages::start(
                 scope,
                 &engine.typesetter,
                 &config.out_dir,
-                names.clone(),
-                config.print_part,
+                share.names.clone(),
+                (config.print_part, positions),
                 config.duplex,
             )
         });
         engine.stream(plan, &work, finish, |i, mut result| {
-            if let Some((print, _)) = print.as_mut() {
-                print.piece(result.as_mut().ok().and_then(|w| w.laid_out.take()));
+            if let (Some((print, _)), Some(share)) = (print.as_mut(), &share) {
+                let pages = result.as_mut().ok().and_then(|w| w.laid_out.take());
+                print.piece(share.parts[position], plan.planned(i).person, pages);
+            }
+            position += 1;
+            if i >= plan.pieces.len() {
+                // Another shard's piece: in its print part, nowhere else.
+                progress.tick();
+                return;
             }
             crate::timing::time(crate::timing::Stage::Record, || {
                 while let Some(k) = kept.next_if(|&k| k < i) {
@@ -411,12 +451,15 @@ fn pieces(
     if let Some(results) = &printed {
         for result in results {
             match result {
-                Ok(path) => sink.report.combined_parts.push(path.clone()),
+                Ok(part) => sink.report.combined_parts.push(part.path.clone()),
                 Err(e) => sink
                     .report
                     .notes
                     .push(format!("the combined print file could not be written: {e}")),
             }
+        }
+        if let (Some(shard), Some(share)) = (config.shard, &share) {
+            sink.report.print_share = Some((shard.to_string(), share.names.len()));
         }
         sink.report.combined = sink.report.combined_parts.first().cloned();
         if sink.report.combined_parts.len() == 1 {
@@ -424,12 +467,18 @@ fn pieces(
         }
         // Parts of an earlier, larger run would be taken for this one's.
         if let Some(name) = &config.combined {
-            crate::print_file::remove_other_parts(&config.out_dir, name, &names);
+            let written: Vec<String> = results
+                .iter()
+                .flatten()
+                .map(|part| part.name.clone())
+                .collect();
+            crate::print_file::remove_other_parts(&config.out_dir, name, &written);
         }
     }
+    let parts = printed.map(|results| results.into_iter().flatten().collect());
     match sink.error {
         Some(e) => Err(e),
-        None => Ok((sink.statuses, printed.is_some())),
+        None => Ok((sink.statuses, parts)),
     }
 }
 

@@ -179,17 +179,36 @@ impl Typesetter {
     /// Typesets one composed piece: here its model becomes `/data.json`.
     pub fn typeset(&self, piece: &Piece) -> Result<Typeset, Failed> {
         let data = serde_json::to_vec_pretty(&piece.model).expect("the model is plain data");
-        self.typeset_data(&piece.id, data, piece.message.clone())
+        self.make(&piece.id, data, piece.message.clone(), true)
     }
 
-    /// Typesets one document from its `/data.json` and `/message.typ`. Never
-    /// panics outward: a panic inside Typst is turned into an error for
-    /// this document.
+    /// Lays one piece out and preflights it like [`Typesetter::typeset`],
+    /// but makes no PDF of it: only its pages, for a print file (a shard's
+    /// print part holds other shards' pieces; their PDFs are theirs).
+    pub fn pages(&self, piece: &Piece) -> Result<Typeset, Failed> {
+        let data = serde_json::to_vec_pretty(&piece.model).expect("the model is plain data");
+        self.make(&piece.id, data, piece.message.clone(), false)
+    }
+
+    /// Typesets one document from its `/data.json` and `/message.typ`.
     pub fn typeset_data(
         &self,
         id: &str,
         data: Vec<u8>,
         message: String,
+    ) -> Result<Typeset, Failed> {
+        self.make(id, data, message, true)
+    }
+
+    /// One document, with its PDF when `export`, else with its pages. Never
+    /// panics outward: a panic inside Typst is turned into an error for
+    /// this document.
+    fn make(
+        &self,
+        id: &str,
+        data: Vec<u8>,
+        message: String,
+        export: bool,
     ) -> Result<Typeset, Failed> {
         let world = DocWorld {
             shared: &self.shared,
@@ -276,20 +295,22 @@ impl Typesetter {
                 )));
             }
             timing::add(Stage::Preflight, preflight_start);
-            let pdf = time(Stage::Export, || -> Result<Vec<u8>, Failed> {
+            let export_pdf = || -> Result<Vec<u8>, Failed> {
                 let mut pdf = typst_pdf::pdf(&document, &options)
                     .map_err(|errors| Failed::Typst(describe_all(&world, &errors)))?;
                 bleed_boxes(&document, &mut pdf).map_err(Failed::Typst)?;
                 Ok(pdf)
-            })?;
+            };
+            let pdf = match export {
+                true => time(Stage::Export, export_pdf)?,
+                false => Vec::new(),
+            };
             let images = match self.checks.render_ppi {
                 None => Vec::new(),
                 Some(ppi) => render_pages(document.pages(), ppi).map_err(Failed::Typst)?,
             };
             warnings.dedup();
-            let laid_out = self
-                .checks
-                .keep_pages
+            let laid_out = (self.checks.keep_pages || !export)
                 .then(|| document.pages().iter().cloned().collect());
             Ok(Typeset {
                 laid_out,
