@@ -369,6 +369,51 @@ fn merge_names_the_shard_that_is_missing_twice_or_of_another_run() {
     .expect_code(2)
     .expect_stderr("campaign \"christmas-2026\" and \"thank-you\"");
 
+    // A shard made with a template that differs in one line (the same
+    // name, the same settings) is another run's.
+    let builtin = repo().join("templates/letter");
+    for file in walk(&builtin) {
+        let rel = file.strip_prefix(&builtin).unwrap().display().to_string();
+        w.write(&format!("x/letter/{rel}"), std::fs::read(&file).unwrap());
+    }
+    let typ = w.join("x/letter/template.typ");
+    let text = std::fs::read_to_string(&typ).unwrap();
+    std::fs::write(&typ, format!("// changed\n{text}")).unwrap();
+    run(
+        &w,
+        &[
+            "render",
+            campaign,
+            "--out",
+            "t",
+            "--state",
+            "t",
+            "--shard",
+            "3/3",
+            "--date",
+            "2026-11-30",
+            "--template",
+            "x/letter",
+            "-q",
+        ],
+        &[],
+    )
+    .expect_code(0);
+    run(
+        &w,
+        &[
+            "merge",
+            "--out",
+            "m",
+            "a/shard-1-of-3",
+            "a/shard-2-of-3",
+            "t/shard-3-of-3",
+        ],
+        &[],
+    )
+    .expect_code(2)
+    .expect_stderr("made from different data files, templates or campaign settings");
+
     // All three of one run merge, and into their parent folder.
     run(
         &w,

@@ -155,7 +155,7 @@ fn check_together(shards: &[ShardDir], out: &Path) -> Result<()> {
         {
             return refuse(
                 other,
-                "made from different data files or campaign settings".to_string(),
+                "made from different data files, templates or campaign settings".to_string(),
             );
         }
     }

@@ -132,7 +132,7 @@ fn shard_info(config: &Config, plan: &Plan, shard: Shard) -> Result<ShardInfo> {
         run_date: config.date,
         shard: shard.index,
         of: shard.count,
-        fingerprint: fingerprint(config)?,
+        fingerprint: fingerprint(config, plan)?,
         print_file: config.combined.clone(),
         print_part: config.print_part,
         duplex: config.duplex,
@@ -153,9 +153,10 @@ fn write_shard_info(config: &Config, info: Option<&ShardInfo>) -> Result<()> {
 }
 
 /// SHA-256 of what decides the run's plan and pieces — the data files'
-/// bytes, the campaign's settings, the run date, warmly's version — so
+/// bytes, the campaign's settings, the run date, warmly's version, the
+/// template's files, the pictures, the messages, exclusions and edits — so
 /// that merge can refuse shards made from different inputs.
-fn fingerprint(config: &Config) -> Result<String> {
+fn fingerprint(config: &Config, plan: &Plan) -> Result<String> {
     use sha2::{Digest, Sha256};
     let mut hash = Sha256::new();
     let settings =
@@ -185,6 +186,19 @@ fn fingerprint(config: &Config) -> Result<String> {
         config.columns,
     );
     hash.update(settings.as_bytes());
+    for (path, bytes) in plan
+        .template
+        .files
+        .iter()
+        .chain(config.signature_image.iter().map(|(p, b)| (p, b)))
+        .chain(config.front_image.iter().map(|(p, b)| (p, b)))
+    {
+        hash.update(format!("\0template\0{path}\0{}\0", bytes.len()).as_bytes());
+        hash.update(bytes);
+    }
+    for (what, sha) in plan.fingerprint(config) {
+        hash.update(format!("\0{what}\0{sha}").as_bytes());
+    }
     for path in std::iter::once(&config.people)
         .chain(config.history.as_ref())
         .chain(config.returns.as_ref())
