@@ -147,6 +147,8 @@ pub struct PrintPages {
     part_size: usize,
     positions: usize,
     duplex: bool,
+    /// The pages go without their tags (see `Typesetter::print_strips_tags`).
+    strip_tags: bool,
     pages: EcoVec<Page>,
     inputs: Vec<u32>,
     /// The part being collected, and how many of its positions came.
@@ -201,6 +203,7 @@ impl PrintPages {
             part_size: part_size.max(1),
             positions,
             duplex,
+            strip_tags: typesetter.print_strips_tags(),
             pages: EcoVec::new(),
             inputs: Vec::new(),
             part: None,
@@ -219,7 +222,12 @@ impl PrintPages {
             self.flush();
             self.part = Some(part);
         }
-        if let Some(pages) = pages {
+        if let Some(mut pages) = pages {
+            if self.strip_tags {
+                for page in pages.make_mut() {
+                    crate::typeset::strip_tags(&mut page.frame);
+                }
+            }
             let odd = pages.len() % 2 == 1;
             let last = pages.last().cloned();
             self.pages.extend(pages);

@@ -102,6 +102,9 @@ pub struct Typesetter {
     campaign: String,
     timestamp: Timestamp,
     standards: PdfStandards,
+    /// A standard asks for a tagged PDF (PDF/UA, PDF/A level a): the
+    /// print file keeps the pages' tags too.
+    tagged_print: bool,
     checks: Checks,
     /// The machine's fonts are in use (the missing-glyph message differs).
     system_fonts: bool,
@@ -157,6 +160,10 @@ impl Typesetter {
                 })?;
             list.push(standard);
         }
+        // PdfStandard names as in `typst compile --pdf-standard`.
+        let tagged_print = standards
+            .iter()
+            .any(|n| n == "ua-1" || (n.starts_with("a-") && n.ends_with('a')));
         let standards = PdfStandards::new(&list)
             .map_err(|e| Error::config(format!("PDF standards: {}", e.message())))?;
         Ok(Typesetter {
@@ -164,6 +171,7 @@ impl Typesetter {
             campaign: campaign.to_string(),
             timestamp: Timestamp::new_utc(today),
             standards,
+            tagged_print,
             checks: Checks::default(),
             system_fonts: fonts.system,
             seed: compile::Seed::default(),
@@ -365,10 +373,20 @@ impl Typesetter {
 
     /// One PDF of many pieces' pages (in the order given; blank pages are
     /// pages too): Typst writes each font once, subset to the glyphs all
-    /// pages use, and cards get their BleedBox as in their own PDFs.
+    /// pages use, and cards get their BleedBox as in their own PDFs. It is
+    /// not a tagged PDF unless a standard asks for one (see
+    /// [`Typesetter::print_strips_tags`]).
     pub fn print_pdf(&self, pages: ecow::EcoVec<typst_layout::Page>) -> Result<Vec<u8>, String> {
-        let document = PagedDocument::new(pages, Default::default());
-        let options = self.pdf_options("print");
+        // A title, as every piece has one (PDF/UA requires it).
+        let info = typst::model::DocumentInfo {
+            title: Some(format!("{} — print file", self.campaign).into()),
+            ..Default::default()
+        };
+        let document = PagedDocument::new(pages, info);
+        let options = PdfOptions {
+            tagged: self.tagged_print,
+            ..self.pdf_options("print")
+        };
         let mut pdf = typst_pdf::pdf(&document, &options).map_err(|errors| {
             errors
                 .iter()
@@ -379,6 +397,31 @@ impl Typesetter {
         bleed_boxes(&document, &mut pdf)?;
         Ok(pdf)
     }
+}
+
+impl Typesetter {
+    /// Whether the print file's pages go without their introspection tags.
+    /// A tag holds the piece's content tree, and the structure a tagged PDF
+    /// builds from them is for screen readers, not for a press: without
+    /// them a print part of 100 letters is 2.6 × smaller and its pages,
+    /// waiting for export, hold a third of the memory (BENCHMARKS.md). The
+    /// pieces' own PDFs stay tagged.
+    pub fn print_strips_tags(&self) -> bool {
+        !self.tagged_print
+    }
+}
+
+/// Drops the introspection tags from a frame and its groups.
+pub fn strip_tags(frame: &mut typst::layout::Frame) {
+    use typst::layout::FrameItem;
+    frame.retain(|item| match item {
+        FrameItem::Tag(_) => false,
+        FrameItem::Group(group) => {
+            strip_tags(&mut group.frame);
+            true
+        }
+        _ => true,
+    });
 }
 
 /// Page boxes (cards): a BleedBox beside the TrimBox Typst writes, added in
