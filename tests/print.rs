@@ -741,6 +741,30 @@ fn preview_writes_one_png_per_page_of_one_piece() {
 /// once, a fraction of the pieces' PDFs together, the cards' boxes kept,
 /// and in parts of `print_part` pieces for large runs.
 #[test]
+fn a_pdf_ua_run_writes_a_tagged_print_file() {
+    let w = Workdir::new();
+    w.copy_samples();
+    let run = w.run(&[
+        "render",
+        "samples/thank-you.toml",
+        "--out",
+        "out",
+        "--pdf-standard",
+        "ua-1",
+    ]);
+    run.expect_code(0);
+    assert!(
+        !run.stderr().contains("print file could not be written"),
+        "{}",
+        run.stderr()
+    );
+    let info = util::info(&w.join("out/print.pdf"));
+    assert_eq!(info["Tagged"], "yes");
+    assert_eq!(info["Title"], "thank-you — print file");
+    assert_eq!(util::pages(&w.join("out/print.pdf")), 8);
+}
+
+#[test]
 fn the_print_file_embeds_each_font_once_and_comes_in_parts() {
     let w = Workdir::new();
     w.copy_samples();
@@ -780,6 +804,13 @@ fn the_print_file_embeds_each_font_once_and_comes_in_parts() {
         "print.pdf {size} bytes, the pieces {together}"
     );
     assert_eq!(util::pages(&print), 2 * pieces.len());
+    // Titled; not a tagged PDF (the structure is for screen readers, and
+    // the pieces' own PDFs keep theirs).
+    let info = util::info(&print);
+    assert_eq!(info["Title"], "christmas-2026 — print file");
+    assert_eq!(info["Tagged"], "no");
+    let first_piece = util::info(&pieces[0]);
+    assert_eq!(first_piece["Tagged"], "yes", "{:?}", pieces[0]);
     // The first page is the first piece in postcode order, with its boxes.
     let manifest = std::fs::read_to_string(w.join("out/manifest.csv")).unwrap();
     let ids: Vec<&str> = manifest
