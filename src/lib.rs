@@ -19,6 +19,20 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// mimalloc's `purge_delay` (the option's place in its `mi_option_e`;
+/// libmimalloc-sys names no constant for it).
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// Memory a piece frees goes back to the system at once rather than after
+/// mimalloc's default 10 ms, which it only checks now and then: with the
+/// default a long run crept up by about 0.5 KiB a piece (allocator
+/// retention, not a leak: 20 000 letters ended at 75 MiB, with this at 64;
+/// BENCHMARKS.md). Called first thing in `main`.
+pub fn return_memory_promptly() {
+    // SAFETY: sets an allocator option; valid at any time.
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) }
+}
+
 /// Gives memory that is free again back to the system now — after planning,
 /// before the workers start, so the transient tables of the plan do not add
 /// to the peak of the stream.

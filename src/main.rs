@@ -9,6 +9,7 @@ use warmly::cmd;
 use warmly::config::{Config, Mode};
 
 fn main() -> ExitCode {
+    warmly::return_memory_promptly();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Render(args) => Config::from_render_args(&args).and_then(|c| cmd::render(&c)),
