@@ -24,10 +24,13 @@ pub const TEXT_FIELD: usize = 10_000;
 /// several million customers.
 pub const TABLE_BYTES: u64 = 1 << 30;
 
-/// Cells a workbook sheet may span (rows × columns of its used range):
-/// the sheet is read whole, and a stray cell at XFD1048576 would make it
-/// seventeen billion cells. Ten million cells is 200 000 rows of 50
-/// columns.
+/// Cells a workbook sheet may span (rows with content × columns of its
+/// used range). `.xlsx`, `.xlsb` and `.ods` sheets are read cell by cell,
+/// keeping only cells with content, so the empty rows between a table and
+/// a stray cell at XFD1048576 cost nothing; but every row with content is
+/// then made as wide as the widest, and an `.ods` can repeat one cell
+/// over the whole sheet in a few bytes. Ten million cells is 200 000 rows
+/// of 50 columns. (`.xls` is refused: src/load/read.rs `refuse_xls`.)
 pub const SHEET_CELLS: u64 = 10_000_000;
 
 /// The limit of a person field.

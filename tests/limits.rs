@@ -314,3 +314,237 @@ fn a_sheet_wider_than_the_limit_is_refused_with_its_last_cell() {
     );
     assert!(!w.join("out").exists());
 }
+
+/// An `.ods` package (`mimetype`, manifest, `content.xml`) whose first
+/// sheet, `Kunden`, holds `rows` (the XML of its `table:table-row`s).
+fn ods(rows: &str) -> Vec<u8> {
+    use std::io::Write;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    zip.start_file("mimetype", stored).unwrap();
+    zip.write_all(b"application/vnd.oasis.opendocument.spreadsheet")
+        .unwrap();
+    zip.start_file("META-INF/manifest.xml", stored).unwrap();
+    zip.write_all(
+        br#"<?xml version="1.0" encoding="UTF-8"?>
+<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>"#,
+    )
+    .unwrap();
+    zip.start_file("content.xml", zip::write::SimpleFileOptions::default())
+        .unwrap();
+    write!(
+        zip,
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.3"><office:body><office:spreadsheet><table:table table:name="Kunden">{rows}</table:table><table:table table:name="Notizen"><table:table-row><table:table-cell office:value-type="string"><text:p>Notiz</text:p></table:table-cell></table:table-row></table:table></office:spreadsheet></office:body></office:document-content>"#
+    )
+    .unwrap();
+    zip.finish().unwrap().into_inner()
+}
+
+/// A text cell.
+fn s(text: &str) -> String {
+    format!(
+        r#"<table:table-cell office:value-type="string"><text:p>{text}</text:p></table:table-cell>"#
+    )
+}
+
+/// `n` empty cells, as LibreOffice writes them.
+fn blank(n: u64) -> String {
+    format!(r#"<table:table-cell table:number-columns-repeated="{n}"/>"#)
+}
+
+/// A header and Anna, in the columns `campaign` needs.
+fn anna_rows() -> String {
+    let header = [
+        "id",
+        "salutation",
+        "first_name",
+        "last_name",
+        "street",
+        "postal_code",
+        "city",
+    ];
+    let anna = ["A", "Frau", "Anna", "Weber", "Ring 1", "01069", "Dresden"];
+    let row = |cells: &[&str]| {
+        let cells: String = cells.iter().map(|c| s(c)).collect();
+        format!("<table:table-row>{cells}</table:table-row>")
+    };
+    row(&header) + &row(&anna)
+}
+
+/// Renders a campaign whose people file is `file`, holding `bytes`.
+fn render_people(file: &str, bytes: &[u8]) -> (util::Run, Duration, Workdir) {
+    let w = Workdir::new();
+    let c = campaign(&w, b"", MESSAGE);
+    w.write(file, bytes);
+    let toml = std::fs::read_to_string(w.join("c.toml")).unwrap();
+    w.write("c.toml", toml.replace("people.csv", file));
+    let (run, took) = render(&w, &c);
+    (run, took, w)
+}
+
+/// The .ods of issue 13: a million empty rows (one element with
+/// `table:number-rows-repeated`) and a stray cell in column CM after
+/// them. calamine's dense grid made that 95 million cells (7.4 GB, 8 s);
+/// read cell by cell, the empty rows cost nothing, as in an .xlsx.
+#[test]
+fn an_ods_with_a_stray_cell_far_away_costs_nothing() {
+    let rows = format!(
+        r#"{}<table:table-row table:number-rows-repeated="1048000">{}</table:table-row><table:table-row>{}{}</table:table-row>"#,
+        anna_rows(),
+        blank(7),
+        blank(90),
+        s("x")
+    );
+    let (run, took, _) = render_people("people.ods", &ods(&rows));
+    run.expect_code(2)
+        .expect_stderr("people.ods:1048003:1: the id is empty");
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    assert!(peak_child_mib() < MEMORY_MIB, "{} MiB", peak_child_mib());
+    // Without the stray row the letter is written.
+    let (run, _, w) = render_people("people.ods", &ods(&anna_rows()));
+    run.expect_code(0);
+    assert_eq!(w.pdfs("out").len(), 1);
+}
+
+#[test]
+fn an_ods_wider_than_the_limit_is_refused_with_its_last_cell() {
+    // The header reaches column XFD; 700 rows of one value below it.
+    let rows = format!(
+        r#"<table:table-row>{}{}{}</table:table-row><table:table-row table:number-rows-repeated="700">{}</table:table-row>"#,
+        s("id"),
+        blank(16_382),
+        s("far"),
+        s("A")
+    );
+    let (run, took, w) = render_people("people.ods", &ods(&rows));
+    run.expect_code(2).expect_stderr(
+        "people.ods: sheet \"Kunden\" uses 701 rows × 16384 columns (up to cell XFD701), more than the 10000000 cells warmly reads",
+    );
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    assert!(!w.join("out").exists());
+    // A cell repeated over the whole sheet (17 billion cells in a few
+    // hundred bytes) is refused as soon as it passes the limit.
+    let rows = format!(
+        r#"<table:table-row>{}</table:table-row><table:table-row table:number-rows-repeated="1048575"><table:table-cell office:value-type="float" office:value="1" table:number-columns-repeated="16384"/></table:table-row>"#,
+        s("id")
+    );
+    let (run, took, _) = render_people("people.ods", &ods(&rows));
+    run.expect_code(2).expect_stderr(
+        "people.ods: sheet \"Kunden\" uses 1048576 rows × 16384 columns (up to cell XFD1048576), more than the 10000000 cells warmly reads",
+    );
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    assert!(peak_child_mib() < MEMORY_MIB, "{} MiB", peak_child_mib());
+}
+
+/// A table as LibreOffice writes it still reads as a person sees it.
+#[test]
+fn an_ods_table_reads_its_values() {
+    let w = Workdir::new();
+    let rows = format!(
+        concat!(
+            r#"<table:table-row table:number-rows-repeated="2">{blank}</table:table-row>"#,
+            r#"<table:table-row>{blank1}{id}{name}{born}{amount}{note}{a}{b}{c}{blank}</table:table-row>"#,
+            r#"<table:table-row>{blank1}<table:table-cell office:value-type="float" office:value="10001"><text:p>10001</text:p></table:table-cell>"#,
+            r#"<table:table-cell office:value-type="string"><text:p>Anna <text:span>Weber</text:span></text:p><text:p>geb. Braun</text:p></table:table-cell>"#,
+            r#"<table:table-cell office:value-type="date" office:date-value="1961-04-03"><text:p>03.04.61</text:p></table:table-cell>"#,
+            r#"<table:table-cell office:value-type="currency" office:currency="EUR" office:value="1234.5"><text:p>1.234,50 €</text:p></table:table-cell>"#,
+            r#"<table:table-cell office:value-type="string"><text:p>Tisch<text:s text:c="2"/>&amp; Stühle</text:p></table:table-cell>"#,
+            r#"<table:table-cell office:value-type="float" office:value="0.5" table:number-columns-repeated="3"><text:p>0,5</text:p></table:table-cell>{blank}</table:table-row>"#,
+            r#"<table:table-row table:number-rows-repeated="1000">{blank}</table:table-row>"#,
+            r#"<table:table-row table:number-rows-repeated="2">{blank1}{k2}<table:table-cell office:value-type="boolean" office:boolean-value="true"><text:p>WAHR</text:p></table:table-cell>{blank}</table:table-row>"#,
+        ),
+        blank = blank(1024),
+        blank1 = blank(1),
+        id = s("Kundennr"),
+        name = s("Name"),
+        born = s("Geburtstag"),
+        amount = s("Umsatz"),
+        note = s("Notiz"),
+        a = s("a"),
+        b = s("b"),
+        c = s("c"),
+        k2 = s("K-2"),
+    );
+    let path = w.write("people.ods", ods(&rows));
+    let table = warmly::load::read_table(&path, None).unwrap();
+    assert_eq!(table.format.kind, "ODS");
+    assert_eq!(table.format.sheet.as_deref(), Some("Kunden"));
+    assert_eq!(
+        table.headers,
+        [
+            "Kundennr",
+            "Name",
+            "Geburtstag",
+            "Umsatz",
+            "Notiz",
+            "a",
+            "b",
+            "c"
+        ]
+    );
+    let rows: Vec<(u64, Vec<&str>)> = table.rows.iter().map(|r| (r.line, r.cells())).collect();
+    assert_eq!(
+        rows,
+        [
+            (
+                4,
+                vec![
+                    "10001",
+                    "Anna Weber\ngeb. Braun",
+                    "1961-04-03",
+                    "1234.5",
+                    "Tisch  & Stühle",
+                    "0.5",
+                    "0.5",
+                    "0.5"
+                ]
+            ),
+            (1005, vec!["K-2", "TRUE", "", "", "", "", "", ""]),
+            (1006, vec!["K-2", "TRUE", "", "", "", "", "", ""]),
+        ]
+    );
+    let notes = warmly::load::read_table(&path, Some("Notizen")).unwrap();
+    assert_eq!(notes.headers, ["Notiz"]);
+    let err = warmly::load::read_table(&path, Some("Adressen"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.ends_with("no sheet \"Adressen\" (sheets: Kunden, Notizen)"),
+        "{err}"
+    );
+}
+
+/// calamine reads every sheet of an .xls into a dense grid as it opens
+/// it, and trusts the file's sizes: a 5 KB file could take gigabytes or
+/// abort warmly. It is refused before it is read, with the way out.
+#[test]
+fn an_xls_workbook_is_refused_with_the_way_out() {
+    let (run, _, w) = render_people("people.xls", b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1");
+    run.expect_code(2)
+        .expect_stderr("people.xls: an Excel 97–2003 workbook (.xls) is not read")
+        .expect_stderr("save it as .xlsx");
+    assert!(!w.join("out").exists());
+}
+
+/// `<text:s text:c="…"/>` is a run of spaces in a few bytes: a cell
+/// of four billion is refused before it is made, not typed out.
+#[test]
+fn an_ods_cell_of_endless_spaces_is_refused() {
+    let w = Workdir::new();
+    let rows = format!(
+        r#"<table:table-row>{}</table:table-row><table:table-row><table:table-cell office:value-type="string"><text:p>a<text:s text:c="4000000000"/>b</text:p></table:table-cell></table:table-row>"#,
+        s("id")
+    );
+    let path = w.write("people.ods", ods(&rows));
+    let start = Instant::now();
+    let err = warmly::load::read_table(&path, None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.ends_with("sheet \"Kunden\" holds more than 1024 MiB of text (up to cell A2)"),
+        "{err}"
+    );
+    assert!(start.elapsed() < Duration::from_secs(5));
+}
