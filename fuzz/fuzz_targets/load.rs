@@ -1,7 +1,8 @@
 //! The people and history tables: any bytes, read the way `render` reads
 //! them (`load::load`, then every person built as the workers build them).
-//! The first byte picks what the bytes are: a people CSV, a people
-//! workbook (.xlsx) or a history CSV next to a small people file.
+//! The first byte picks what the bytes are (mod 4): a people CSV, a
+//! people workbook (.xlsx), a history CSV next to a small people file, or
+//! a people spreadsheet (.ods, read cell by cell by warmly itself).
 #![no_main]
 
 use std::path::PathBuf;
@@ -30,10 +31,11 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let dir = dir();
-    let (people, history) = match kind % 3 {
+    let (people, history) = match kind % 4 {
         0 => (dir.join("fuzz.csv"), None),
         1 => (dir.join("fuzz.xlsx"), None),
-        _ => (dir.join("people.csv"), Some(dir.join("history.csv"))),
+        2 => (dir.join("people.csv"), Some(dir.join("history.csv"))),
+        _ => (dir.join("fuzz.ods"), None),
     };
     std::fs::write(history.as_ref().unwrap_or(&people), bytes).unwrap();
     let options = LoadOptions {
