@@ -335,8 +335,7 @@ pub fn fingerprint(
     edits: &Edits,
 ) -> BTreeMap<String, String> {
     let file = |path: Option<&PathBuf>| {
-        path.and_then(|p| std::fs::read(p).ok())
-            .map(|b| write::sha256_hex(&b))
+        path.and_then(|p| write::sha256_file(p).ok())
             .unwrap_or_default()
     };
     let mut parts = BTreeMap::new();

@@ -257,6 +257,13 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
+/// SHA-256 of a file, read in pieces (a history file may be large).
+pub fn sha256_file(path: &Path) -> std::io::Result<String> {
+    let mut hash = Sha256::new();
+    std::io::copy(&mut File::open(path)?, &mut hash)?;
+    Ok(hash.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
 /// `manifest.csv`, written as pieces finish and put in place at the end.
 /// Rows may arrive in another order than the manifest lists them (the
 /// pieces are made in print order when the print file is made from their

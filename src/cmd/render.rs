@@ -39,7 +39,7 @@ pub fn run_observed(
     let mut shard_info = match config.shard {
         Some(shard) => {
             remove_file_if_there(&config.out_dir.join(ShardInfo::FILE))?;
-            Some(shard_info(config, &plan, shard)?)
+            Some(shard_info(config, &plan, shard))
         }
         None => None,
     };
@@ -114,7 +114,7 @@ fn remove_file_if_there(path: &std::path::Path) -> Result<()> {
 /// What `warmly merge` needs of this shard: its place in the run, the
 /// run's fingerprint, and where each of its pieces goes in the whole
 /// manifest and print order.
-fn shard_info(config: &Config, plan: &Plan, shard: Shard) -> Result<ShardInfo> {
+fn shard_info(config: &Config, plan: &Plan, shard: Shard) -> ShardInfo {
     let pieces = plan
         .pieces
         .iter()
@@ -126,19 +126,19 @@ fn shard_info(config: &Config, plan: &Plan, shard: Shard) -> Result<ShardInfo> {
             },
         })
         .collect();
-    Ok(ShardInfo {
+    ShardInfo {
         warmly: env!("CARGO_PKG_VERSION").to_string(),
         campaign: config.name.clone(),
         run_date: config.date,
         shard: shard.index,
         of: shard.count,
-        fingerprint: fingerprint(config, plan)?,
+        fingerprint: fingerprint(config, plan),
         print_file: config.combined.clone(),
         print_part: config.print_part,
         duplex: config.duplex,
         pieces,
         parts: Vec::new(),
-    })
+    }
 }
 
 /// Written last: the shard's folder is complete.
@@ -156,7 +156,7 @@ fn write_shard_info(config: &Config, info: Option<&ShardInfo>) -> Result<()> {
 /// bytes, the campaign's settings, the run date, warmly's version, the
 /// template's files, the pictures, the messages, exclusions and edits — so
 /// that merge can refuse shards made from different inputs.
-fn fingerprint(config: &Config, plan: &Plan) -> Result<String> {
+fn fingerprint(config: &Config, plan: &Plan) -> String {
     use sha2::{Digest, Sha256};
     let mut hash = Sha256::new();
     let settings =
@@ -196,18 +196,12 @@ fn fingerprint(config: &Config, plan: &Plan) -> Result<String> {
         hash.update(format!("\0template\0{path}\0{}\0", bytes.len()).as_bytes());
         hash.update(bytes);
     }
+    // The data files (each read once, in pieces), messages, exclusions
+    // and edits: what an approval is checked against.
     for (what, sha) in plan.fingerprint(config) {
         hash.update(format!("\0{what}\0{sha}").as_bytes());
     }
-    for path in std::iter::once(&config.people)
-        .chain(config.history.as_ref())
-        .chain(config.returns.as_ref())
-    {
-        let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-        hash.update(b"\0file\0");
-        std::io::copy(&mut file, &mut hash).map_err(|e| Error::io(path, e))?;
-    }
-    Ok(hash.finalize().iter().map(|b| format!("{b:02x}")).collect())
+    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// One line of `manifest.csv`.
