@@ -186,16 +186,19 @@ impl Typesetter {
 
     /// Typesets one composed piece: here its model becomes `/data.json`.
     pub fn typeset(&self, piece: &Piece) -> Result<Typeset, Failed> {
-        let data = serde_json::to_vec_pretty(&piece.model).expect("the model is plain data");
-        self.make(&piece.id, data, piece.message.clone(), true)
+        self.make_piece(piece, true)
     }
 
     /// Lays one piece out and preflights it like [`Typesetter::typeset`],
     /// but makes no PDF of it: only its pages, for a print file (a shard's
     /// print part holds other shards' pieces; their PDFs are theirs).
     pub fn pages(&self, piece: &Piece) -> Result<Typeset, Failed> {
+        self.make_piece(piece, false)
+    }
+
+    fn make_piece(&self, piece: &Piece, export: bool) -> Result<Typeset, Failed> {
         let data = serde_json::to_vec_pretty(&piece.model).expect("the model is plain data");
-        self.make(&piece.id, data, piece.message.clone(), false)
+        self.make(&piece.id, data, piece.message.clone(), export)
     }
 
     /// Typesets one document from its `/data.json` and `/message.typ`.
