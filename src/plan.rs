@@ -108,6 +108,7 @@ pub fn prepare(config: &Config) -> Result<Plan> {
         config.occasion.as_ref(),
     )?;
     let loaded = load::load(&config.load_options())?;
+    crate::timing::mark("data loaded");
     // Data errors stop every command but check, which reports them.
     if config.mode != Mode::Check && loaded.has_errors() {
         return Err(Error::Problems(

@@ -1,7 +1,9 @@
 //! Where the time of a run goes, stage by stage: set `WARMLY_TIMINGS=1`
 //! and a render prints, after its report, the total and per-piece time of
-//! each stage (summed over the worker threads) to stderr. Off, a stage
-//! costs one relaxed atomic load.
+//! each stage (summed over the worker threads) to stderr; along the way it
+//! prints the memory the process holds at the run's milestones (resident
+//! set, from `/proc/self/status`; the peak is the kernel's high-water
+//! mark). Off, a stage costs one relaxed atomic load.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
@@ -77,6 +79,29 @@ pub fn layouts(n: usize) {
     }
 }
 
+/// Prints the process's resident memory now, at milestone `label`, to
+/// stderr (when timings are on): where a run's memory goes, stage by
+/// stage, as it happens (a long run can be stopped once it is seen).
+pub fn mark(label: &'static str) {
+    if on() {
+        if let Some(kib) = status_kib("VmRSS:") {
+            eprintln!("memory at {label:<22} {:>7.1} MiB", kib as f64 / 1024.0);
+        }
+    }
+}
+
+/// A `/proc/self/status` value in KiB (Linux; `None` elsewhere).
+fn status_kib(key: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with(key))?;
+    line[key.len()..]
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()
+}
+
 /// Prints the stage table to stderr (when timings are on).
 pub fn print() {
     if !on() {
@@ -98,4 +123,12 @@ pub fn print() {
     }
     let layouts = LAYOUTS.load(Ordering::Relaxed) as f64;
     eprintln!("layouts per compile: {:.2}", layouts / pieces as f64);
+    mark("the end");
+    if let Some(peak) = status_kib("VmHWM:") {
+        eprintln!(
+            "memory at {:<22} {:>7.1} MiB",
+            "its peak",
+            peak as f64 / 1024.0
+        );
+    }
 }

@@ -27,7 +27,9 @@ pub fn run_observed(
     observer: Option<&(dyn Fn(usize, usize) + Send + Sync + '_)>,
 ) -> Result<u8> {
     let mut plan = plan::prepare(config)?;
+    crate::timing::mark("planned");
     let engine = super::engine(config, &plan, None)?;
+    crate::timing::mark("typesetter ready");
     let mut report = super::report(config, &plan);
     crate::typeset::Typesetter::start_trace();
 
@@ -410,6 +412,7 @@ fn pieces(
     progress.observer = observer;
     let positions = plan.pieces.len() + plan.others.len();
     let mut position = 0;
+    crate::timing::mark("typesetting starts");
     let printed = std::thread::scope(|scope| {
         let mut print = share.as_ref().map(|share| {
             crate::print_file::PrintPages::start(
@@ -427,6 +430,9 @@ fn pieces(
                 print.piece(share.parts[position], plan.planned(i).person, pages);
             }
             position += 1;
+            if position == positions / 2 {
+                crate::timing::mark("half the pieces made");
+            }
             if i >= plan.pieces.len() {
                 // Another shard's piece: in its print part, nowhere else.
                 progress.tick();
@@ -452,6 +458,7 @@ fn pieces(
         })
     });
     progress.finish();
+    crate::timing::mark("typesetting done");
     for k in kept {
         sink.queue.push(Queued::Kept(k));
     }
