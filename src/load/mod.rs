@@ -128,7 +128,6 @@ pub fn load(options: &LoadOptions) -> Result<Loaded> {
         rule,
         rows,
         history: None,
-        event_rows: Vec::new(),
         event_starts: Vec::new(),
         extra: HashMap::new(),
     };
@@ -143,7 +142,15 @@ pub fn load(options: &LoadOptions) -> Result<Loaded> {
                 order: date_order,
                 pivot: options.pivot_year,
             };
-            attach_history(&table, &mapping, &rule, &ids, &mut persons, &mut problems)?;
+            let mut table = table;
+            attach_history(
+                &mut table,
+                &mapping,
+                &rule,
+                &ids,
+                &mut persons,
+                &mut problems,
+            )?;
             persons.history = Some((table, mapping, rule));
             Some(report)
         }
@@ -334,10 +341,10 @@ pub struct Persons {
     rule: PersonRule,
     /// The table row of each person (rows with errors are none).
     rows: Vec<u32>,
+    /// The history, cut down to the rows of known people, by person and
+    /// in date order (see `attach_history`).
     history: Option<(Table, Mapping, EventRule)>,
-    /// History rows of person i: `event_rows[event_starts[i]..event_starts[i + 1]]`,
-    /// in date order.
-    event_rows: Vec<u32>,
+    /// History rows of person i: `event_starts[i]..event_starts[i + 1]`.
     event_starts: Vec<u32>,
     /// Events from elsewhere (the ledger's pieces), by person.
     extra: HashMap<u32, Vec<Event>>,
@@ -358,8 +365,7 @@ impl Persons {
         let (id, fields) = person_fields(&self.table, &row, &self.mapping, &self.rule, None);
         let mut events = Vec::new();
         if let Some((table, mapping, rule)) = &self.history {
-            let range = self.event_starts[i] as usize..self.event_starts[i + 1] as usize;
-            for &r in &self.event_rows[range] {
+            for r in self.event_starts[i]..self.event_starts[i + 1] {
                 let row = table.rows.get(r as usize);
                 if let Some(date) = event_date(table, &row, mapping, rule, None) {
                     events.push(event_of(&row, mapping, date));
@@ -581,9 +587,10 @@ fn event_of(row: &Row, mapping: &Mapping, date: NaiveDate) -> Event {
 }
 
 /// The first pass over the history: every problem once, and which rows
-/// belong to whom, in date order.
+/// belong to whom, in date order. The table keeps only those rows, in
+/// that order.
 fn attach_history(
-    table: &Table,
+    table: &mut Table,
     mapping: &Mapping,
     rule: &EventRule,
     ids: &HashMap<String, u32>,
@@ -631,8 +638,13 @@ fn attach_history(
         }
     }
     starts.push(next as u32);
-    persons.event_rows = found.iter().map(|f| f.3).collect();
     persons.event_starts = starts;
+    // Kept for the whole run, so only what the pieces read: the matched
+    // rows in person and date order, without the id they were matched by
+    // (a tenth of a typical history; BENCHMARKS.md).
+    let keep: Vec<u32> = found.iter().map(|f| f.3).collect();
+    let ids = mapping.fields.get("person_id").cloned().unwrap_or_default();
+    table.rows = table.rows.subset(&keep, &ids);
     if !unknown.is_empty() {
         let shown: Vec<_> = unknown.iter().take(5).cloned().collect();
         problems.push(Problem::warning(

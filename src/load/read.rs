@@ -98,6 +98,24 @@ impl Rows {
     pub fn iter(&self) -> impl Iterator<Item = Row<'_>> {
         (0..self.len()).map(|i| self.get(i))
     }
+
+    /// The rows `keep`, in that order, with the cells of the columns
+    /// `blank` emptied: what a run still needs of a table once it has been
+    /// joined (the history, matched to people: not its unknown rows, not
+    /// the id it was matched by).
+    pub fn subset(&self, keep: &[u32], blank: &[usize]) -> Rows {
+        let mut rows = Rows::default();
+        rows.reserve(keep.iter().map(|&r| self.get(r as usize).text.len()).sum());
+        rows.starts.reserve_exact(keep.len());
+        rows.lines.reserve_exact(keep.len());
+        for &r in keep {
+            let row = self.get(r as usize);
+            let cells = row.text.split(UNIT).enumerate();
+            let cells = cells.map(|(c, cell)| if blank.contains(&c) { "" } else { cell });
+            rows.push(row.line, cells);
+        }
+        rows.finish()
+    }
 }
 
 /// Tables larger than 4 GiB of text are not a customer list.
@@ -993,6 +1011,28 @@ mod tests {
         assert_eq!(detect_delimiter("id;name;\"a,b\"\n"), b';');
         assert_eq!(detect_delimiter("id,name,\"a;b\"\n"), b',');
         assert_eq!(detect_delimiter("id\tname\n"), b'\t');
+    }
+
+    #[test]
+    fn a_subset_keeps_the_rows_asked_for_in_that_order_and_blanks_columns() {
+        let mut rows = Rows::default();
+        rows.push(2, ["K-1", "2026-01-02", "order"]);
+        rows.push(3, ["X-9", "2026-01-03", "call"]);
+        rows.push(4, ["K-1", "2025-12-01", "meeting"]);
+        let cut = rows.subset(&[2, 0], &[0]);
+        assert_eq!(cut.len(), 2);
+        let got: Vec<(u64, Vec<&str>)> = cut.iter().map(|r| (r.line, r.cells())).collect();
+        assert_eq!(
+            got,
+            [
+                (4, vec!["", "2025-12-01", "meeting"]),
+                (2, vec!["", "2026-01-02", "order"])
+            ]
+        );
+        assert_eq!(
+            cut.text.len(),
+            "\u{1f}2025-12-01\u{1f}meeting\u{1f}2026-01-02\u{1f}order".len()
+        );
     }
 
     #[test]
