@@ -484,7 +484,8 @@ fn an_ods_table_reads_its_values() {
             "c"
         ]
     );
-    let rows: Vec<(u64, Vec<&str>)> = table.rows.iter().map(|r| (r.line, r.cells())).collect();
+    let rows: Vec<_> = table.rows.iter().collect();
+    let rows: Vec<(u64, Vec<&str>)> = rows.iter().map(|r| (r.line, r.cells())).collect();
     assert_eq!(
         rows,
         [

@@ -397,7 +397,7 @@ pub struct Mapping {
 
 impl Mapping {
     /// The value of a field in a row: the first non-empty mapped column.
-    pub fn get<'r>(&self, row: &super::read::Row<'r>, field: &str) -> &'r str {
+    pub fn get<'r>(&self, row: &'r super::read::Row<'_>, field: &str) -> &'r str {
         self.fields
             .get(field)
             .and_then(|cols| {

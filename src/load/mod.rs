@@ -156,6 +156,11 @@ pub fn load(options: &LoadOptions) -> Result<Loaded> {
         }
         None => None,
     };
+    // Read and checked: the tables' text can wait on disk for the pieces.
+    persons.table.rows = std::mem::take(&mut persons.table.rows).spill();
+    if let Some((table, ..)) = persons.history.as_mut() {
+        table.rows = std::mem::take(&mut table.rows).spill();
+    }
     Ok(Loaded {
         persons,
         people,

@@ -4,6 +4,7 @@
 //! [`refuse_xls`]). Everything comes out as text, the way a person sees it
 //! in the cell.
 
+use std::borrow::Cow;
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::Path;
@@ -29,30 +30,65 @@ pub struct Table {
 }
 
 /// The rows of a table, compact: the trimmed cells of every row in one
-/// string, a row's cells separated by U+001F (the unit separator), and
+/// text, a row's cells separated by U+001F (the unit separator), and
 /// where each row starts. A list of 100 000 customers costs about its file
-/// size, not a string per cell — the tables are kept for the whole run,
-/// and persons are built from them one at a time.
+/// size, not a string per cell; and once read and checked, a large table
+/// moves that text into a temporary file ([`Rows::spill`]), so a run keeps
+/// only where each row starts — the tables are kept for the whole run, and
+/// persons are built from them one at a time.
 #[derive(Debug, Default)]
 pub struct Rows {
-    text: String,
-    /// Where each row starts in `text`.
+    text: Text,
+    /// Where each row starts in the text.
     starts: Vec<u32>,
     lines: Vec<u32>,
+}
+
+/// Where the text of a [`Rows`] is.
+#[derive(Debug)]
+enum Text {
+    Memory(String),
+    /// In an unnamed temporary file (gone when it is closed), this long.
+    Disk(File, usize),
+}
+
+impl Default for Text {
+    fn default() -> Text {
+        Text::Memory(String::new())
+    }
 }
 
 /// Separates the cells of a row in [`Rows`]; inside a cell it becomes a space.
 const UNIT: char = '\u{1f}';
 
+/// A table with more text than this goes to a temporary file once read
+/// (about 10 000 customers or 25 000 history lines).
+const SPILL_BYTES: usize = 1 << 20;
+
 impl Rows {
+    /// The text rows are added to (only while the table is read).
+    fn memory(&mut self) -> &mut String {
+        match &mut self.text {
+            Text::Memory(text) => text,
+            Text::Disk(..) => unreachable!("rows are added before the table is spilled"),
+        }
+    }
+
+    fn text_len(&self) -> usize {
+        match &self.text {
+            Text::Memory(text) => text.len(),
+            Text::Disk(_, len) => *len,
+        }
+    }
+
     /// Room for about `bytes` of text, so the buffer does not double past it.
     fn reserve(&mut self, bytes: usize) {
-        self.text.reserve_exact(bytes);
+        self.memory().reserve_exact(bytes);
     }
 
     /// Gives back what the buffers reserved beyond their contents.
     fn finish(mut self) -> Rows {
-        self.text.shrink_to_fit();
+        self.memory().shrink_to_fit();
         self.starts.shrink_to_fit();
         self.lines.shrink_to_fit();
         self
@@ -60,16 +96,18 @@ impl Rows {
 
     /// Adds a row: its line and its cells (trimmed here).
     pub fn push<'c>(&mut self, line: u64, cells: impl IntoIterator<Item = &'c str>) {
-        self.starts.push(offset(self.text.len()));
+        let start = offset(self.text_len());
+        self.starts.push(start);
+        let text = self.memory();
         for (i, cell) in cells.into_iter().enumerate() {
             if i > 0 {
-                self.text.push(UNIT);
+                text.push(UNIT);
             }
             let cell = cell.trim();
             if cell.contains(UNIT) {
-                self.text.push_str(&cell.replace(UNIT, " "));
+                text.push_str(&cell.replace(UNIT, " "));
             } else {
-                self.text.push_str(cell);
+                text.push_str(cell);
             }
         }
         self.lines.push(u32::try_from(line).unwrap_or(u32::MAX));
@@ -88,9 +126,13 @@ impl Rows {
         let end = self
             .starts
             .get(i + 1)
-            .map_or(self.text.len(), |&e| e as usize);
+            .map_or(self.text_len(), |&e| e as usize);
+        let text = match &self.text {
+            Text::Memory(text) => Cow::Borrowed(&text[start..end]),
+            Text::Disk(file, _) => Cow::Owned(read_back(file, start, end - start)),
+        };
         Row {
-            text: &self.text[start..end],
+            text,
             line: u64::from(self.lines[i]),
         }
     }
@@ -116,6 +158,68 @@ impl Rows {
         }
         rows.finish()
     }
+
+    /// Moves the text of a large table (over [`SPILL_BYTES`]) into an
+    /// unnamed temporary file (in `TMPDIR`), read back a row at a time:
+    /// the memory a run needs then hardly grows with the list. Without a
+    /// temporary file it stays in memory, as a small table does.
+    pub fn spill(self) -> Rows {
+        self.spill_over(SPILL_BYTES)
+    }
+
+    fn spill_over(mut self, bytes: usize) -> Rows {
+        if let Text::Memory(text) = &self.text {
+            if text.len() > bytes {
+                if let Ok(file) = write_temp(text) {
+                    self.text = Text::Disk(file, text.len());
+                }
+            }
+        }
+        self
+    }
+}
+
+/// An unnamed temporary file holding `text`.
+fn write_temp(text: &str) -> std::io::Result<File> {
+    use std::io::Write;
+    let mut file = tempfile::tempfile()?;
+    file.write_all(text.as_bytes())?;
+    file.flush()?;
+    Ok(file)
+}
+
+/// `len` bytes of a spilled table's text from `at`. The file is warmly's
+/// own, written whole before the first read: failing to read it back (the
+/// disk gone mid-run) is not a problem of the input, and stops the run.
+fn read_back(file: &File, at: usize, len: usize) -> String {
+    let mut buf = vec![0; len];
+    #[cfg(unix)]
+    let read = std::os::unix::fs::FileExt::read_exact_at(file, &mut buf, at as u64);
+    #[cfg(windows)]
+    let read = {
+        let mut done = 0;
+        let mut result = Ok(());
+        while done < len {
+            match std::os::windows::fs::FileExt::seek_read(
+                file,
+                &mut buf[done..],
+                (at + done) as u64,
+            ) {
+                Ok(0) => {
+                    result = Err(std::io::ErrorKind::UnexpectedEof.into());
+                    break;
+                }
+                Ok(n) => done += n,
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            }
+        }
+        result
+    };
+    read.expect("reading a table back from warmly's temporary file");
+    String::from_utf8(buf).expect("warmly wrote the temporary file as UTF-8")
 }
 
 /// Tables larger than 4 GiB of text are not a customer list.
@@ -123,21 +227,22 @@ fn offset(len: usize) -> u32 {
     u32::try_from(len).expect("a table holds less than 4 GiB of text")
 }
 
-/// One row of a [`Rows`].
-#[derive(Debug, Clone, Copy)]
+/// One row of a [`Rows`]: borrowed from the table's text, or read back
+/// from its temporary file.
+#[derive(Debug, Clone)]
 pub struct Row<'a> {
-    text: &'a str,
+    text: Cow<'a, str>,
     /// The 1-based line (CSV) or row number (sheet) where the row starts.
     pub line: u64,
 }
 
-impl<'a> Row<'a> {
+impl Row<'_> {
     /// The cell in column `col` (0-based), empty past the last column.
-    pub fn get(&self, col: usize) -> &'a str {
+    pub fn get(&self, col: usize) -> &str {
         self.text.split(UNIT).nth(col).unwrap_or("")
     }
 
-    pub fn cells(&self) -> Vec<&'a str> {
+    pub fn cells(&self) -> Vec<&str> {
         self.text.split(UNIT).collect()
     }
 }
@@ -1021,18 +1126,46 @@ mod tests {
         rows.push(4, ["K-1", "2025-12-01", "meeting"]);
         let cut = rows.subset(&[2, 0], &[0]);
         assert_eq!(cut.len(), 2);
-        let got: Vec<(u64, Vec<&str>)> = cut.iter().map(|r| (r.line, r.cells())).collect();
         assert_eq!(
-            got,
-            [
-                (4, vec!["", "2025-12-01", "meeting"]),
-                (2, vec!["", "2026-01-02", "order"])
-            ]
+            (cut.get(0).line, cut.get(0).cells()),
+            (4, vec!["", "2025-12-01", "meeting"])
         );
         assert_eq!(
-            cut.text.len(),
+            (cut.get(1).line, cut.get(1).cells()),
+            (2, vec!["", "2026-01-02", "order"])
+        );
+        assert_eq!(
+            cut.text_len(),
             "\u{1f}2025-12-01\u{1f}meeting\u{1f}2026-01-02\u{1f}order".len()
         );
+    }
+
+    #[test]
+    fn a_spilled_table_reads_back_what_it_held() {
+        let mut rows = Rows::default();
+        rows.push(2, ["K-1", "Anna", "Müller-Lüdenscheidt"]);
+        rows.push(3, ["K-2", "", "Ōsaka 大阪"]);
+        rows.push(5, ["K-3", "Bob"]);
+        let before: Vec<(u64, Vec<String>)> = rows
+            .iter()
+            .map(|r| (r.line, r.cells().iter().map(|c| c.to_string()).collect()))
+            .collect();
+        // small tables stay in memory
+        let rows = rows.spill();
+        assert!(matches!(rows.text, Text::Memory(_)));
+        let rows = rows.spill_over(0);
+        assert!(matches!(rows.text, Text::Disk(..)));
+        let after: Vec<(u64, Vec<String>)> = rows
+            .iter()
+            .map(|r| (r.line, r.cells().iter().map(|c| c.to_string()).collect()))
+            .collect();
+        assert_eq!(after, before);
+        assert_eq!(rows.get(1).get(2), "Ōsaka 大阪");
+        assert_eq!(rows.get(2).get(7), "");
+        // a subset of a spilled table is a table in memory again
+        let cut = rows.subset(&[2, 1], &[0]);
+        assert_eq!(cut.get(0).cells(), ["", "Bob"]);
+        assert_eq!((cut.get(1).line, cut.get(1).get(2)), (3, "Ōsaka 大阪"));
     }
 
     #[test]
