@@ -529,6 +529,47 @@ fn an_xls_workbook_is_refused_with_the_way_out() {
     assert!(!w.join("out").exists());
 }
 
+/// An `.xlsb` is read by calamine, which trusts the file's own indexes: a
+/// shared-string index past the table, a sheet named by a relationship
+/// the workbook lacks or a record cut short made it panic. Such a file is
+/// refused like any unreadable workbook; a sound one is read (the files:
+/// tests/data/xlsb/make_xlsb.py).
+#[test]
+fn a_damaged_xlsb_is_refused_not_a_crash() {
+    let data = util::repo().join("tests/data/xlsb");
+    let (run, _, w) = render_people(
+        "people.xlsb",
+        &std::fs::read(data.join("good.xlsb")).unwrap(),
+    );
+    run.expect_code(0);
+    let pdfs = w.pdfs("out");
+    let texts: Vec<String> = pdfs.iter().map(|p| util::text(p)).collect();
+    assert_eq!(pdfs.len(), 2);
+    assert!(texts
+        .iter()
+        .any(|t| t.contains("Liebe Grüße an Anna Weber.")));
+    assert!(texts
+        .iter()
+        .any(|t| t.contains("Liebe Grüße an Bob Stein.")));
+    for (file, why) in [
+        ("bad-string-index.xlsb", "index out of bounds"),
+        ("bad-relationship.xlsb", "no entry found for key"),
+        ("short-record.xlsb", "out of range for slice"),
+    ] {
+        let (run, _, w) = render_people("people.xlsb", &std::fs::read(data.join(file)).unwrap());
+        run.expect_code(2)
+            .expect_stderr("people.xlsb: cannot read the workbook, it is damaged (")
+            .expect_stderr(why)
+            .expect_stderr("save it again as .xlsx or .ods");
+        assert!(
+            !run.stderr().contains("panicked"),
+            "{file}: {}",
+            run.stderr()
+        );
+        assert!(!w.join("out").exists());
+    }
+}
+
 /// `<text:s text:c="…"/>` is a run of spaces in a few bytes: a cell
 /// of four billion is refused before it is made, not typed out.
 #[test]

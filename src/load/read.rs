@@ -74,6 +74,11 @@ impl Rows {
         }
     }
 
+    /// Whether the text waits in a temporary file ([`Rows::spill`]).
+    pub fn on_disk(&self) -> bool {
+        matches!(self.text, Text::Disk(..))
+    }
+
     fn text_len(&self) -> usize {
         match &self.text {
             Text::Memory(text) => text.len(),
@@ -490,7 +495,51 @@ fn csv_error(path: &Path, e: csv::Error) -> Error {
 /// `worksheet_range` makes one dense grid over the used range, so two stray
 /// cells at A1 and XFD1048576 would ask for seventeen billion cells. Here
 /// only the cells that hold something are kept ([`SheetCells`]).
+/// A workbook's cells through calamine, which trusts the file's own
+/// indexes and lengths: in a damaged or crafted `.xlsb` it can index out of
+/// bounds (a panic) where it should return an error (tests/data/xlsb). Such
+/// a workbook is refused like any other that cannot be read.
 fn read_excel(path: &Path, sheet: Option<&str>, ext: &str) -> Result<Table> {
+    without_panics(|| read_workbook(path, sheet, ext)).unwrap_or_else(|why| {
+        Err(Error::input(
+            Location::file(path),
+            format!("cannot read the workbook, it is damaged ({why})"),
+        )
+        .with_hint("open it in Excel or LibreOffice and save it again as .xlsx or .ods"))
+    })
+}
+
+thread_local! {
+    /// Set while [`without_panics`] runs on this thread.
+    static QUIET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `read`, turning a panic into `Err` with its message, which the
+/// panic hook then does not print (on this thread only: a panic anywhere
+/// else is reported as before).
+fn without_panics<T>(read: impl FnOnce() -> T) -> std::result::Result<T, String> {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let report = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET.with(|quiet| quiet.get()) {
+                report(info);
+            }
+        }));
+    });
+    let was = QUIET.with(|quiet| quiet.replace(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(read));
+    QUIET.with(|quiet| quiet.set(was));
+    result.map_err(|panic| {
+        panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "the reader stopped".into())
+    })
+}
+
+fn read_workbook(path: &Path, sheet: Option<&str>, ext: &str) -> Result<Table> {
     if ext == "xlsb" {
         let mut workbook: calamine::Xlsb<_> =
             calamine::open_workbook(path).map_err(|e| cannot_open(path, e))?;
@@ -1152,9 +1201,9 @@ mod tests {
             .collect();
         // small tables stay in memory
         let rows = rows.spill();
-        assert!(matches!(rows.text, Text::Memory(_)));
+        assert!(!rows.on_disk());
         let rows = rows.spill_over(0);
-        assert!(matches!(rows.text, Text::Disk(..)));
+        assert!(rows.on_disk());
         let after: Vec<(u64, Vec<String>)> = rows
             .iter()
             .map(|r| (r.line, r.cells().iter().map(|c| c.to_string()).collect()))
