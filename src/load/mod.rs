@@ -695,6 +695,59 @@ mod tests {
     }
 
     #[test]
+    fn a_large_history_waits_on_disk_and_gives_each_person_their_events() {
+        let dir = tempfile::tempdir().unwrap();
+        let people = dir.path().join("people.csv");
+        let history = dir.path().join("history.csv");
+        std::fs::write(
+            &people,
+            "id,first_name,last_name\nK-1,Anna,Weber\nK-2,Bob,Stein\n",
+        )
+        .unwrap();
+        // 30 000 events (over 1 MiB once matched), newest first in the file,
+        // and some for nobody in the list
+        let mut text = String::from("person_id,date,kind,summary,amount\n");
+        for n in (0..30_000).rev() {
+            let who = ["K-1", "K-2", "K-9"][n % 3];
+            let day = chrono::NaiveDate::from_ymd_opt(2000, 1, 1).unwrap()
+                + chrono::Days::new(n as u64 / 3);
+            text += &format!(
+                "{who},{day},order,Esstisch aus massiver Eiche geölt Nummer {n:05},{n}.00\n"
+            );
+        }
+        std::fs::write(&history, text).unwrap();
+        let loaded = load(&LoadOptions {
+            people,
+            history: Some(history),
+            sheet: None,
+            columns: IndexMap::new(),
+            date_order: None,
+            pivot_year: 2026,
+        })
+        .unwrap();
+        let persons = &loaded.persons;
+        let (table, ..) = persons.history.as_ref().unwrap();
+        assert!(table.rows.on_disk());
+        assert!(!persons.table.rows.on_disk());
+        let bob = persons.get(1);
+        assert_eq!((bob.id.as_str(), bob.get("first_name")), ("K-2", "Bob"));
+        assert_eq!(bob.events.len(), 10_000);
+        let (first, last) = (&bob.events[0], &bob.events[9_999]);
+        assert_eq!(first.date.to_string(), "2000-01-01");
+        assert_eq!(
+            first.summary,
+            "Esstisch aus massiver Eiche geölt Nummer 00001"
+        );
+        assert_eq!(first.extra["amount"], "1.00");
+        assert_eq!(
+            last.summary,
+            "Esstisch aus massiver Eiche geölt Nummer 29998"
+        );
+        assert!(bob.events.windows(2).all(|w| w[0].date <= w[1].date));
+        assert_eq!(persons.get(0).events.len(), 10_000);
+    }
+
+    #[test]
     fn postcodes_get_their_zero_back() {
         assert_eq!(pad_postcode("1069", "DE"), Some("01069".into()));
         assert_eq!(pad_postcode("01069", "DE"), None);
