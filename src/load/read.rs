@@ -165,7 +165,7 @@ impl Rows {
     }
 
     /// Moves the text of a large table (over [`SPILL_BYTES`]) into an
-    /// unnamed temporary file (in `TMPDIR`), read back a row at a time:
+    /// unnamed temporary file (in `TMPDIR`; on Unix), read back a row at a time:
     /// the memory a run needs then hardly grows with the list. Without a
     /// temporary file it stays in memory, as a small table does.
     pub fn spill(self) -> Rows {
@@ -173,6 +173,10 @@ impl Rows {
     }
 
     fn spill_over(mut self, bytes: usize) -> Rows {
+        // Reading by position from several threads at once needs `pread`.
+        if cfg!(not(unix)) {
+            return self;
+        }
         if let Text::Memory(text) = &self.text {
             if text.len() > bytes {
                 if let Ok(file) = write_temp(text) {
@@ -193,38 +197,22 @@ fn write_temp(text: &str) -> std::io::Result<File> {
     Ok(file)
 }
 
-/// `len` bytes of a spilled table's text from `at`. The file is warmly's
-/// own, written whole before the first read: failing to read it back (the
-/// disk gone mid-run) is not a problem of the input, and stops the run.
+/// `len` bytes of a spilled table's text from `at`, by position, so the
+/// worker threads can read at once. The file is warmly's own, written whole
+/// before the first read: failing to read it back (the disk gone mid-run)
+/// is not a problem of the input, and stops the run.
+#[cfg(unix)]
 fn read_back(file: &File, at: usize, len: usize) -> String {
     let mut buf = vec![0; len];
-    #[cfg(unix)]
-    let read = std::os::unix::fs::FileExt::read_exact_at(file, &mut buf, at as u64);
-    #[cfg(windows)]
-    let read = {
-        let mut done = 0;
-        let mut result = Ok(());
-        while done < len {
-            match std::os::windows::fs::FileExt::seek_read(
-                file,
-                &mut buf[done..],
-                (at + done) as u64,
-            ) {
-                Ok(0) => {
-                    result = Err(std::io::ErrorKind::UnexpectedEof.into());
-                    break;
-                }
-                Ok(n) => done += n,
-                Err(e) => {
-                    result = Err(e);
-                    break;
-                }
-            }
-        }
-        result
-    };
-    read.expect("reading a table back from warmly's temporary file");
+    std::os::unix::fs::FileExt::read_exact_at(file, &mut buf, at as u64)
+        .expect("reading a table back from warmly's temporary file");
     String::from_utf8(buf).expect("warmly wrote the temporary file as UTF-8")
+}
+
+/// Elsewhere tables stay in memory ([`Rows::spill_over`]).
+#[cfg(not(unix))]
+fn read_back(_: &File, _: usize, _: usize) -> String {
+    unreachable!("tables are spilled on Unix only")
 }
 
 /// Tables larger than 4 GiB of text are not a customer list.
@@ -1190,6 +1178,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(unix)] // tables are spilled on Unix only
     fn a_spilled_table_reads_back_what_it_held() {
         let mut rows = Rows::default();
         rows.push(2, ["K-1", "Anna", "Müller-Lüdenscheidt"]);
