@@ -51,7 +51,11 @@ pub fn parse(s: &str, order: DateOrder, pivot_year: i32) -> Option<NaiveDate> {
         && digits(8..10)
         && (b.len() == 10 || b[10] == b' ' || b[10] == b'T')
     {
-        return NaiveDate::parse_from_str(&s[..10], "%Y-%m-%d").ok();
+        // the digits are checked above: read them as numbers, without
+        // parsing a format string for every date of a long history
+        let number =
+            |r: std::ops::Range<usize>| b[r].iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0'));
+        return NaiveDate::from_ymd_opt(number(0..4) as i32, number(5..7), number(8..10));
     }
     // Excel serial date (days since 1899-12-30), as a bare number.
     if s.len() == 5 && s.bytes().all(|b| b.is_ascii_digit()) {

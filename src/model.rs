@@ -29,6 +29,11 @@ pub const PERSON_FIELDS: &[&str] = &[
     "tags",
 ];
 
+/// A row's fields by name, in the file's order. Hashed with FxHash: a
+/// field is looked up by name a dozen times per person, and the names are
+/// warmly's own, not chosen by whoever writes the file.
+pub type Fields = IndexMap<String, String, rustc_hash::FxBuildHasher>;
+
 /// One row of the people table.
 #[derive(Debug, Clone, Default)]
 pub struct Person {
@@ -38,7 +43,7 @@ pub struct Person {
     pub line: u64,
     /// Every column: canonical names first, then the others under their own
     /// (normalised) names. Values are text exactly as in the file, trimmed.
-    pub fields: IndexMap<String, String>,
+    pub fields: Fields,
     /// The person's history, sorted by date (stable for equal dates).
     pub events: Vec<Event>,
 }

@@ -37,7 +37,7 @@ pub struct Model {
 /// The recipient: every column of the person, then `name` and `address`.
 #[derive(Debug, Clone)]
 pub struct Recipient {
-    pub fields: IndexMap<String, String>,
+    pub fields: crate::model::Fields,
     /// "Dr. Anna Weber", or the company.
     pub name: String,
     /// The address block, line by line, as the post wants it.

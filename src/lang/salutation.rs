@@ -590,7 +590,7 @@ mod tests {
             fields: fields
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect::<IndexMap<_, _>>(),
+                .collect(),
             events: vec![],
         }
     }

@@ -389,7 +389,7 @@ fn detect(normalized: &[String]) -> HeaderSet {
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Mapping {
     /// Canonical field → column indices, first non-empty wins.
-    pub fields: IndexMap<String, Vec<usize>>,
+    pub fields: IndexMap<String, Vec<usize>, rustc_hash::FxBuildHasher>,
     /// Other columns, under their normalised names.
     pub extra: Vec<(String, usize)>,
     pub header_set: HeaderSet,
@@ -460,7 +460,7 @@ fn map(
     let normalized: Vec<String> = headers.iter().map(|h| normalize(h)).collect();
     let header_set = detect(&normalized);
     let mut used = vec![false; headers.len()];
-    let mut fields: IndexMap<String, Vec<usize>> = IndexMap::new();
+    let mut fields: IndexMap<String, Vec<usize>, rustc_hash::FxBuildHasher> = IndexMap::default();
     for (field, header) in explicit {
         if !known.contains(&field.as_str()) {
             return Err(format!(

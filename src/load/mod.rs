@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 use crate::date::{self as dates, DateOrder};
 use crate::error::{Error, Location, Problem, Result, Severity};
 use crate::lang::normalize_country;
-use crate::model::{Event, Person, PERSON_FIELDS};
+use crate::model::{Event, Fields, Person, PERSON_FIELDS};
 use columns::{HeaderSet, Mapping};
 pub use read::{read_table, Format, Row, Rows, Table};
 
@@ -266,9 +266,9 @@ fn person_fields(
     mapping: &Mapping,
     rule: &PersonRule,
     mut problems: Option<&mut Vec<Problem>>,
-) -> (String, IndexMap<String, String>) {
+) -> (String, Fields) {
     let at = |field: &str| Location::at(&rule.path, row.line, mapping.column(field));
-    let mut fields: IndexMap<String, String> = PERSON_FIELDS
+    let mut fields: Fields = PERSON_FIELDS
         .iter()
         .map(|f| (f.to_string(), mapping.get(row, f).to_string()))
         .collect();
@@ -425,7 +425,7 @@ fn header_of(table: &Table, mapping: &Mapping, field: &str) -> String {
 
 /// "Herr Dr." in one Anrede column, or "Dr." in Outlook's Title: the form
 /// of address goes to `salutation`, the degree to `title`.
-fn split_salutation(fields: &mut IndexMap<String, String>) {
+fn split_salutation(fields: &mut Fields) {
     let value = fields["salutation"].trim().to_string();
     if value.is_empty() {
         return;
@@ -499,7 +499,7 @@ fn normalize_language(value: &str) -> String {
     .to_string()
 }
 
-fn address_key(fields: &IndexMap<String, String>) -> String {
+fn address_key(fields: &Fields) -> String {
     let parts = [
         "first_name",
         "last_name",
@@ -516,7 +516,7 @@ fn address_key(fields: &IndexMap<String, String>) -> String {
 
 /// A content-derived id: the same person gets the same id however the file
 /// is sorted.
-fn derive_id(fields: &IndexMap<String, String>) -> String {
+fn derive_id(fields: &Fields) -> String {
     let mut hasher = Sha256::new();
     for key in [
         "first_name",
@@ -671,22 +671,25 @@ mod tests {
 
     #[test]
     fn salutation_and_degree_are_split() {
-        let mut f: IndexMap<String, String> = [("salutation", "Herr Dr."), ("title", "")]
+        let mut f: Fields = [("salutation", "Herr Dr."), ("title", "")]
             .map(|(k, v)| (k.to_string(), v.to_string()))
-            .into();
+            .into_iter()
+            .collect();
         split_salutation(&mut f);
         assert_eq!(
             (f["salutation"].as_str(), f["title"].as_str()),
             ("Herr", "Dr.")
         );
-        let mut f: IndexMap<String, String> = [("salutation", "Dr."), ("title", "")]
+        let mut f: Fields = [("salutation", "Dr."), ("title", "")]
             .map(|(k, v)| (k.to_string(), v.to_string()))
-            .into();
+            .into_iter()
+            .collect();
         split_salutation(&mut f);
         assert_eq!((f["salutation"].as_str(), f["title"].as_str()), ("", "Dr."));
-        let mut f: IndexMap<String, String> = [("salutation", "Lieber Hans,"), ("title", "")]
+        let mut f: Fields = [("salutation", "Lieber Hans,"), ("title", "")]
             .map(|(k, v)| (k.to_string(), v.to_string()))
-            .into();
+            .into_iter()
+            .collect();
         split_salutation(&mut f);
         assert_eq!(
             (f["salutation"].as_str(), f["salutation_line"].as_str()),

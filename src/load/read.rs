@@ -126,20 +126,22 @@ impl Rows {
         self.lines.is_empty()
     }
 
-    pub fn get(&self, i: usize) -> Row<'_> {
-        let start = self.starts[i] as usize;
+    /// Where row `i` starts and ends in the text.
+    fn span(&self, i: usize) -> (usize, usize) {
         let end = self
             .starts
             .get(i + 1)
             .map_or(self.text_len(), |&e| e as usize);
+        (self.starts[i] as usize, end)
+    }
+
+    pub fn get(&self, i: usize) -> Row<'_> {
+        let (start, end) = self.span(i);
         let text = match &self.text {
             Text::Memory(text) => Cow::Borrowed(&text[start..end]),
             Text::Disk(file, _) => Cow::Owned(read_back(file, start, end - start)),
         };
-        Row {
-            text,
-            line: u64::from(self.lines[i]),
-        }
+        Row::new(text, u64::from(self.lines[i]))
     }
 
     pub fn iter(&self) -> impl Iterator<Item = Row<'_>> {
@@ -152,7 +154,12 @@ impl Rows {
     /// the id it was matched by).
     pub fn subset(&self, keep: &[u32], blank: &[usize]) -> Rows {
         let mut rows = Rows::default();
-        rows.reserve(keep.iter().map(|&r| self.get(r as usize).text.len()).sum());
+        rows.reserve(
+            keep.iter()
+                .map(|&r| self.span(r as usize))
+                .map(|(a, b)| b - a)
+                .sum(),
+        );
         rows.starts.reserve_exact(keep.len());
         rows.lines.reserve_exact(keep.len());
         for &r in keep {
@@ -225,18 +232,40 @@ fn offset(len: usize) -> u32 {
 #[derive(Debug, Clone)]
 pub struct Row<'a> {
     text: Cow<'a, str>,
+    /// Where each cell ends in `text`, found once: a person is a dozen
+    /// fields looked up by column, and a long history is read more than
+    /// once, so a cell is not searched for from the row's start each time.
+    ends: Vec<u32>,
     /// The 1-based line (CSV) or row number (sheet) where the row starts.
     pub line: u64,
 }
 
-impl Row<'_> {
+impl<'a> Row<'a> {
+    fn new(text: Cow<'a, str>, line: u64) -> Row<'a> {
+        // U+001F is one byte in UTF-8 and never part of another character
+        let unit = UNIT as u8;
+        let ends = (text.bytes().enumerate())
+            .filter(|&(_, b)| b == unit)
+            .map(|(i, _)| i as u32)
+            .chain(std::iter::once(text.len() as u32))
+            .collect();
+        Row { text, ends, line }
+    }
+
     /// The cell in column `col` (0-based), empty past the last column.
     pub fn get(&self, col: usize) -> &str {
-        self.text.split(UNIT).nth(col).unwrap_or("")
+        let Some(&end) = self.ends.get(col) else {
+            return "";
+        };
+        let start = match col {
+            0 => 0,
+            _ => self.ends[col - 1] as usize + 1,
+        };
+        &self.text[start..end as usize]
     }
 
     pub fn cells(&self) -> Vec<&str> {
-        self.text.split(UNIT).collect()
+        (0..self.ends.len()).map(|col| self.get(col)).collect()
     }
 }
 
