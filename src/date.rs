@@ -171,6 +171,25 @@ mod tests {
         assert_eq!(p("2026-12-24T10:00"), d(2026, 12, 24));
     }
 
+    /// The ISO path reads the digits itself: it answers as chrono's
+    /// `%Y-%m-%d` does, for every month and day number, leap years and
+    /// the year 0 included.
+    #[test]
+    fn iso_dates_read_as_numbers_agree_with_chrono() {
+        for year in ["0000", "1900", "2000", "2024", "2026", "9999"] {
+            for month in 0..=13 {
+                for day in 0..=32 {
+                    let s = format!("{year}-{month:02}-{day:02}");
+                    assert_eq!(
+                        parse(&s, DateOrder::Dmy, 2026),
+                        NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok(),
+                        "{s}"
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn partial_birthdays_are_read_by_bytes() {
         assert!(is_partial_birthday("--03-14"));
