@@ -9,6 +9,7 @@ use warmly::cmd;
 use warmly::config::{Config, Mode};
 
 fn main() -> ExitCode {
+    warmly::timing::begin();
     warmly::return_memory_promptly();
     let cli = Cli::parse();
     let result = match cli.command {

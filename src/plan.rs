@@ -356,7 +356,9 @@ impl Plan {
     /// The output file of a planned piece: unique in the run, always
     /// inside the output folder (a sheet's one file for all).
     pub fn file(&self, piece: &Planned) -> String {
-        self.file_of(piece, &self.person(piece))
+        // a file name is made of fields only: no history row is read
+        let person = self.persons.without_history(piece.person as usize);
+        self.file_of(piece, &person)
     }
 
     /// [`Plan::file`] for a person already built.
@@ -504,11 +506,18 @@ impl Plan {
         if order == PrintOrder::Input {
             return rows;
         }
-        // One compact key per piece; the persons are built one at a time.
+        // One compact key per piece; the persons are built one at a time,
+        // without their history, which the key does not use.
         let keys: Vec<Box<str>> = self
             .pieces
             .iter()
-            .map(|p| print_key(&self.person(p), order, home))
+            .map(|p| {
+                print_key(
+                    &self.persons.without_history(p.person as usize),
+                    order,
+                    home,
+                )
+            })
             .collect();
         rows.sort_by(|&a, &b| keys[a].cmp(&keys[b]));
         rows
@@ -519,7 +528,8 @@ impl Plan {
     /// What a piece is sorted by in the print file (ties in plan order);
     /// a shard records it so that `warmly merge` can sort the whole run.
     pub fn print_key(&self, piece: &Planned, order: PrintOrder, home: &str) -> String {
-        print_key(&self.person(piece), order, home).into()
+        let person = self.persons.without_history(piece.person as usize);
+        print_key(&person, order, home).into()
     }
 }
 

@@ -79,13 +79,27 @@ pub fn layouts(n: usize) {
     }
 }
 
-/// Prints the process's resident memory now, at milestone `label`, to
-/// stderr (when timings are on): where a run's memory goes, stage by
-/// stage, as it happens (a long run can be stopped once it is seen).
+/// When the process started (see [`begin`]).
+static BEGUN: OnceLock<Instant> = OnceLock::new();
+
+/// Notes the start of the process, for the times of [`mark`]; `main`
+/// calls it first.
+pub fn begin() {
+    BEGUN.get_or_init(Instant::now);
+}
+
+/// Prints the process's resident memory now, at milestone `label`, and
+/// the seconds since [`begin`] to stderr (when timings are on): where a
+/// run's memory and time go, as it happens (a long run can be stopped
+/// once it is seen).
 pub fn mark(label: &'static str) {
     if on() {
         if let Some(kib) = status_kib("VmRSS:") {
-            eprintln!("memory at {label:<22} {:>7.1} MiB", kib as f64 / 1024.0);
+            let secs = BEGUN.get().map_or(0.0, |t| t.elapsed().as_secs_f64());
+            eprintln!(
+                "memory at {label:<22} {:>7.1} MiB  ({secs:.2} s)",
+                kib as f64 / 1024.0
+            );
         }
     }
 }

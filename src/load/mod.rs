@@ -389,6 +389,19 @@ impl Persons {
         }
     }
 
+    /// Person `i` without their history, for what needs only the fields
+    /// (the print file's order): no history row is read.
+    pub fn without_history(&self, i: usize) -> Person {
+        let row = self.table.rows.get(self.rows[i] as usize);
+        let (id, fields) = person_fields(&self.table, &row, &self.mapping, &self.rule, None);
+        Person {
+            id,
+            line: row.line,
+            fields,
+            events: Vec::new(),
+        }
+    }
+
     /// The id of person `i`, without building their history.
     pub fn id(&self, i: usize) -> String {
         let row = self.table.rows.get(self.rows[i] as usize);
