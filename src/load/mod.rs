@@ -366,9 +366,8 @@ impl Persons {
 
     /// Person `i`, with their history sorted by date.
     pub fn get(&self, i: usize) -> Person {
-        let row = self.table.rows.get(self.rows[i] as usize);
-        let (id, fields) = person_fields(&self.table, &row, &self.mapping, &self.rule, None);
-        let mut events = Vec::new();
+        let mut person = self.without_history(i);
+        let events = &mut person.events;
         if let Some((table, mapping, rule)) = &self.history {
             for r in self.event_starts[i]..self.event_starts[i + 1] {
                 let row = table.rows.get(r as usize);
@@ -381,16 +380,11 @@ impl Persons {
             events.extend(extra.iter().cloned());
             events.sort_by_key(|e| (e.date, e.line));
         }
-        Person {
-            id,
-            line: row.line,
-            fields,
-            events,
-        }
+        person
     }
 
     /// Person `i` without their history, for what needs only the fields
-    /// (the print file's order): no history row is read.
+    /// (file names, the print file's order): no history row is read.
     pub fn without_history(&self, i: usize) -> Person {
         let row = self.table.rows.get(self.rows[i] as usize);
         let (id, fields) = person_fields(&self.table, &row, &self.mapping, &self.rule, None);
