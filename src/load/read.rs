@@ -557,22 +557,23 @@ fn without_panics<T>(read: impl FnOnce() -> T) -> std::result::Result<T, String>
 }
 
 fn read_workbook(path: &Path, sheet: Option<&str>, ext: &str) -> Result<Table> {
+    // calamine's cells reader is a method of each workbook type, not of a
+    // trait: the same steps, written once for both.
+    macro_rules! cells_of {
+        ($workbook:ty) => {{
+            let mut workbook: $workbook =
+                calamine::open_workbook(path).map_err(|e| cannot_open(path, e))?;
+            let name = pick_sheet(path, workbook.sheet_names(), sheet)?;
+            let mut reader = workbook
+                .worksheet_cells_reader(&name)
+                .map_err(|e| unreadable(path, &name, e))?;
+            read_cells(SheetCells::new(path, name), || reader.next_cell())?.finish(ext)
+        }};
+    }
     if ext == "xlsb" {
-        let mut workbook: calamine::Xlsb<_> =
-            calamine::open_workbook(path).map_err(|e| cannot_open(path, e))?;
-        let name = pick_sheet(path, workbook.sheet_names(), sheet)?;
-        let mut reader = workbook
-            .worksheet_cells_reader(&name)
-            .map_err(|e| unreadable(path, &name, e))?;
-        read_cells(SheetCells::new(path, name), || reader.next_cell())?.finish(ext)
+        cells_of!(calamine::Xlsb<_>)
     } else {
-        let mut workbook: calamine::Xlsx<_> =
-            calamine::open_workbook(path).map_err(|e| cannot_open(path, e))?;
-        let name = pick_sheet(path, workbook.sheet_names(), sheet)?;
-        let mut reader = workbook
-            .worksheet_cells_reader(&name)
-            .map_err(|e| unreadable(path, &name, e))?;
-        read_cells(SheetCells::new(path, name), || reader.next_cell())?.finish(ext)
+        cells_of!(calamine::Xlsx<_>)
     }
 }
 
