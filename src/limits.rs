@@ -33,6 +33,13 @@ pub const TABLE_BYTES: u64 = 1 << 30;
 /// of 50 columns. (`.xls` is refused: src/load/read.rs `refuse_xls`.)
 pub const SHEET_CELLS: u64 = 10_000_000;
 
+/// Columns a table may have. Excel and LibreOffice stop at 16 384; a
+/// customer list has a few dozen. Without a limit, a 98-byte `.xlsb` whose
+/// one cell claims column 8 million became a header of 8 million names
+/// (400 MB, 5 s; fuzz/README run 12), and a CSV of commas one 8-byte
+/// field bound per comma before warmly saw the header.
+pub const COLUMNS: u64 = 100_000;
+
 /// The limit of a person field.
 /// The canonical person columns (but `tags`) and `salutation_line` are
 /// names and addresses, held to [`SHORT_FIELD`]; every other field is free

@@ -158,11 +158,12 @@ fn a_people_file_larger_than_the_limit_is_refused_before_reading() {
 #[test]
 fn nasty_people_files_end_cleanly() {
     let line = "a".repeat(8 << 20);
-    let many = (0..100_000)
+    // with id and last_name, as wide as a table may be (limits::COLUMNS)
+    let many = (0..99_998)
         .map(|i| format!("c{i}"))
         .collect::<Vec<_>>()
         .join(",");
-    let many_values = vec!["v"; 100_000].join(",");
+    let many_values = vec!["v"; 99_998].join(",");
     let nested = format!("{}#{{x}}{}", "[".repeat(200), "]".repeat(200));
     let cases: Vec<(&str, Vec<u8>, &[i32])> = vec![
         ("one huge line, no newline", line.into_bytes(), &[0, 2]),
@@ -568,6 +569,38 @@ fn a_damaged_xlsb_is_refused_not_a_crash() {
         );
         assert!(!w.join("out").exists());
     }
+}
+
+/// A table is at most 100 000 columns wide (limits::COLUMNS; the nasty
+/// files above have a table of exactly that). Wider is refused before it
+/// is read into names: a CSV at the line and column where it gets too
+/// wide, a workbook whose one cell claims column 8 000 000 (found by
+/// fuzzing: 400 MB and 5 s for a 1.5 KB file) by the cell.
+#[test]
+fn a_table_wider_than_100_000_columns_is_refused() {
+    let header = format!("id,last_name{}", ",x".repeat(99_999));
+    let col = header.match_indices(',').nth(99_999).unwrap().0 + 1;
+    let w = Workdir::new();
+    let c = campaign(&w, format!("{header}\nA,Weber\n").as_bytes(), MESSAGE);
+    let (run, took) = render(&w, &c);
+    run.expect_code(2)
+        .expect_stderr(&format!(
+            "people.csv:1:{col}: more than 100000 columns in one line"
+        ))
+        .expect_stderr("a customer list has a few dozen columns");
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+
+    let data = util::repo().join("tests/data/xlsb");
+    let (run, took, w) = render_people(
+        "people.xlsb",
+        &std::fs::read(data.join("far-column.xlsb")).unwrap(),
+    );
+    run.expect_code(2).expect_stderr(
+        "people.xlsb: sheet \"Kunden\" uses 1 rows × 8000001 columns (up to cell QMDHI1), more than the 100000 columns warmly reads",
+    );
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    assert!(!w.join("out").exists());
+    assert!(peak_child_mib() < MEMORY_MIB, "{} MiB", peak_child_mib());
 }
 
 /// `<text:s text:c="…"/>` is a run of spaces in a few bytes: a cell

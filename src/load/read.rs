@@ -15,7 +15,7 @@ use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::QName;
 
 use crate::error::{Error, Location, Result};
-use crate::limits::{SHEET_CELLS, TABLE_BYTES};
+use crate::limits::{COLUMNS, SHEET_CELLS, TABLE_BYTES};
 
 /// A table read from a file: original headers and text rows.
 #[derive(Debug)]
@@ -336,7 +336,7 @@ fn read_csv(path: &Path) -> Result<Table> {
     let (text, encoding) = decode(&bytes);
     let text = text.as_ref();
     let delimiter = detect_delimiter(text);
-    check_quotes(path, text, delimiter)?;
+    check_records(path, text, delimiter)?;
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .has_headers(true)
@@ -423,14 +423,17 @@ fn detect_delimiter(text: &str) -> u8 {
         .unwrap_or(b',')
 }
 
-/// Finds a quoted field that is never closed. The CSV parser would read it to
-/// the end of the file as one field; we want the line where it opened.
-fn check_quotes(path: &Path, text: &str, delimiter: u8) -> Result<()> {
+/// Finds a quoted field that is never closed, and a record wider than
+/// [`COLUMNS`], before the CSV parser sees them: it would read the first to
+/// the end of the file as one field (we want the line where it opened), and
+/// hold 8 bytes for every field of the second.
+fn check_records(path: &Path, text: &str, delimiter: u8) -> Result<()> {
     let delimiter = char::from(delimiter);
     let (mut line, mut col) = (1u64, 0u64);
     let mut in_quotes = false;
     let mut at_field_start = true;
     let mut opened = (0, 0);
+    let mut fields = 1u64;
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
         col += 1;
@@ -457,10 +460,19 @@ fn check_quotes(path: &Path, text: &str, delimiter: u8) -> Result<()> {
                 line += 1;
                 col = 0;
                 at_field_start = true;
+                fields = 1;
                 continue;
             }
             c if c == delimiter => {
                 at_field_start = true;
+                fields += 1;
+                if fields > COLUMNS {
+                    return Err(Error::input(
+                        Location::at(path, line, Some(col)),
+                        format!("more than {COLUMNS} columns in one line"),
+                    )
+                    .with_hint("a customer list has a few dozen columns: check that this is the table, or export it again"));
+                }
                 continue;
             }
             '\r' | '\u{feff}' => continue,
@@ -642,10 +654,15 @@ impl<'p> SheetCells<'p> {
     }
 
     fn too_large(&self, rows: u64, cols: u64) -> Error {
+        let limit = if cols > COLUMNS {
+            format!("{COLUMNS} columns")
+        } else {
+            format!("{SHEET_CELLS} cells")
+        };
         Error::input(
             Location::file(self.path),
             format!(
-                "sheet \"{}\" uses {rows} rows × {cols} columns (up to cell {}), more than the {SHEET_CELLS} cells warmly reads",
+                "sheet \"{}\" uses {rows} rows × {cols} columns (up to cell {}), more than the {limit} warmly reads",
                 self.name,
                 cell_name(self.last)
             ),
@@ -761,7 +778,7 @@ impl<'p> SheetCells<'p> {
             let height = u64::from(self.last.0 - first.0) + 1;
             let used_rows = 1 + self.cells.windows(2).filter(|w| w[0][0] != w[1][0]).count() as u64;
             // Empty rows cost nothing; a row with content costs its width.
-            if used_rows.saturating_mul(width) > SHEET_CELLS {
+            if width > COLUMNS || used_rows.saturating_mul(width) > SHEET_CELLS {
                 return Err(self.too_large(height, width));
             }
             rows.reserve((self.bytes + used_rows * (width - 1)) as usize);
@@ -1238,12 +1255,32 @@ mod tests {
 
     #[test]
     fn unclosed_quote_names_where_it_opened() {
-        let err = check_quotes(Path::new("x.csv"), "id,name\n1,\"Anna\n2,Bob\n", b',').unwrap_err();
+        let err =
+            check_records(Path::new("x.csv"), "id,name\n1,\"Anna\n2,Bob\n", b',').unwrap_err();
         assert_eq!(
             err.to_string(),
             "x.csv:2:3: a quoted field starts here and is never closed"
         );
-        assert!(check_quotes(Path::new("x.csv"), "id,name\n1,\"An \"\"na\"\"\"\n", b',').is_ok());
+        assert!(check_records(Path::new("x.csv"), "id,name\n1,\"An \"\"na\"\"\"\n", b',').is_ok());
+    }
+
+    #[test]
+    fn columns_are_counted_per_line_and_outside_quotes() {
+        let wide = |n: usize| vec!["x"; n].join(";");
+        let path = Path::new("x.csv");
+        // each line up to the limit, a quoted field of semicolons as one
+        let ok = format!(
+            "{}\n{}\n\"{}\";b\n",
+            wide(100_000),
+            wide(100_000),
+            wide(200_000)
+        );
+        assert!(check_records(path, &ok, b';').is_ok());
+        let err = check_records(path, &format!("id\n{}\n", wide(100_001)), b';').unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "x.csv:2:200000: more than 100000 columns in one line"
+        );
     }
 
     /// How an `.ods` was read before: calamine's dense grid over the used

@@ -15,7 +15,8 @@ real package has. xl/styles.bin is left out: calamine reads it only if
 present (without it every number is a plain number, not a date).
 
 Usage: make_xlsb.py [OUT_DIR]   (default: the script's own folder)
-Writes good.xlsb and three broken variants that calamine 0.38 panics on.
+Writes good.xlsb, three broken variants that calamine 0.38 panics on, and
+far-column.xlsb, one row as wide as eight million columns.
 """
 import os
 import struct
@@ -78,6 +79,15 @@ class Inline(str):
     """A text cell written as an inline string (BrtCellSt)."""
 
 
+class At(Inline):
+    """An inline text cell at column `col`, not at its place in the row."""
+
+    def __new__(cls, col, text):
+        cell = super().__new__(cls, text)
+        cell.col = col
+        return cell
+
+
 def sheet_bin(rows, sst, dim_size=16):
     """Worksheet stream. Plain str cells go to the shared string table `sst`
     (a list, extended here), Inline cells are written in place, numbers as
@@ -90,6 +100,7 @@ def sheet_bin(rows, sst, dim_size=16):
         # BrtRowHdr: row, style, height (twips), 3 flag bytes, no column spans
         out.append(record(BRT_ROW_HDR, struct.pack("<IIH3xI", r, 0, 300, 0)))
         for c, v in enumerate(values):
+            c = getattr(v, "col", c)
             if isinstance(v, SharedIndex):
                 out.append(record(BRT_CELL_ISST, cell(c) + struct.pack("<I", v)))
             elif isinstance(v, Inline):
@@ -190,6 +201,9 @@ def main():
     # BrtWsDim is the sheet's first record with a payload. (A short cell
     # record such as BrtCellReal comes after it and reads stale bytes.)
     write_xlsb(os.path.join(out, "short-record.xlsb"), CUSTOMERS, dim_size=8)
+    # Sound, but one cell claims column 8 000 000 (Excel stops at 16 384): a
+    # header of eight million names (found by fuzzing, fuzz/README run 12).
+    write_xlsb(os.path.join(out, "far-column.xlsb"), [["id", At(8_000_000, "note")]])
 
 
 if __name__ == "__main__":
