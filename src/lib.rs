@@ -27,8 +27,12 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 /// mimalloc's default 10 ms, which it only checks now and then: with the
 /// default a long run crept up by about 0.5 KiB a piece (allocator
 /// retention, not a leak: 20 000 letters ended at 75 MiB, with this at 64;
-/// BENCHMARKS.md). Called first thing in `main`.
+/// BENCHMARKS.md). Called first thing in `main`. An operator's own
+/// `MIMALLOC_PURGE_DELAY` (mimalloc reads it at start) is left as it is.
 pub fn return_memory_promptly() {
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
+        return;
+    }
     // SAFETY: sets an allocator option; valid at any time.
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) }
 }
