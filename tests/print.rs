@@ -860,3 +860,54 @@ fn the_print_file_embeds_each_font_once_and_comes_in_parts() {
     assert_eq!(parts, [20, 20, 16]);
     assert!(page_text(&w.join("out/print-001.pdf"), 1).len() > 10);
 }
+
+/// Each piece's PDF is titled for its recipient, although the templates
+/// set the title last (so that what recipients share is laid out once):
+/// the letter by its subject, the card by company and front text, the
+/// envelope by the recipient; the sender is the author. The letter's test
+/// grid, whose letter is hidden, keeps its metadata too.
+#[test]
+fn every_piece_is_titled_for_its_recipient() {
+    let w = Workdir::new();
+    w.copy_samples();
+    for (campaign, title, author) in [
+        (
+            "thank-you",
+            "Vielen Dank für Ihre Bestellung",
+            Some("Holzwerk Lindner GmbH"),
+        ),
+        (
+            "christmas-2026",
+            "Holzwerk Lindner GmbH – Frohes Fest",
+            None,
+        ),
+        (
+            "envelopes",
+            "Envelope – Dr. Konstantin von Hausen",
+            Some("Holzwerk Lindner GmbH"),
+        ),
+    ] {
+        let out = format!("out/{campaign}");
+        w.run(&[
+            "render",
+            "-q",
+            &format!("samples/{campaign}.toml"),
+            "--out",
+            &out,
+        ])
+        .expect_code(0);
+        let info = util::info(&w.join(&format!("{out}/K-1001-von-Hausen.pdf")));
+        assert_eq!(info["Title"], title, "{campaign}");
+        assert_eq!(info.get("Author").map(String::as_str), author, "{campaign}");
+    }
+    w.run(&[
+        "render",
+        "samples/thank-you.toml",
+        "--test-grid",
+        "--out",
+        "out/grid",
+    ])
+    .expect_code(0);
+    let info = util::info(&w.join("out/grid/test-grid.pdf"));
+    assert_eq!(info["Title"], "Vielen Dank für Ihre Bestellung");
+}
