@@ -9,7 +9,8 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use warmly::load::{load, LoadOptions};
+
+mod shared;
 
 /// One scratch folder per fuzzing process; the inputs are written to it.
 fn dir() -> &'static PathBuf {
@@ -38,18 +39,5 @@ fuzz_target!(|data: &[u8]| {
         _ => (dir.join("fuzz.ods"), None),
     };
     std::fs::write(history.as_ref().unwrap_or(&people), bytes).unwrap();
-    let options = LoadOptions {
-        people,
-        history,
-        sheet: None,
-        columns: Default::default(),
-        date_order: None,
-        pivot_year: 2026,
-    };
-    if let Ok(loaded) = load(&options) {
-        for person in loaded.persons.iter() {
-            // What compose reads first; the limits check needs it whole.
-            std::hint::black_box(person.display_name());
-        }
-    }
+    shared::load_everyone(people, history);
 });

@@ -11,7 +11,8 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use warmly::load::{load, LoadOptions};
+
+mod shared;
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipArchive, ZipWriter};
 
@@ -62,18 +63,5 @@ fuzz_target!(|data: &[u8]| {
     }
     let people = dir().join("fuzz.xlsb");
     std::fs::write(&people, zip.finish().unwrap().into_inner()).unwrap();
-    let options = LoadOptions {
-        people,
-        history: None,
-        sheet: None,
-        columns: Default::default(),
-        date_order: None,
-        pivot_year: 2026,
-    };
-    if let Ok(loaded) = load(&options) {
-        for person in loaded.persons.iter() {
-            // What compose reads first; the limits check needs it whole.
-            std::hint::black_box(person.display_name());
-        }
-    }
+    shared::load_everyone(people, None);
 });
