@@ -233,16 +233,10 @@ fn due_compiles_no_message_template() {
     assert!(!w.join("out").exists());
 }
 
-#[test]
-fn an_own_template_imports_the_template_library() {
-    let w = Workdir::new();
-    w.write("people.csv", "id,first_name,last_name\nA,Anna,Weber\n");
-    w.write(
-        "mine/template.typ",
-        "#import \"/warmly.typ\": *\n#let d = json(\"/data.json\")\n#set page(width: 100mm, height: 50mm)\n#set text(font: serif)\nHello #get(dict-of(d.at(\"recipient\")), \"name\") #typo(\"it's\")\n",
-    );
-    w.write("mine/message.de.j2", "Gruß");
-    let run = w.run(&[
+/// `warmly render` with the template folder `mine`, for `people.csv`, into
+/// `out`; `extra` arguments after those, `env` set.
+fn render_mine(w: &Workdir, extra: &[&str], env: &[(&str, &str)]) -> util::Run {
+    let mut args = vec![
         "render",
         "--template",
         "mine",
@@ -253,7 +247,21 @@ fn an_own_template_imports_the_template_library() {
         "--out",
         "out",
         "-q",
-    ]);
+    ];
+    args.extend_from_slice(extra);
+    w.run_env(&args, env)
+}
+
+#[test]
+fn an_own_template_imports_the_template_library() {
+    let w = Workdir::new();
+    w.write("people.csv", "id,first_name,last_name\nA,Anna,Weber\n");
+    w.write(
+        "mine/template.typ",
+        "#import \"/warmly.typ\": *\n#let d = json(\"/data.json\")\n#set page(width: 100mm, height: 50mm)\n#set text(font: serif)\nHello #get(dict-of(d.at(\"recipient\")), \"name\") #typo(\"it's\")\n",
+    );
+    w.write("mine/message.de.j2", "Gruß");
+    let run = render_mine(&w, &[], &[]);
     run.expect_code(0);
     let text = util::text(&w.join("out/A-Weber.pdf"));
     assert!(text.contains("Hello Anna Weber it’s"), "{text}");
@@ -367,4 +375,45 @@ fn no_module_imports_a_module_that_imports_it_back() {
         graph["select"]
     );
     assert!(!graph["jinja"].contains("compose"));
+}
+
+#[test]
+fn a_relayout_is_explained_with_the_element_typst_matched() {
+    // Measuring exactly the paragraph that is then placed makes Typst look
+    // for it in the finished piece; the previous recipient's piece, where
+    // the second piece's first layout starts (one worker, so B follows A),
+    // does not have it.
+    let w = Workdir::new();
+    w.write(
+        "people.csv",
+        "id,first_name,last_name\nA,Anna,Weber\nB,Bernd,Kunz\n",
+    );
+    w.write(
+        "mine/template.typ",
+        "#let d = json(\"/data.json\")\n#set page(width: 100mm, height: 50mm)\n#let body = par(d.recipient.name)\n#context {\n  let h = measure(block(width: 80mm, body)).height\n  block(width: 80mm, height: h, body)\n}\n",
+    );
+    w.write("mine/message.de.j2", "Gruß");
+    let run = render_mine(&w, &["--jobs", "1"], &[("WARMLY_RELAYOUT", "1")]);
+    run.expect_code(0);
+    // The measure (line 5), and the paragraph it looked for (line 3); the
+    // first piece, which starts from nothing, is not explained.
+    let stderr = run.stderr();
+    let explained = stderr
+        .lines()
+        .filter(|l| l.contains("laid out again"))
+        .collect::<Vec<_>>();
+    assert_eq!(explained.len(), 1, "{stderr}");
+    assert!(
+        explained[0]
+            .contains(": laid out again: template.typ:5:11: a measured element did not stabilize"),
+        "{}",
+        explained[0]
+    );
+    assert!(
+        explained[0].ends_with(
+            "(hint, template.typ:3:13: the closest match for this element did not stabilize)"
+        ),
+        "{}",
+        explained[0]
+    );
 }

@@ -494,22 +494,35 @@ fn describe_all(world: &DocWorld, diags: &[SourceDiagnostic]) -> String {
 }
 
 /// "template.typ:12:5: unknown variable: x" — the place a template author
-/// needs, or `message.typ` for a problem in the composed message.
+/// needs, or `message.typ` for a problem in the composed message. A hint
+/// that points elsewhere (Typst's "the closest match for this element")
+/// names its own place.
 fn describe(world: &DocWorld, diag: &SourceDiagnostic) -> String {
-    use typst::World;
     let mut out = String::new();
-    if let Some(id) = diag.span.id() {
-        out.push_str(id.vpath().get_without_slash());
-        if let (Some(range), Ok(source)) = (world.range(diag.span), world.source(id)) {
-            if let Some((line, col)) = source.lines().byte_to_line_column(range.start) {
-                out.push_str(&format!(":{}:{}", line + 1, col + 1));
-            }
-        }
+    if let Some(place) = place_of(world, diag.span) {
+        out.push_str(&place);
         out.push_str(": ");
     }
     out.push_str(&diag.message);
     for hint in &diag.hints {
-        out.push_str(&format!(" (hint: {})", hint.v));
+        match place_of(world, hint.span) {
+            Some(place) => out.push_str(&format!(" (hint, {place}: {})", hint.v)),
+            None => out.push_str(&format!(" (hint: {})", hint.v)),
+        }
     }
     out
+}
+
+/// "template.typ:12:5" (or just the file when the line is not known);
+/// `None` for a span outside any file.
+fn place_of(world: &DocWorld, span: typst::syntax::DiagSpan) -> Option<String> {
+    use typst::World;
+    let id = span.id()?;
+    let mut place = id.vpath().get_without_slash().to_string();
+    if let (Some(range), Ok(source)) = (world.range(span), world.source(id)) {
+        if let Some((line, col)) = source.lines().byte_to_line_column(range.start) {
+            place.push_str(&format!(":{}:{}", line + 1, col + 1));
+        }
+    }
+    Some(place)
 }

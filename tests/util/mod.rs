@@ -73,13 +73,22 @@ impl Workdir {
 
     /// Runs `warmly` with the working directory in this folder.
     pub fn run(&self, args: &[&str]) -> Run {
-        let output = Command::new(env!("CARGO_BIN_EXE_warmly"))
+        self.run_env(args, &[])
+    }
+
+    /// Runs `warmly` as `run` does, with these environment variables set.
+    pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_warmly"));
+        command
             .args(args)
             .current_dir(self.path())
-            .env_remove("WARMLY_DATE")
-            .output()
-            .expect("running warmly");
-        Run { output }
+            .env_remove("WARMLY_DATE");
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        Run {
+            output: command.output().expect("running warmly"),
+        }
     }
 
     /// The PDFs in a folder of this workdir, sorted, without the print
