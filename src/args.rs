@@ -233,9 +233,9 @@ pub struct RenderArgs {
     #[arg(long)]
     pub households: bool,
 
-    /// Instead of PDFs, write each recipient's `data.json` and `message.typ`
-    /// into DIR/<file name>/ — to develop a template in the Typst app with
-    /// real data, or to feed other tools.
+    /// Instead of PDFs, write each recipient's `data.json`, `campaign.json`
+    /// and `message.typ` into DIR/<file name>/ — to develop a template in
+    /// the Typst app with real data, or to feed other tools.
     #[arg(long, value_name = "DIR")]
     pub export_inputs: Option<PathBuf>,
 

@@ -417,3 +417,54 @@ fn a_relayout_is_explained_with_the_element_typst_matched() {
         explained[0]
     );
 }
+
+#[test]
+fn a_template_module_reads_what_recipients_share_from_campaign_json() {
+    let w = Workdir::new();
+    w.write(
+        "people.csv",
+        "id,first_name,last_name,language\nA,Anna,Weber,de\nB,Ben,Hale,en\n",
+    );
+    // The module reads only /campaign.json, so Typst evaluates it once for
+    // all recipients with the same language, sender, theme and print.
+    w.write(
+        "mine/parts.typ",
+        "#let c = json(\"/campaign.json\")\n#let head = [From #c.sender.company (#c.lang, #c.print.format, #c.theme.accent)]\n",
+    );
+    w.write(
+        "mine/template.typ",
+        "#import \"parts.typ\": head\n#let d = json(\"/data.json\")\n#set page(width: 100mm, height: 50mm)\n#head \\\nHello #d.recipient.name\n",
+    );
+    w.write("mine/message.de.j2", "Gruß");
+    w.write("mine/message.en.j2", "Regards");
+    w.write(
+        "c.toml",
+        "name = \"c\"\ntemplate = \"mine\"\ndate = \"2026-12-01\"\n[data]\npeople = \"people.csv\"\n[sender]\ncompany = \"Holzwerk Lindner GmbH\"\n[theme]\naccent = \"#b8955a\"\n",
+    );
+    w.run(&["render", "c.toml", "--out", "out", "-q"])
+        .expect_code(0);
+    let anna = util::text(&w.pdf_of("out", "A"));
+    assert!(
+        anna.contains("From Holzwerk Lindner GmbH (de, , #b8955a)"),
+        "{anna}"
+    );
+    assert!(anna.contains("Hello Anna Weber"), "{anna}");
+    let ben = util::text(&w.pdf_of("out", "B"));
+    assert!(ben.contains("(en,"), "{ben}");
+
+    // --export-inputs writes it beside data.json: the same values, no others
+    // (--force: the render above is in the ledger).
+    w.run(&["render", "c.toml", "--export-inputs", "inputs", "--force"])
+        .expect_code(0);
+    for id in ["A-Weber", "B-Hale"] {
+        let data =
+            json(&std::fs::read_to_string(w.join(&format!("inputs/{id}/data.json"))).unwrap());
+        let campaign =
+            json(&std::fs::read_to_string(w.join(&format!("inputs/{id}/campaign.json"))).unwrap());
+        let keys: Vec<&String> = campaign.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["lang", "sender", "theme", "print"]);
+        for key in keys {
+            assert_eq!(campaign[key], data[key], "{id}: {key}");
+        }
+    }
+}

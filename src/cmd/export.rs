@@ -1,6 +1,7 @@
 //! `warmly render --export-inputs DIR`: what the typesetter would get, one
-//! folder per recipient (`data.json`, `message.typ`) — to develop a
-//! template in the Typst app with real data, or to feed other tools.
+//! folder per recipient (`data.json`, `campaign.json`, `message.typ`) — to
+//! develop a template in the Typst app with real data, or to feed other
+//! tools.
 
 use std::path::Path;
 
@@ -35,8 +36,10 @@ pub fn run(config: &Config, dir: &Path) -> Result<u8> {
         let folder = dir.join(stem);
         std::fs::create_dir_all(&folder).map_err(|e| Error::io(&folder, e))?;
         let data = serde_json::to_vec_pretty(&piece.model).expect("the model is plain data");
+        let campaign = crate::typeset::world::campaign_of(&data);
         for (name, bytes) in [
             ("data.json", data.as_slice()),
+            ("campaign.json", campaign.as_slice()),
             ("message.typ", piece.message.as_bytes()),
         ] {
             write::write_atomic(&folder, name, bytes).map_err(|e| Error::io(&folder, e))?;

@@ -223,6 +223,7 @@ impl Typesetter {
     ) -> Result<Typeset, Failed> {
         let world = DocWorld {
             shared: &self.shared,
+            campaign: Bytes::new(world::campaign_of(&data)),
             data: Bytes::new(data),
             message: Source::new(*MESSAGE_ID, message),
         };
