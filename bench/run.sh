@@ -46,13 +46,15 @@ measure() { # label, N, command…
 peer_inputs() { # campaign, template
   "$warmly" render "$1" --export-inputs "inputs-$2" --state "state-x-$2" --quiet 2>/dev/null
   cp "$root/templates/warmly.typ" warmly.typ
-  sed -e 's|"/data.json"|"data.json"|g' -e 's|"/message.typ"|"message.typ"|g' \
-    "$root/templates/$2/template.typ" >"$2.typ"
+  local relative=(-e 's|"/data.json"|"data.json"|g' -e 's|"/campaign.json"|"campaign.json"|g'
+    -e 's|"/message.typ"|"message.typ"|g')
   : >"all-$2.typ"
   for dir in "inputs-$2"/*/; do
-    cp "$2.typ" "$dir/piece.typ"
-    # the template's other files (the card's motifs.typ)
-    find "$root/templates/$2" -name '*.typ' ! -name template.typ -exec cp {} "$dir" \;
+    sed "${relative[@]}" "$root/templates/$2/template.typ" >"$dir/piece.typ"
+    # the template's other files (the card's motifs.typ, the letter's sender.typ)
+    for typ in "$root/templates/$2"/*.typ; do
+      [ "$(basename "$typ")" = template.typ ] || sed "${relative[@]}" "$typ" >"$dir/$(basename "$typ")"
+    done
     echo "#include \"/${dir}piece.typ\"" >>"all-$2.typ"
   done
 }
