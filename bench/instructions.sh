@@ -4,7 +4,9 @@
 #
 # Why: on a shared 2-core machine the wall time of the same run varies by
 # ±20 %, so a change worth 2–5 % cannot be seen in bench/run.sh. The number
-# of instructions hardly varies between runs, so it can. It is not time:
+# of instructions varies far less, by about ±3 % between runs (the threads
+# interleave differently, and with them Typst's cache): run it three times
+# for each build and compare the middle values. It is not time:
 # a cache miss costs more than an instruction, and valgrind counts a
 # `rep stosb` memset once per byte (so zeroing looks dearer than it is),
 # and it hides the CPU's SHA extensions (so sha256 does too).
