@@ -4,7 +4,7 @@
 #
 # Why: on a shared 2-core machine the wall time of the same run varies by
 # ±20 %, so a change worth 2–5 % cannot be seen in bench/run.sh. The number
-# of instructions varies far less, by about ±3 % between runs (the threads
+# of instructions varies far less, by about ±5 % between runs (the threads
 # interleave differently, and with them Typst's cache): run it three times
 # for each build and compare the middle values. It is not time:
 # a cache miss costs more than an instruction, and valgrind counts a
