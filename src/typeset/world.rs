@@ -38,9 +38,9 @@ pub const CAMPAIGN_KEYS: [&str; 4] = ["lang", "sender", "theme", "print"];
 /// `lang`, `sender`, `theme` and `print`, the same values, in a file of
 /// their own. Typst reuses what it evaluated as long as the files read are
 /// unchanged, so a template module that reads only this file (the built-in
-/// letter's `sender.typ`: letterhead, return line, footer) is evaluated
-/// once for all recipients that share these values, not once per
-/// recipient as everything that reads `/data.json` is.
+/// letter's and card's `sender.typ`: design, letterhead, footer, the card's
+/// outside) is evaluated once for all recipients that share these values,
+/// not once per recipient as everything that reads `/data.json` is.
 pub fn campaign_of(data: &[u8]) -> Vec<u8> {
     let mut campaign = serde_json::Map::new();
     if let Ok(serde_json::Value::Object(mut all)) = serde_json::from_slice(data) {
