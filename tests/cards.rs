@@ -135,6 +135,37 @@ fn every_motif_is_a_two_page_card_with_its_texts_and_its_own_front() {
     }
 }
 
+/// How many paths page `page` (from 1) of `pdf` fills or strokes: what the
+/// PDF writer converts one by one, for every card and again for the print
+/// file.
+fn painted_paths(pdf: &Path, page: u32) -> usize {
+    let doc = lopdf::Document::load(pdf).unwrap();
+    let id = doc.get_pages()[&page];
+    let content = lopdf::content::Content::decode(&doc.get_page_content(id)).unwrap();
+    content
+        .operations
+        .iter()
+        .filter(|op| {
+            matches!(
+                op.operator.as_str(),
+                "f" | "F" | "f*" | "S" | "s" | "B" | "B*" | "b" | "b*"
+            )
+        })
+        .count()
+}
+
+#[test]
+fn the_christmas_front_draws_its_small_shapes_as_few_paths() {
+    // Before the snowflakes' lines, the trees' tiers, the star's halves and
+    // the dots were grouped by paint (BENCHMARKS.md, 2026-11-30 afternoon)
+    // the front painted 276 paths.
+    let w = Workdir::new();
+    let c = card(&w, "motif = \"christmas\"", "");
+    let (_, pdf) = render_one(&w, &c);
+    let paths = painted_paths(&pdf, 1);
+    assert!(paths <= 45, "page 1 paints {paths} paths, more than 45");
+}
+
 #[test]
 fn the_anniversary_wreath_holds_the_years_and_the_new_year_card_its_year() {
     let w = Workdir::new();
