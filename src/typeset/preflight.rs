@@ -449,8 +449,9 @@ fn real(value: f32) -> String {
     }
 }
 
+/// Where `needle` first occurs in `haystack`.
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
+    memchr::memmem::find(haystack, needle)
 }
 
 /// The length of the end of line at the start of `bytes` (`\n`, `\r\n`,
