@@ -1,5 +1,6 @@
-//! The command line, as clap derive structs. `config.rs` turns these into one
-//! validated [`crate::config::Config`]; nothing here touches the file system.
+//! The command line, as clap derive structs. `settings/` turns these into
+//! one validated [`crate::settings::Settings`] and `mode.rs` into the
+//! command's [`crate::mode::Mode`]; nothing here touches the file system.
 
 use std::path::PathBuf;
 

@@ -14,10 +14,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 
 use crate::compose::{ComposeError, Composer, Piece};
-use crate::config::Config;
 use crate::error::Result;
 use crate::model::Person;
 use crate::plan::{Plan, Planned};
+use crate::settings::Settings;
 use crate::typeset::{Checks, Failed, Typeset, Typesetter};
 
 /// Stack size of a worker thread: Typst recurses deeply, and rayon's
@@ -92,28 +92,44 @@ pub struct Engine<'a> {
 impl<'a> Engine<'a> {
     /// Compiles the messages (a syntax error stops here) and builds the
     /// typesetter with what the preflight checks.
-    pub fn new(config: &'a Config, plan: &Plan, checks: Checks) -> Result<Engine<'a>> {
-        let composer = Composer::new(config, &plan.template)?.with_edits(plan.edits.clone());
-        // The campaign's pictures, at their virtual paths.
-        let pictures: Vec<(String, Vec<u8>)> = config
-            .signature_image
-            .iter()
-            .chain(&config.front_image)
-            .cloned()
-            .collect();
-        let typesetter = Typesetter::new(
-            &plan.template,
-            &pictures,
-            &config.pdf_standards,
-            &config.fonts,
-            config.date,
-            &config.name,
-        )?
-        .with_checks(checks);
+    pub fn new(settings: &'a Settings, plan: &Plan, checks: Checks) -> Result<Engine<'a>> {
+        let composer =
+            Composer::new(&settings.compose, &plan.template)?.with_edits(plan.edits.clone());
+        let typesetter = Typesetter::new(&plan.template, &settings.typeset)?.with_checks(checks);
         Ok(Engine {
             composer,
             typesetter,
-            threads: config.jobs.max(1),
+            threads: settings.run.jobs.max(1),
+        })
+    }
+
+    /// Composes and typesets piece `i` of the plan (a shard's other
+    /// pieces only laid out, for its share of the print file).
+    fn make(&self, plan: &Plan, i: usize) -> Result<Made, Unmade> {
+        let planned = plan.planned(i);
+        let print_only = i >= plan.pieces.len();
+        let person = plan.person(planned);
+        let piece = crate::timing::time(crate::timing::Stage::Compose, || {
+            self.composer
+                .compose_for(&person, &plan.household(planned), planned.due.occasion())
+        })
+        .map_err(|e| Unmade {
+            lang: String::new(),
+            why: e.into(),
+        })?;
+        let typeset = match print_only {
+            true => self.typesetter.pages(&piece),
+            false => self.typesetter.typeset(&piece),
+        }
+        .map_err(|f| Unmade {
+            lang: piece.lang.clone(),
+            why: f.into(),
+        })?;
+        Ok(Made {
+            person,
+            piece,
+            typeset,
+            print_only,
         })
     }
 
@@ -145,37 +161,25 @@ impl<'a> Engine<'a> {
         plan: &Plan,
         work: &[usize],
         finish: impl Fn(&Planned, Made) -> Result<R, Unmade> + Sync,
+        sink: impl FnMut(usize, Result<R, Unmade>),
+    ) {
+        self.stream_while(plan, work, || true, finish, sink)
+    }
+
+    /// [`Engine::stream`] that stops starting pieces once `going` says no
+    /// (the studio's checker, when a newer plan replaces the one it
+    /// checks); the pieces under way still reach the sink.
+    pub fn stream_while<R: Send>(
+        &self,
+        plan: &Plan,
+        work: &[usize],
+        going: impl Fn() -> bool + Sync,
+        finish: impl Fn(&Planned, Made) -> Result<R, Unmade> + Sync,
         mut sink: impl FnMut(usize, Result<R, Unmade>),
     ) {
-        let make = |i: usize| -> Result<R, Unmade> {
-            let planned = plan.planned(i);
-            let print_only = i >= plan.pieces.len();
-            let person = plan.person(planned);
-            let piece = crate::timing::time(crate::timing::Stage::Compose, || {
-                self.composer
-                    .compose_for(&person, &plan.household(planned), planned.due.occasion())
-            })
-            .map_err(|e| Unmade {
-                lang: String::new(),
-                why: e.into(),
-            })?;
-            let typeset = match print_only {
-                true => self.typesetter.pages(&piece),
-                false => self.typesetter.typeset(&piece),
-            }
-            .map_err(|f| Unmade {
-                lang: piece.lang.clone(),
-                why: f.into(),
-            })?;
-            finish(
-                planned,
-                Made {
-                    person,
-                    piece,
-                    typeset,
-                    print_only,
-                },
-            )
+        let make = |i: usize| {
+            self.make(plan, i)
+                .and_then(|made| finish(plan.planned(i), made))
         };
         crate::release_free_memory();
         let next = AtomicUsize::new(0);
@@ -184,11 +188,14 @@ impl<'a> Engine<'a> {
             let (tx, rx) = mpsc::sync_channel::<(usize, Result<R, Unmade>)>(threads * 2);
             for _ in 0..threads {
                 let tx = tx.clone();
-                let (next, make) = (&next, &make);
+                let (next, make, going) = (&next, &make, &going);
                 std::thread::Builder::new()
                     .name("piece".into())
                     .stack_size(STACK_SIZE)
                     .spawn_scoped(scope, move || loop {
+                        if !going() {
+                            break;
+                        }
                         let position = next.fetch_add(1, Ordering::Relaxed);
                         let Some(&i) = work.get(position) else { break };
                         if tx.send((position, make(i))).is_err() {

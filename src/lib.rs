@@ -8,8 +8,10 @@
 //! └──── plan ─────┘   └──── engine (worker threads) ────> sink (cmd/*)
 //! ```
 //!
-//! `config.rs` turns the command line (`args.rs`) and the campaign file into
-//! one validated [`config::Config`]; `plan.rs` answers who gets which piece;
+//! `settings/` turns the command line (`args.rs`) and the campaign file into
+//! one validated [`settings::Settings`], a part per stage; the command's
+//! [`mode::Mode`] says what it does with the plan; `plan.rs` answers who
+//! gets which piece;
 //! `engine.rs` streams the pieces; each command in `cmd/` is one sink.
 //! ARCHITECTURE.md has the map.
 
@@ -26,7 +28,6 @@ pub fn release_free_memory() {
 pub mod args;
 pub mod cmd;
 pub mod compose;
-pub mod config;
 pub mod date;
 pub mod engine;
 pub mod error;
@@ -37,12 +38,16 @@ pub mod ledger;
 pub mod limits;
 pub mod links;
 pub mod load;
+pub mod manifest;
+pub mod mode;
 pub mod model;
 pub mod occasion;
+pub mod pdf;
 pub mod plan;
 pub mod print_file;
 pub mod report;
 pub mod select;
+pub mod settings;
 pub mod shard;
 pub mod state;
 pub mod studio;

@@ -4,7 +4,7 @@
 //! file in one field. Typesetting two million letters as a name takes
 //! Typst 20 s and 1.5 GB; a nightly run on a cluster must instead fail
 //! that one recipient at once, naming the field, the row and the limit
-//! (README "Limits"). The limits are far above what a card can show, so a
+//! (docs/guide/data.md, "Limits"). The limits are far above what a card can show, so a
 //! real customer never meets them.
 
 use crate::model::Person;
@@ -98,7 +98,7 @@ fn too_long(field: &str, value: &str, limit: usize, file: &str) -> String {
     };
     format!(
         "{field} has {} characters, more than the {limit} {kind} may have — \
-         shorten or empty that cell in {file} (README: \"Limits\")",
+         shorten or empty that cell in {file} (docs/guide/data.md: \"Limits\")",
         value.chars().count()
     )
 }

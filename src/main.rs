@@ -1,12 +1,13 @@
-//! The `warmly` binary: parse the arguments, build the configuration, hand
-//! it to the command, exit with its code. Nothing else lives here.
+//! The `warmly` binary: parse the arguments, resolve the settings for the
+//! command's mode, hand them to the command, exit with its code. Nothing
+//! else lives here but the allocator.
 
 use std::process::ExitCode;
 
 use clap::Parser;
 use warmly::args::{Cli, Command};
 use warmly::cmd;
-use warmly::config::{Config, Mode};
+use warmly::mode::{self, Mode};
 
 /// mimalloc, without transparent huge pages: memory a piece frees is reused
 /// by the next on any thread and given back to the system, so a long run
@@ -37,24 +38,24 @@ fn main() -> ExitCode {
     return_memory_promptly();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Render(args) => Config::from_render_args(&args).and_then(|c| cmd::render(&c)),
+        Command::Render(args) => Mode::of_render(&args)
+            .and_then(|mode| mode::settings(&args, &mode).and_then(|s| cmd::render(&s, &mode))),
         Command::Check(args) => {
-            Config::for_mode(&args.run, Mode::Check).and_then(|c| cmd::check::run(&c))
+            mode::settings(&args.run, &Mode::Check).and_then(|s| cmd::check::run(&s))
         }
         Command::Proof(args) => {
-            Config::for_mode(&args, Mode::Proof).and_then(|c| cmd::proof::run(&c))
+            mode::settings(&args, &Mode::Proof).and_then(|s| cmd::proof::run(&s))
         }
         Command::Preview(args) => {
             let mode = Mode::Preview {
                 id: args.id.clone(),
                 ppi: args.ppi,
             };
-            Config::for_mode(&args.run, mode)
-                .and_then(|c| cmd::preview::run(&c, &args.id, args.ppi))
+            mode::settings(&args.run, &mode).and_then(|s| cmd::preview::run(&s, &args.id, args.ppi))
         }
         Command::Due(args) => cmd::due::run(&args),
         Command::Studio(args) => {
-            Config::for_mode(&args.run, Mode::Studio).and_then(|c| cmd::studio::run(c, &args))
+            mode::settings(&args.run, &Mode::Studio).and_then(|s| cmd::studio::run(s, &args))
         }
         Command::Merge(args) => cmd::merge::run(&args),
     };

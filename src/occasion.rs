@@ -149,15 +149,14 @@ impl Rule {
         }
     }
 
-    /// The occasion kind this rule produces: `fixed`, `birthday`,
-    /// `anniversary`, `after_event` or `silence`.
-    pub fn kind(&self) -> &'static str {
+    /// The occasion kind this rule produces.
+    pub fn kind(&self) -> OccasionKind {
         match self {
-            Rule::Fixed { .. } => "fixed",
-            Rule::Birthday => "birthday",
-            Rule::Anniversary { .. } => "anniversary",
-            Rule::AfterEvent { .. } => "after_event",
-            Rule::Silence { .. } => "silence",
+            Rule::Fixed { .. } => OccasionKind::Fixed,
+            Rule::Birthday => OccasionKind::Birthday,
+            Rule::Anniversary { .. } => OccasionKind::Anniversary,
+            Rule::AfterEvent { .. } => OccasionKind::AfterEvent,
+            Rule::Silence { .. } => OccasionKind::Silence,
         }
     }
 
@@ -207,12 +206,42 @@ impl Rule {
     }
 }
 
+/// What kind of occasion it is (serialised `fixed`, `birthday`,
+/// `anniversary`, `after_event`, `silence`: the `[occasion] kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OccasionKind {
+    Fixed,
+    Birthday,
+    Anniversary,
+    AfterEvent,
+    Silence,
+}
+
+impl OccasionKind {
+    /// The serialised name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OccasionKind::Fixed => "fixed",
+            OccasionKind::Birthday => "birthday",
+            OccasionKind::Anniversary => "anniversary",
+            OccasionKind::AfterEvent => "after_event",
+            OccasionKind::Silence => "silence",
+        }
+    }
+}
+
+impl PartialEq<&str> for OccasionKind {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 /// One occasion of one person: what it is, when, and the key under which
 /// the ledger records that it was served.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Occasion {
-    /// `fixed`, `birthday`, `anniversary`, `after_event` or `silence`.
-    pub kind: String,
+    pub kind: OccasionKind,
     /// Stable per person and occurrence: `christmas-2026`, `birthday-2027`,
     /// `anniversary-2027` (the year of the occasion's date),
     /// `after_order-2026-11-04` (the triggering event's date),
@@ -289,26 +318,14 @@ fn due_in(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Option<Occasion> {
-    let occasion =
-        |date: NaiveDate, key: String, years: Option<i64>, event: Option<&Event>| Occasion {
-            kind: rule.kind().into(),
-            key,
-            date,
-            years,
-            event: event.map(EventRef::from),
-        };
     match rule {
         Rule::Fixed { date, .. } => {
             let date = match parse_fixed(date)? {
                 Fixed::Once(date) => Some(date).filter(|d| (from..=to).contains(d)),
                 Fixed::Yearly(month, day) => yearly(month, day, from, to).next().map(|(_, d)| d),
             }?;
-            Some(occasion(
-                date,
-                format!("{}-{}", rule.name(), date.year()),
-                None,
-                None,
-            ))
+            let key = format!("{}-{}", rule.name(), date.year());
+            Some(occasion(rule, date, key, None, None))
         }
         Rule::Birthday => {
             let (birth_year, month, day) = parse_birthday(person.get("birthday"))?;
@@ -318,26 +335,17 @@ fn due_in(
                     Some(birth) => Some(i64::from(year - birth)),
                     None => None,
                 };
-                Some(occasion(date, format!("birthday-{year}"), years, None))
+                Some(occasion(
+                    rule,
+                    date,
+                    format!("birthday-{year}"),
+                    years,
+                    None,
+                ))
             })
         }
         Rule::Anniversary { every } => {
-            let (since, first) = match parse_date(person.get("customer_since")) {
-                Some(since) => (since, None),
-                None => {
-                    let first = past.first()?;
-                    (first.date, Some(first))
-                }
-            };
-            if since > from {
-                return None;
-            }
-            let every = every.unwrap_or(1);
-            yearly(since.month(), since.day(), from, to).find_map(|(year, date)| {
-                let n = i64::from(year - since.year());
-                (n >= 1 && n % every == 0)
-                    .then(|| occasion(date, format!("anniversary-{year}"), Some(n), first))
-            })
+            anniversary(rule, every.unwrap_or(1), past, person, from, to)
         }
         Rule::AfterEvent { event, days } => {
             let wanted = event.trim();
@@ -346,25 +354,64 @@ fn due_in(
                 .filter(|e| e.kind.trim().eq_ignore_ascii_case(wanted))
                 .find_map(|e| {
                     let date = add_days(e.date, *days)?;
-                    (from..=to).contains(&date).then(|| {
-                        occasion(date, format!("{}-{}", rule.name(), e.date), None, Some(e))
-                    })
+                    let key = format!("{}-{}", rule.name(), e.date);
+                    (from..=to)
+                        .contains(&date)
+                        .then(|| occasion(rule, date, key, None, Some(e)))
                 })
         }
         Rule::Silence { days } => match past.last() {
-            None => Some(occasion(from, "silence-never".into(), None, None)),
+            None => Some(occasion(rule, from, "silence-never".into(), None, None)),
             Some(last) => {
                 let reached = add_days(last.date, *days)?;
-                (reached <= to).then(|| {
-                    occasion(
-                        reached.max(from),
-                        format!("silence-{}", last.date),
-                        None,
-                        Some(last),
-                    )
-                })
+                let key = format!("silence-{}", last.date);
+                (reached <= to).then(|| occasion(rule, reached.max(from), key, None, Some(last)))
             }
         },
+    }
+}
+
+/// The n-th year since `customer_since` (else the first event), every
+/// `every` years.
+fn anniversary(
+    rule: &Rule,
+    every: i64,
+    past: &[Event],
+    person: &Person,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Option<Occasion> {
+    let (since, first) = match parse_date(person.get("customer_since")) {
+        Some(since) => (since, None),
+        None => {
+            let first = past.first()?;
+            (first.date, Some(first))
+        }
+    };
+    if since > from {
+        return None;
+    }
+    yearly(since.month(), since.day(), from, to).find_map(|(year, date)| {
+        let n = i64::from(year - since.year());
+        let key = format!("anniversary-{year}");
+        (n >= 1 && n % every == 0).then(|| occasion(rule, date, key, Some(n), first))
+    })
+}
+
+/// An occasion of `rule`.
+fn occasion(
+    rule: &Rule,
+    date: NaiveDate,
+    key: String,
+    years: Option<i64>,
+    event: Option<&Event>,
+) -> Occasion {
+    Occasion {
+        kind: rule.kind(),
+        key,
+        date,
+        years,
+        event: event.map(EventRef::from),
     }
 }
 
@@ -1262,7 +1309,7 @@ mod tests {
         ];
         for (rule, name, kind) in cases {
             assert_eq!(
-                (rule.name().as_str(), rule.kind()),
+                (rule.name().as_str(), rule.kind().as_str()),
                 (name, kind),
                 "{rule:?}"
             );

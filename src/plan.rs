@@ -3,7 +3,7 @@
 //! check, due, proof, preview — so they cannot disagree.
 //!
 //! ```text
-//! Config ──prepare──> Plan { pieces (person, occasion, file), left_out (person, reason) }
+//! Settings + Mode ──prepare──> Plan { pieces (person, occasion, file), left_out (person, reason) }
 //! ```
 //!
 //! Preparing loads the template and the data, reads the ledger (under the
@@ -12,19 +12,21 @@
 
 use serde::Serialize;
 
-use crate::config::{Config, Mode, PrintOrder};
 use crate::error::{Error, Problem, Result, Severity};
+use crate::jinja::Scope;
 use crate::ledger::{Ledger, Lock};
 use crate::load::returns::Returns;
 use crate::load::{self, Persons, SourceReport};
+use crate::mode::Mode;
 use crate::model::Person;
-use crate::select::{self, Due, Reason, Verdict};
-use crate::state::{Approval, Edits, Exclusions};
+use crate::select::{Due, Reason, ReasonKind, Selector, Verdict};
+use crate::settings::{PrintOrder, RunSettings, Settings};
+use crate::state::{Approval, Edits, Exclusions, InputFiles};
 use crate::template::{Kind, Template};
 use crate::write::{self, Namer};
 
 /// Where the ids of the people came from, for the manifest.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum IdSource {
     File,
@@ -92,76 +94,32 @@ pub struct Plan {
     pub approval: Option<Approval>,
     /// Held for a render, so one campaign runs once at a time; released on drop.
     pub lock: Option<Lock>,
+    /// The files the plan was made from (its fingerprint for approvals).
+    pub files: InputFiles,
     /// The file-name pattern.
     pattern: String,
     /// A label sheet's one file for everyone.
     sheet_file: Option<String>,
 }
 
-/// Turns a validated configuration into the plan of this run.
-pub fn prepare(config: &Config) -> Result<Plan> {
-    let template = Template::load(&config.template, config.messages_dir.as_deref())?;
-    // A motif the template does not draw stops every command, the dry run
-    // too (compose resolves it again for the pieces).
-    template.motif(
-        config.theme.get("motif").map(String::as_str),
-        config.occasion.as_ref(),
-    )?;
-    let loaded = load::load(&config.load_options())?;
-    crate::timing::mark("data loaded");
-    // Data errors stop every command but check, which reports them.
-    if config.mode != Mode::Check && loaded.has_errors() {
-        return Err(Error::Problems(
-            loaded
-                .problems
-                .into_iter()
-                .filter(|p| p.severity == Severity::Error)
-                .collect(),
-        ));
-    }
-    let id_source = if loaded.people.derived_ids {
-        IdSource::Derived
-    } else {
-        IdSource::File
+/// Turns the validated settings into the plan of this run, for a command
+/// in `mode`.
+pub fn prepare(settings: &Settings, mode: &Mode) -> Result<Plan> {
+    let (template, loaded) = load(settings, mode)?;
+    let id_source = match loaded.people.derived_ids {
+        true => IdSource::Derived,
+        false => IdSource::File,
     };
     let mut persons = loaded.persons;
-
-    // The lock comes before the ledger is read: two runs must not both
-    // decide that a piece is still missing.
-    let lock = match (&config.state_dir, config.mode.writes_state()) {
-        (Some(dir), true) => {
-            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-            Some(match config.shard {
-                Some(shard) => Lock::acquire_shard(dir, &config.name, shard)?,
-                None => Lock::acquire(dir, &config.name)?,
-            })
-        }
-        _ => None,
-    };
-    // Every ledger file of the folder is read (the shards' too, but a
-    // shard not its siblings' lines of this run); a shard appends to its own.
-    let ledger = match (&config.state_dir, config.shard) {
-        (Some(dir), Some(shard)) => {
-            Some(Ledger::open_shard(dir, &config.name, shard, config.date)?)
-        }
-        (Some(dir), None) => Some(Ledger::open(dir)?),
-        (None, _) => None,
-    };
+    let (lock, ledger) = open_state(&settings.run, mode)?;
     // The ledger's pieces are history: texts can mention the last card,
     // and the frequency cap sees it — for every command alike.
     if let Some(ledger) = &ledger {
         ledger.add_to_history(&mut persons);
     }
-
-    let closing_style = template.closing_style();
-    // A preview shows a piece even if the ledger says it was produced.
-    let counted = match config.mode {
-        Mode::Preview { .. } => None,
-        _ => ledger.as_ref(),
-    };
-    check_pattern(config, &persons)?;
-    let (returns, problems) = load_returns(config, loaded.problems)?;
-    let state_dir = crate::state::campaign_dir(config);
+    check_columns(settings, &persons)?;
+    let (returns, problems) = load_returns(settings, mode, loaded.problems)?;
+    let state_dir = crate::state::campaign_dir(&settings.run);
     let (exclusions, edits, approval) = match &state_dir {
         Some(dir) => (
             Exclusions::load(dir)?,
@@ -170,63 +128,33 @@ pub fn prepare(config: &Config) -> Result<Plan> {
         ),
         None => Default::default(),
     };
-    if let Some(links) = config.links.as_ref().filter(|_| !persons.is_empty()) {
-        links.check_columns(&persons.field_names())?;
-    }
     let sheet_file = (template.manifest.kind == Kind::Sheet)
         .then(|| format!("{}.pdf", write::sanitize_component(&template.name)));
-    let mut namer = Namer::new(&config.pattern);
-    let mut pieces = Vec::new();
-    let mut left_out = Vec::new();
-    let mut index = 0u32;
-    select::select(
-        persons.iter(),
-        config,
-        closing_style,
-        counted,
-        returns.as_ref(),
-        &exclusions,
-        |person, verdict| {
-            match verdict {
-                Verdict::Due(due) => pieces.push(Planned {
-                    person: index,
-                    members: Box::default(),
-                    suffix: match &sheet_file {
-                        Some(_) => 0,
-                        None => namer.suffix(&person),
-                    },
-                    due,
-                }),
-                Verdict::Left(reason) => left_out.push(LeftOut {
-                    person: index,
-                    reason,
-                }),
-            }
-            index += 1;
-        },
-    )?;
-    if config.households && sheet_file.is_none() {
-        pieces = merge_households(pieces, &persons, &config.home_country);
-    }
-    let mut others = Vec::new();
-    if let Some(shard) = config.shard {
-        if sheet_file.is_some() {
+    let (run, sender) = (&settings.run, &settings.compose.sender);
+    let scope = Scope::new(run.date, &run.name, sender);
+    let selector = Selector {
+        settings: &settings.select,
+        scope: &scope,
+        closing_style: template.closing_style(),
+        // A preview shows a piece even if the ledger says it was produced.
+        ledger: ledger
+            .as_ref()
+            .filter(|_| !matches!(mode, Mode::Preview { .. })),
+        returns: returns.as_ref(),
+        exclusions: &exclusions,
+    };
+    let (pieces, left_out) = choose(&selector, &persons, settings, sheet_file.is_some())?;
+    let (pieces, others, left_out) = match settings.run.shard {
+        None => (pieces, Vec::new(), left_out),
+        Some(shard) if sheet_file.is_some() => {
             return Err(Error::config(format!(
                 "--shard {shard}: the template \"{}\" lays everyone out on one sheet, which cannot be split",
                 template.name
             ))
-            .with_hint("render label sheets in one run"));
+            .with_hint("render label sheets in one run"))
         }
-        // After selecting and naming everyone: file names, households and
-        // the frequency cap are the whole run's, the shard only keeps its
-        // part (a household goes with its first member's id).
-        let (own, theirs) = pieces
-            .into_iter()
-            .partition(|p| shard.holds(&persons.id(p.person as usize)));
-        pieces = own;
-        others = theirs;
-        left_out.retain(|l| shard.holds(&persons.id(l.person as usize)));
-    }
+        Some(shard) => keep_shard(shard, &persons, pieces, left_out),
+    };
     Ok(Plan {
         template,
         persons,
@@ -243,9 +171,112 @@ pub fn prepare(config: &Config) -> Result<Plan> {
         exclusions,
         edits,
         approval,
-        pattern: config.pattern.clone(),
+        files: InputFiles {
+            campaign: settings.run.campaign.clone(),
+            people: settings.load.people.clone(),
+            history: settings.load.history.clone(),
+            returns: settings.run.returns.clone(),
+        },
+        pattern: settings.output.pattern.clone(),
         sheet_file,
     })
+}
+
+/// The template and the data. A motif the template does not draw stops
+/// every command, the dry run too (compose resolves it again for the
+/// pieces); data errors stop every command but check, which reports them.
+fn load(settings: &Settings, mode: &Mode) -> Result<(Template, load::Loaded)> {
+    let template = Template::load(&settings.run.template, settings.run.messages_dir.as_deref())?;
+    template.motif(
+        settings.compose.theme.get("motif").map(String::as_str),
+        settings.compose.occasion.as_ref(),
+    )?;
+    let loaded = load::load(&settings.load)?;
+    crate::timing::mark("data loaded");
+    if *mode != Mode::Check && loaded.has_errors() {
+        return Err(Error::Problems(
+            loaded
+                .problems
+                .into_iter()
+                .filter(|p| p.severity == Severity::Error)
+                .collect(),
+        ));
+    }
+    Ok((template, loaded))
+}
+
+/// The campaign's lock (a real render only) and its ledger. The lock
+/// comes before the ledger is read: two runs must not both decide that a
+/// piece is still missing. Every ledger file of the folder is read (the
+/// shards' too, but a shard not its siblings' lines of this run); a shard
+/// appends to its own.
+fn open_state(run: &RunSettings, mode: &Mode) -> Result<(Option<Lock>, Option<Ledger>)> {
+    let lock = match (&run.state_dir, mode.writes_state()) {
+        (Some(dir), true) => {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+            Some(match run.shard {
+                Some(shard) => Lock::acquire_shard(dir, &run.name, shard)?,
+                None => Lock::acquire(dir, &run.name)?,
+            })
+        }
+        _ => None,
+    };
+    let ledger = match (&run.state_dir, run.shard) {
+        (Some(dir), Some(shard)) => Some(Ledger::open_shard(dir, &run.name, shard, run.date)?),
+        (Some(dir), None) => Some(Ledger::open(dir)?),
+        (None, _) => None,
+    };
+    Ok((lock, ledger))
+}
+
+/// Everyone's verdict, in input order: the pieces (named, households
+/// merged) and the left out.
+fn choose(
+    selector: &Selector,
+    persons: &Persons,
+    settings: &Settings,
+    sheet: bool,
+) -> Result<(Vec<Planned>, Vec<LeftOut>)> {
+    let mut namer = Namer::new(&settings.output.pattern);
+    let mut pieces = Vec::new();
+    let mut left_out = Vec::new();
+    let mut index = 0u32;
+    selector.select(persons.iter(), |person, verdict| {
+        match verdict {
+            Verdict::Due(due) => pieces.push(Planned {
+                person: index,
+                members: Box::default(),
+                suffix: if sheet { 0 } else { namer.suffix(&person) },
+                due,
+            }),
+            Verdict::Left(reason) => left_out.push(LeftOut {
+                person: index,
+                reason,
+            }),
+        }
+        index += 1;
+    })?;
+    if settings.select.households && !sheet {
+        pieces = merge_households(pieces, persons, &settings.run.home_country);
+    }
+    Ok((pieces, left_out))
+}
+
+/// A shard's part of the plan, after selecting and naming everyone: file
+/// names, households and the frequency cap are the whole run's; the shard
+/// keeps its pieces (a household goes with its first member's id), the
+/// others' pieces (for its share of the print file) and its left out.
+fn keep_shard(
+    shard: crate::shard::Shard,
+    persons: &Persons,
+    pieces: Vec<Planned>,
+    mut left_out: Vec<LeftOut>,
+) -> (Vec<Planned>, Vec<Planned>, Vec<LeftOut>) {
+    let (own, theirs) = pieces
+        .into_iter()
+        .partition(|p| shard.holds(&persons.id(p.person as usize)));
+    left_out.retain(|l| shard.holds(&persons.id(l.person as usize)));
+    (own, theirs, left_out)
 }
 
 /// One piece per household: a due person at the address (and company) of
@@ -278,42 +309,52 @@ fn merge_households(pieces: Vec<Planned>, persons: &Persons, home: &str) -> Vec<
 /// The returns file, if the campaign has one; its row errors stop every
 /// command but check, like the people file's.
 fn load_returns(
-    config: &Config,
+    settings: &Settings,
+    mode: &Mode,
     mut problems: Vec<Problem>,
 ) -> Result<(Option<Returns>, Vec<Problem>)> {
-    let Some(path) = &config.returns else {
+    let Some(path) = &settings.run.returns else {
         return Ok((None, problems));
     };
-    let (returns, found) = Returns::load(path, &config.home_country)?;
+    let (returns, found) = Returns::load(path, &settings.run.home_country)?;
     let errors: Vec<Problem> = found
         .iter()
         .filter(|p| p.severity == Severity::Error)
         .cloned()
         .collect();
-    if config.mode != Mode::Check && !errors.is_empty() {
+    if *mode != Mode::Check && !errors.is_empty() {
         return Err(Error::Problems(errors));
     }
     problems.extend(found);
     Ok((Some(returns), problems))
 }
 
-/// The file-name pattern may only use fields the people file has.
-fn check_pattern(config: &Config, persons: &Persons) -> Result<()> {
+/// The file-name pattern and the personal link may only use fields the
+/// people file has.
+fn check_columns(settings: &Settings, persons: &Persons) -> Result<()> {
     if persons.is_empty() {
         return Ok(());
     }
+    check_pattern(&settings.output.pattern, persons)?;
+    if let Some(links) = &settings.compose.links {
+        links.check_columns(&persons.field_names())?;
+    }
+    Ok(())
+}
+
+/// The file-name pattern may only use fields the people file has.
+fn check_pattern(pattern: &str, persons: &Persons) -> Result<()> {
     let known: Vec<String> = persons
         .field_names()
         .into_iter()
         .chain(["name".to_string()])
         .collect();
-    let unknown = Namer::unknown_placeholders(&config.pattern, &known);
+    let unknown = Namer::unknown_placeholders(pattern, &known);
     if unknown.is_empty() {
         return Ok(());
     }
     Err(Error::config(format!(
-        "the file-name pattern \"{}\" uses unknown field(s): {}",
-        config.pattern,
+        "the file-name pattern \"{pattern}\" uses unknown field(s): {}",
         unknown.join(", ")
     ))
     .with_hint(format!("known fields: {}", known.join(", "))))
@@ -322,10 +363,9 @@ fn check_pattern(config: &Config, persons: &Persons) -> Result<()> {
 impl Plan {
     /// The fingerprint of everything that decides this plan's pieces (see
     /// [`crate::state::fingerprint`]).
-    pub fn fingerprint(&self, config: &Config) -> std::collections::BTreeMap<String, String> {
+    pub fn fingerprint(&self) -> std::collections::BTreeMap<String, String> {
         crate::state::fingerprint(
-            config,
-            config.campaign.as_deref(),
+            &self.files,
             &self.template.messages,
             &self.exclusions,
             &self.edits,
@@ -334,9 +374,9 @@ impl Plan {
 
     /// What changed since the approval on record, in words; None without
     /// an approval.
-    pub fn changed_since_approval(&self, config: &Config) -> Option<Vec<&'static str>> {
+    pub fn changed_since_approval(&self) -> Option<Vec<&'static str>> {
         let approval = self.approval.as_ref()?;
-        Some(approval.changed(&self.fingerprint(config)))
+        Some(approval.changed(&self.fingerprint()))
     }
 
     /// The template lays everyone out in one document (a label sheet).
@@ -405,10 +445,10 @@ impl Plan {
         self.pieces.iter().filter(|p| !p.members.is_empty())
     }
 
-    /// How many were left out for each reason, in the order of [`Reason::KINDS`]
-    /// (kinds with none are left out).
-    pub fn reason_counts(&self) -> Vec<(&'static str, usize)> {
-        Reason::KINDS
+    /// How many were left out for each reason, in the order of
+    /// [`ReasonKind::ALL`] (kinds with none are left out).
+    pub fn reason_counts(&self) -> Vec<(ReasonKind, usize)> {
+        ReasonKind::ALL
             .iter()
             .map(|&kind| {
                 let n = self
@@ -423,7 +463,7 @@ impl Plan {
     }
 
     /// Ids of those left out for one kind of reason, in input order.
-    pub fn left_out_ids(&self, kind: &str) -> Vec<String> {
+    pub fn left_out_ids(&self, kind: ReasonKind) -> Vec<String> {
         self.left_out
             .iter()
             .filter(|l| l.reason.kind() == kind)

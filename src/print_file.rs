@@ -15,13 +15,13 @@ use ecow::EcoVec;
 use typst::layout::Frame;
 use typst_layout::Page;
 
-use crate::config::{Config, PrintOrder};
 use crate::plan::Plan;
+use crate::settings::{OutputSettings, PrintOrder};
 use crate::typeset::Typesetter;
 use crate::write;
 
 /// Pieces per print file unless `[output] print_part` says otherwise.
-pub use crate::config::DEFAULT_PRINT_PART as PART;
+pub use crate::settings::DEFAULT_PRINT_PART as PART;
 
 /// The file names of a print file of `pieces` pieces: `print.pdf` when it
 /// fits one part, else `print-001.pdf`, … (the stem of `name`).
@@ -88,15 +88,20 @@ pub struct Share {
 /// parts together unchanged — the bytes one run writes — and each shard
 /// lays out about 1/N of the run a second time, instead of the merge
 /// laying out all of it.
-pub fn share(plan: &Plan, config: &Config, name: &str) -> Share {
-    let part_size = config.print_part.max(1);
+pub fn share(
+    plan: &Plan,
+    output: &OutputSettings,
+    shard: Option<crate::shard::Shard>,
+    name: &str,
+) -> Share {
+    let part_size = output.print_part.max(1);
     let names = part_names(
         name,
         plan.pieces.len() + plan.others.len(),
-        config.print_part,
+        output.print_part,
     );
-    let Some(shard) = config.shard else {
-        let work = plan.print_order(config.print_order, &config.home_country);
+    let Some(shard) = shard else {
+        let work = plan.print_order(output.order, &output.home_country);
         let parts = (0..work.len()).map(|p| Some(p / part_size)).collect();
         return Share { work, parts, names };
     };
@@ -104,9 +109,9 @@ pub fn share(plan: &Plan, config: &Config, name: &str) -> Share {
     let mut order: Vec<(Box<str>, u32, usize)> = (0..plan.pieces.len() + plan.others.len())
         .map(|i| {
             let planned = plan.planned(i);
-            let key = match config.print_order {
+            let key = match output.order {
                 PrintOrder::Input => Box::from(""),
-                order => plan.print_key(planned, order, &config.home_country).into(),
+                order => plan.print_key(planned, order, &output.home_country).into(),
             };
             (key, planned.person, i)
         })

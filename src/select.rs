@@ -13,13 +13,13 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::jinja::{self, describe, Scope, Words};
 use crate::ledger::Ledger;
 use crate::load::returns::{HeldBack, Returns};
 use crate::model::Person;
 use crate::occasion::{self, Occasion};
+use crate::settings::SelectSettings;
 use crate::state::Exclusions;
 
 /// What a person is due for: the occasion and its ledger key.
@@ -74,42 +74,69 @@ pub enum Reason {
     },
 }
 
-impl Reason {
+/// The kinds of reasons, in the order reports list them (serialised by
+/// these names in `--json`, the studio and the manifest).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReasonKind {
+    OptedOut,
+    Excluded,
+    Returned,
+    NotMatching,
+    NotDue,
+    AlreadyDone,
+    Capped,
+}
+
+impl ReasonKind {
     /// All kinds, in the order reports list them.
-    pub const KINDS: [&'static str; 7] = [
-        "opted_out",
-        "excluded",
-        "returned",
-        "not_matching",
-        "not_due",
-        "already_done",
-        "capped",
+    pub const ALL: [ReasonKind; 7] = [
+        ReasonKind::OptedOut,
+        ReasonKind::Excluded,
+        ReasonKind::Returned,
+        ReasonKind::NotMatching,
+        ReasonKind::NotDue,
+        ReasonKind::AlreadyDone,
+        ReasonKind::Capped,
     ];
 
     /// The serialised name (`opted_out`, …).
-    pub fn kind(&self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
-            Reason::OptedOut => "opted_out",
-            Reason::Returned { .. } => "returned",
-            Reason::Excluded { .. } => "excluded",
-            Reason::NotMatching => "not_matching",
-            Reason::NotDue => "not_due",
-            Reason::AlreadyDone(_) => "already_done",
-            Reason::Capped { .. } => "capped",
+            ReasonKind::OptedOut => "opted_out",
+            ReasonKind::Excluded => "excluded",
+            ReasonKind::Returned => "returned",
+            ReasonKind::NotMatching => "not_matching",
+            ReasonKind::NotDue => "not_due",
+            ReasonKind::AlreadyDone => "already_done",
+            ReasonKind::Capped => "capped",
         }
     }
 
     /// What the kind means, for people.
-    pub fn describe(kind: &str) -> &'static str {
-        match kind {
-            "opted_out" => "opted out",
-            "returned" => "returned mail",
-            "excluded" => "excluded",
-            "not_matching" => "not matching the selection",
-            "not_due" => "not due",
-            "already_done" => "already in the ledger",
-            "capped" => "held back by min_days_between",
-            _ => "left out",
+    pub fn describe(self) -> &'static str {
+        match self {
+            ReasonKind::OptedOut => "opted out",
+            ReasonKind::Returned => "returned mail",
+            ReasonKind::Excluded => "excluded",
+            ReasonKind::NotMatching => "not matching the selection",
+            ReasonKind::NotDue => "not due",
+            ReasonKind::AlreadyDone => "already in the ledger",
+            ReasonKind::Capped => "held back by min_days_between",
+        }
+    }
+}
+
+impl Reason {
+    pub fn kind(&self) -> ReasonKind {
+        match self {
+            Reason::OptedOut => ReasonKind::OptedOut,
+            Reason::Returned { .. } => ReasonKind::Returned,
+            Reason::Excluded { .. } => ReasonKind::Excluded,
+            Reason::NotMatching => ReasonKind::NotMatching,
+            Reason::NotDue => ReasonKind::NotDue,
+            Reason::AlreadyDone(_) => ReasonKind::AlreadyDone,
+            Reason::Capped { .. } => ReasonKind::Capped,
         }
     }
 
@@ -140,78 +167,97 @@ pub fn is_opt_out(value: &str) -> bool {
     )
 }
 
-/// A verdict for every person, in input order, handed to `each` with the
-/// person (built once for both). `ledger` is None when the ledger does not
-/// count (no state folder, or a preview). `closing_style` is the
-/// template's, for the `closing` the expression may read.
-pub fn select(
-    persons: impl Iterator<Item = Person>,
-    config: &Config,
-    closing_style: &str,
-    ledger: Option<&Ledger>,
-    returns: Option<&Returns>,
-    exclusions: &Exclusions,
-    mut each: impl FnMut(Person, Verdict),
-) -> Result<()> {
-    let env = jinja::environment(config.date);
-    let expr = match &config.select_where {
-        Some(source) => Some(env.compile_expression(source).map_err(|e| {
-            Error::config(format!("[select] where: {}", describe(&e)))
-                .with_hint("write a minijinja expression, e.g. history.within_days(30, \"order\") | length > 0")
-        })?),
-        None => None,
-    };
-    let scope = Scope::new(config);
-    for person in persons {
-        if is_opt_out(person.get("opt_out")) {
-            each(person, Verdict::Left(Reason::OptedOut));
-            continue;
-        }
-        if let Some(expr) = &expr {
-            let lang = person.get("language").to_lowercase();
-            let words = Words::new(&person, &lang, closing_style, None);
-            let ctx = scope.context(&person, &words, Default::default());
-            let value = expr.eval(ctx).map_err(|e| {
-                Error::config(format!(
-                    "[select] where failed for {} (line {}): {}",
-                    person.id,
-                    person.line,
-                    describe(&e)
-                ))
-            })?;
-            if !value.is_true() {
-                each(person, Verdict::Left(Reason::NotMatching));
+/// What select decides with, besides the person: the settings, what the
+/// `where` expression sees, the ledger (None when it does not count: no
+/// state folder, or a preview), returned mail and exclusions by hand.
+pub struct Selector<'a> {
+    pub settings: &'a SelectSettings,
+    pub scope: &'a Scope,
+    /// The template's, for the `closing` the expression may read.
+    pub closing_style: &'a str,
+    pub ledger: Option<&'a Ledger>,
+    pub returns: Option<&'a Returns>,
+    pub exclusions: &'a Exclusions,
+}
+
+impl Selector<'_> {
+    /// A verdict for every person, in input order, handed to `each` with
+    /// the person (built once for both).
+    pub fn select(
+        &self,
+        persons: impl Iterator<Item = Person>,
+        mut each: impl FnMut(Person, Verdict),
+    ) -> Result<()> {
+        let env = jinja::environment(self.settings.date);
+        let expr = match &self.settings.where_ {
+            Some(source) => Some(env.compile_expression(source).map_err(|e| {
+                Error::config(format!("[select] where: {}", describe(&e)))
+                    .with_hint("write a minijinja expression, e.g. history.within_days(30, \"order\") | length > 0")
+            })?),
+            None => None,
+        };
+        for person in persons {
+            if is_opt_out(person.get("opt_out")) {
+                each(person, Verdict::Left(Reason::OptedOut));
                 continue;
             }
+            if let Some(expr) = &expr {
+                if !self.matches(expr, &person)? {
+                    each(person, Verdict::Left(Reason::NotMatching));
+                    continue;
+                }
+            }
+            let verdict = match verdict(&person, self.settings, self.ledger) {
+                Verdict::Due(due) => self.held_back(&person, due),
+                other => other,
+            };
+            each(person, verdict);
         }
-        let verdict = match verdict(&person, config, ledger) {
-            Verdict::Due(due) => match (
-                exclusions.get(&person.id),
-                returns.and_then(|r| r.holds_back(&person)),
-            ) {
-                (Some(excluded), _) => Verdict::Left(Reason::Excluded {
-                    due: Box::new(due),
-                    reason: excluded.reason.clone(),
-                }),
-                (None, Some(held)) => Verdict::Left(Reason::Returned {
-                    due: Box::new(due),
-                    held,
-                }),
-                (None, None) => Verdict::Due(due),
-            },
-            other => other,
-        };
-        each(person, verdict);
+        Ok(())
     }
-    Ok(())
+
+    /// The campaign's `[select] where` for one person; an error in it is a
+    /// configuration error that names the person.
+    fn matches(&self, expr: &minijinja::Expression<'_, '_>, person: &Person) -> Result<bool> {
+        let lang = person.get("language").to_lowercase();
+        let words = Words::new(person, &lang, self.closing_style, None);
+        let ctx = self.scope.context(person, &words, Default::default());
+        let value = expr.eval(ctx).map_err(|e| {
+            Error::config(format!(
+                "[select] where failed for {} (line {}): {}",
+                person.id,
+                person.line,
+                describe(&e)
+            ))
+        })?;
+        Ok(value.is_true())
+    }
+
+    /// A due person excluded by hand or held back by returned mail.
+    fn held_back(&self, person: &Person, due: Due) -> Verdict {
+        match (
+            self.exclusions.get(&person.id),
+            self.returns.and_then(|r| r.holds_back(person)),
+        ) {
+            (Some(excluded), _) => Verdict::Left(Reason::Excluded {
+                due: Box::new(due),
+                reason: excluded.reason.clone(),
+            }),
+            (None, Some(held)) => Verdict::Left(Reason::Returned {
+                due: Box::new(due),
+                held,
+            }),
+            (None, None) => Verdict::Due(due),
+        }
+    }
 }
 
 /// Occasion, ledger and frequency cap for a person who wants mail and matches.
-fn verdict(person: &Person, config: &Config, ledger: Option<&Ledger>) -> Verdict {
-    let occasion = match &config.occasion {
+fn verdict(person: &Person, settings: &SelectSettings, ledger: Option<&Ledger>) -> Verdict {
+    let occasion = match &settings.occasion {
         Some(rule) => {
-            let to = config.date + chrono::Duration::days(config.within);
-            match occasion::due(rule, person, config.date, to) {
+            let to = settings.date + chrono::Duration::days(settings.within);
+            match occasion::due(rule, person, settings.date, to) {
                 Some(o) => Some(o),
                 None => return Verdict::Left(Reason::NotDue),
             }
@@ -221,15 +267,17 @@ fn verdict(person: &Person, config: &Config, ledger: Option<&Ledger>) -> Verdict
     let key = occasion
         .as_ref()
         .map(|o| o.key.clone())
-        .unwrap_or_else(|| config.name.clone());
+        .unwrap_or_else(|| settings.campaign.clone());
     let due = Due {
         occasion: occasion.map(Box::new),
         key: key.into(),
     };
-    if !config.force && ledger.is_some_and(|l| l.contains(&config.name, &due.key, &person.id)) {
+    if !settings.force
+        && ledger.is_some_and(|l| l.contains(&settings.campaign, &due.key, &person.id))
+    {
         return Verdict::Left(Reason::AlreadyDone(Box::new(due)));
     }
-    if let Some(last) = recent_piece(person, config, &due.key) {
+    if let Some(last) = recent_piece(person, settings, &due.key) {
         return Verdict::Left(Reason::Capped {
             due: Box::new(due),
             last,
@@ -242,16 +290,16 @@ fn verdict(person: &Person, config: &Config, ledger: Option<&Ledger>) -> Verdict
 /// `min_days_between` days before the run date (the ledger's entries are
 /// history too). A piece of this very campaign and occasion does not count,
 /// so `--force` can regenerate it.
-fn recent_piece(person: &Person, config: &Config, key: &str) -> Option<NaiveDate> {
-    let days = config.policy.min_days_between?;
+fn recent_piece(person: &Person, settings: &SelectSettings, key: &str) -> Option<NaiveDate> {
+    let days = settings.min_days_between?;
     person
         .events
         .iter()
         .rev()
         .filter(|e| e.kind == "card" || e.kind == "letter")
         .filter(|e| {
-            !(e.summary == config.name && e.extra.get("occasion").is_some_and(|o| o == key))
+            !(e.summary == settings.campaign && e.extra.get("occasion").is_some_and(|o| o == key))
         })
-        .find(|e| e.date <= config.date && (config.date - e.date).num_days() < days)
+        .find(|e| e.date <= settings.date && (settings.date - e.date).num_days() < days)
         .map(|e| e.date)
 }

@@ -17,16 +17,24 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::Config;
 use crate::error::{Error, Location, Result};
 use crate::write;
 
 /// The campaign's folder inside the state folder.
-pub fn campaign_dir(config: &Config) -> Option<PathBuf> {
-    config
-        .state_dir
+pub fn campaign_dir(run: &crate::settings::RunSettings) -> Option<PathBuf> {
+    run.state_dir
         .as_ref()
-        .map(|dir| dir.join(write::sanitize_component(&config.name)))
+        .map(|dir| dir.join(write::sanitize_component(&run.name)))
+}
+
+/// The files a plan is made from, for its fingerprint.
+#[derive(Debug, Clone, Default)]
+pub struct InputFiles {
+    /// The campaign file (none for a run without one).
+    pub campaign: Option<PathBuf>,
+    pub people: PathBuf,
+    pub history: Option<PathBuf>,
+    pub returns: Option<PathBuf>,
 }
 
 /// One excluded person: why, and when (a plain date-time in local time).
@@ -326,10 +334,8 @@ const PARTS: [(&str, &str); 7] = [
 ];
 
 /// The fingerprint of what decides the pieces: a SHA-256 per part.
-/// `campaign` is the campaign file (none for a run without one).
 pub fn fingerprint(
-    config: &Config,
-    campaign: Option<&Path>,
+    files: &InputFiles,
     messages: &BTreeMap<String, (String, String)>,
     exclusions: &Exclusions,
     edits: &Edits,
@@ -339,13 +345,10 @@ pub fn fingerprint(
             .unwrap_or_default()
     };
     let mut parts = BTreeMap::new();
-    parts.insert(
-        "campaign".into(),
-        file(campaign.map(Path::to_path_buf).as_ref()),
-    );
-    parts.insert("people".into(), file(Some(&config.people)));
-    parts.insert("history".into(), file(config.history.as_ref()));
-    parts.insert("returns".into(), file(config.returns.as_ref()));
+    parts.insert("campaign".into(), file(files.campaign.as_ref()));
+    parts.insert("people".into(), file(Some(&files.people)));
+    parts.insert("history".into(), file(files.history.as_ref()));
+    parts.insert("returns".into(), file(files.returns.as_ref()));
     let joined: String = messages
         .iter()
         .map(|(lang, (_, text))| format!("{lang}\0{text}\0"))

@@ -13,9 +13,9 @@ use include_dir::{include_dir, Dir};
 use indexmap::IndexMap;
 use serde::Deserialize;
 
-use crate::config::TemplateSource;
 use crate::error::{Error, Result};
 use crate::occasion::Rule;
+use crate::settings::TemplateSource;
 
 static BUILTIN: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
 
@@ -213,37 +213,7 @@ impl Template {
             }
             None => Manifest::default(),
         };
-        let mut messages = BTreeMap::new();
-        match messages_dir {
-            Some(dir) => {
-                let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
-                for entry in entries {
-                    let entry = entry.map_err(|e| Error::io(dir, e))?;
-                    let file_name = entry.file_name().to_string_lossy().into_owned();
-                    if let Some(lang) = message_lang(&file_name) {
-                        let text = std::fs::read_to_string(entry.path())
-                            .map_err(|e| Error::io(&entry.path(), e))?;
-                        messages.insert(lang, (entry.path().display().to_string(), text));
-                    }
-                }
-                if messages.is_empty() {
-                    return Err(Error::config(format!(
-                        "{}: no message.<lang>.j2 files",
-                        dir.display()
-                    ))
-                    .with_hint("write the text in message.de.j2, message.en.j2, …"));
-                }
-            }
-            None => {
-                for (path, bytes) in &files {
-                    if let Some(lang) = message_lang(path.trim_start_matches('/')) {
-                        let text = String::from_utf8(bytes.clone())
-                            .map_err(|_| Error::config(format!("{where_}{path}: not UTF-8")))?;
-                        messages.insert(lang, (format!("{name}{path}"), text));
-                    }
-                }
-            }
-        }
+        let messages = load_messages(messages_dir, &files, &name, &where_)?;
         // Messages are text for compose, not files for Typst.
         files.retain(|path, _| message_lang(path.trim_start_matches('/')).is_none());
         Ok(Template {
@@ -253,6 +223,48 @@ impl Template {
             messages,
         })
     }
+}
+
+/// The messages per language: from the campaign's `messages_dir` when it
+/// has one, else the template's own `message.<lang>.j2`.
+fn load_messages(
+    messages_dir: Option<&Path>,
+    files: &BTreeMap<String, Vec<u8>>,
+    name: &str,
+    where_: &str,
+) -> Result<BTreeMap<String, (String, String)>> {
+    let mut messages = BTreeMap::new();
+    match messages_dir {
+        Some(dir) => {
+            let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+            for entry in entries {
+                let entry = entry.map_err(|e| Error::io(dir, e))?;
+                let file_name = entry.file_name().to_string_lossy().into_owned();
+                if let Some(lang) = message_lang(&file_name) {
+                    let text = std::fs::read_to_string(entry.path())
+                        .map_err(|e| Error::io(&entry.path(), e))?;
+                    messages.insert(lang, (entry.path().display().to_string(), text));
+                }
+            }
+            if messages.is_empty() {
+                return Err(Error::config(format!(
+                    "{}: no message.<lang>.j2 files",
+                    dir.display()
+                ))
+                .with_hint("write the text in message.de.j2, message.en.j2, …"));
+            }
+        }
+        None => {
+            for (path, bytes) in files {
+                if let Some(lang) = message_lang(path.trim_start_matches('/')) {
+                    let text = String::from_utf8(bytes.clone())
+                        .map_err(|_| Error::config(format!("{where_}{path}: not UTF-8")))?;
+                    messages.insert(lang, (format!("{name}{path}"), text));
+                }
+            }
+        }
+    }
+    Ok(messages)
 }
 
 impl Template {

@@ -1,4 +1,4 @@
-//! Limits with clear words (issue 13, README "Limits"): whatever a
+//! Limits with clear words (issue 13, docs/guide/data.md "Limits"): whatever a
 //! spreadsheet holds, warmly fails the one recipient or refuses the file
 //! with the field, the place and the limit — never a panic, a hang or a
 //! machine's worth of memory.

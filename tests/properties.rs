@@ -9,9 +9,10 @@ use std::sync::OnceLock;
 use proptest::prelude::*;
 use typst::syntax::{ast, SyntaxKind, SyntaxNode};
 use warmly::args::RenderArgs;
-use warmly::config::Config;
 use warmly::engine::Engine;
+use warmly::mode::Mode;
 use warmly::model::Person;
+use warmly::settings::Settings;
 
 /// Every kind of node the message markup around a printed value may hold:
 /// text and spaces of the message itself, and per value `#`, one string
@@ -128,9 +129,9 @@ fn engine() -> &'static Engine<'static> {
             date: Some("2026-12-01".into()),
             ..Default::default()
         };
-        let config: &'static Config = Box::leak(Box::new(Config::from_render_args(&args).unwrap()));
-        let plan = warmly::plan::prepare(config).unwrap();
-        Engine::new(config, &plan, Default::default()).unwrap()
+        let settings: &'static Settings = Box::leak(Box::new(Settings::resolve(&args).unwrap()));
+        let plan = warmly::plan::prepare(settings, &Mode::Render).unwrap();
+        Engine::new(settings, &plan, Default::default()).unwrap()
     })
 }
 

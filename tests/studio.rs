@@ -364,7 +364,7 @@ async fn js(c: &Client, script: &str) -> serde_json::Value {
 }
 
 /// Screenshots go to `target/studio-screenshots/`; with
-/// `WARMLY_SCREENSHOTS=docs` into the README's `docs/` (a test run does not
+/// `WARMLY_SCREENSHOTS=docs` into `docs/` (shown in docs/guide/studio.md) (a test run does not
 /// change the checkout unless asked to). Each is checked to be a real page
 /// image, not an empty one.
 async fn screenshot(c: &Client, name: &str) {

@@ -7,11 +7,13 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::compose::Composer;
-use crate::config::Config;
 use crate::error::{Location, Problem, Result, Severity};
 use crate::load::SourceReport;
+use crate::mode::Mode;
 use crate::outln;
 use crate::plan;
+use crate::select::ReasonKind;
+use crate::settings::Settings;
 
 /// What `warmly check` found.
 #[derive(Debug, Serialize)]
@@ -65,10 +67,66 @@ impl CheckReport {
     }
 }
 
-pub fn check(config: &Config) -> Result<CheckReport> {
-    let plan = plan::prepare(config)?;
+pub fn check(settings: &Settings) -> Result<CheckReport> {
+    let plan = plan::prepare(settings, &Mode::Check)?;
     let mut problems = plan.problems.clone();
-    let composer = Composer::new(config, &plan.template)?.with_edits(plan.edits.clone());
+    let composer = Composer::new(&settings.compose, &plan.template)?.with_edits(plan.edits.clone());
+    let (found, empty_fields) = compose_everyone(settings, &plan, &composer);
+    problems.extend(found);
+    if settings.compose.sender.is_empty() {
+        problems.push(Problem::warning(
+            None,
+            "no sender given: letterhead and signature stay empty",
+        ));
+    }
+    problems.extend(super::notes(settings));
+    let count = |kind: ReasonKind| {
+        plan.left_out
+            .iter()
+            .filter(|l| l.reason.kind() == kind)
+            .count()
+    };
+    let people_plan = serde_json::to_value(plan.people_json()).expect("the plan is plain data");
+    Ok(CheckReport {
+        template: plan.template.name.clone(),
+        languages: plan.template.messages.keys().cloned().collect(),
+        shard: settings.run.shard.map(|s| s.to_string()),
+        persons: match settings.run.shard {
+            None => plan.persons.len(),
+            Some(_) => {
+                plan.pieces
+                    .iter()
+                    .map(|p| 1 + p.members.len())
+                    .sum::<usize>()
+                    + plan.left_out.len()
+            }
+        },
+        recipients: plan.pieces.len(),
+        opted_out: plan.left_out_ids(ReasonKind::OptedOut),
+        households: super::households(&plan, usize::MAX).2,
+        returned: super::left_out_of(&plan, ReasonKind::Returned, usize::MAX),
+        excluded: super::left_out_of(&plan, ReasonKind::Excluded, usize::MAX),
+        not_matching: count(ReasonKind::NotMatching),
+        not_due: count(ReasonKind::NotDue),
+        already_done: count(ReasonKind::AlreadyDone),
+        capped: count(ReasonKind::Capped),
+        empty_fields,
+        problems,
+        people: plan.people,
+        history: plan.history,
+        plan: people_plan,
+    })
+}
+
+/// Composes every recipient as a render would: the ones that fail, the
+/// messages whose first word after the salutation is wrongly cased, and
+/// the person fields the messages use that are empty for some.
+fn compose_everyone(
+    settings: &Settings,
+    plan: &plan::Plan,
+    composer: &Composer,
+) -> (Vec<Problem>, BTreeMap<String, Vec<String>>) {
+    let mut problems = Vec::new();
     let used = composer.person_fields_used();
     let mut empty_fields: BTreeMap<String, Vec<String>> = BTreeMap::new();
     // Message file → (what is wrong with its first word, recipients).
@@ -77,7 +135,7 @@ pub fn check(config: &Config) -> Result<CheckReport> {
         let person = plan.person(planned);
         match composer.compose_for(&person, &plan.household(planned), planned.due.occasion()) {
             Err(e) => problems.push(Problem::error(
-                Location::at(&config.people, person.line, None),
+                Location::at(&settings.load.people, person.line, None),
                 format!("{}: {}", person.id, e.0),
                 Some("fix the message template or the data; render would skip this recipient"),
             )),
@@ -114,55 +172,13 @@ pub fn check(config: &Config) -> Result<CheckReport> {
             ),
         ));
     }
-    if config.sender.is_empty() {
-        problems.push(Problem::warning(
-            None,
-            "no sender given: letterhead and signature stay empty",
-        ));
-    }
-    problems.extend(config.notes.iter().map(|note| Problem::warning(None, note)));
-    let count = |kind: &str| {
-        plan.left_out
-            .iter()
-            .filter(|l| l.reason.kind() == kind)
-            .count()
-    };
-    let people_plan = serde_json::to_value(plan.people_json()).expect("the plan is plain data");
-    Ok(CheckReport {
-        template: plan.template.name.clone(),
-        languages: plan.template.messages.keys().cloned().collect(),
-        shard: config.shard.map(|s| s.to_string()),
-        persons: match config.shard {
-            None => plan.persons.len(),
-            Some(_) => {
-                plan.pieces
-                    .iter()
-                    .map(|p| 1 + p.members.len())
-                    .sum::<usize>()
-                    + plan.left_out.len()
-            }
-        },
-        recipients: plan.pieces.len(),
-        opted_out: plan.left_out_ids("opted_out"),
-        households: super::households(&plan, usize::MAX).2,
-        returned: super::left_out_of(&plan, "returned", usize::MAX),
-        excluded: super::left_out_of(&plan, "excluded", usize::MAX),
-        not_matching: count("not_matching"),
-        not_due: count("not_due"),
-        already_done: count("already_done"),
-        capped: count("capped"),
-        empty_fields,
-        problems,
-        people: plan.people,
-        history: plan.history,
-        plan: people_plan,
-    })
+    (problems, empty_fields)
 }
 
 /// `warmly check`: the report as text or JSON; exit 2 when render would stop.
-pub fn run(config: &Config) -> Result<u8> {
-    let report = check(config)?;
-    if config.json {
+pub fn run(settings: &Settings) -> Result<u8> {
+    let report = check(settings)?;
+    if settings.run.json {
         let json = serde_json::to_string_pretty(&report).expect("the report is plain data");
         outln!("{json}");
     } else {
@@ -173,40 +189,9 @@ pub fn run(config: &Config) -> Result<u8> {
 
 /// The report for people, on stdout.
 pub fn print(report: &CheckReport) {
-    let source = |label: &str, s: &SourceReport| {
-        let mut how = vec![s.format.kind.clone()];
-        how.extend(s.format.encoding.clone());
-        how.extend(
-            s.format
-                .delimiter
-                .as_ref()
-                .map(|d| format!("delimiter \"{d}\"")),
-        );
-        how.extend(s.format.sheet.as_ref().map(|n| format!("sheet \"{n}\"")));
-        outln!(
-            "{label}: {} — {}, {} rows",
-            s.file.display(),
-            how.join(", "),
-            s.rows
-        );
-        outln!("  columns: {}", s.header_set.describe());
-        for (field, header) in &s.mapped {
-            outln!("    {field:<16} ← {header}");
-        }
-        if !s.other_columns.is_empty() {
-            outln!(
-                "  other columns (usable as person.<name>): {}",
-                s.other_columns.join(", ")
-            );
-        }
-        if s.derived_ids {
-            outln!("  ids: derived from name and address (no id column)");
-        }
-        outln!("  dates: {}", s.date_order_reason);
-    };
-    source("people", &report.people);
+    print_source("people", &report.people);
     if let Some(history) = &report.history {
-        source("history", history);
+        print_source("history", history);
     }
     outln!(
         "template: {} (messages in {})",
@@ -218,52 +203,7 @@ pub fn print(report: &CheckReport) {
             "shard: {shard} — only the people whose id (a household's first member's) hashes to it"
         );
     }
-    let mut left_out = vec![format!("{} opted out", report.opted_out.len())];
-    if !report.opted_out.is_empty() {
-        left_out[0].push_str(&format!(": {}", report.opted_out.join(", ")));
-    }
-    if !report.excluded.is_empty() {
-        left_out.push(format!(
-            "{} left out by hand: {}",
-            report.excluded.len(),
-            report.excluded.join(", ")
-        ));
-    }
-    if !report.returned.is_empty() {
-        left_out.push(format!(
-            "{} held back by returned mail: {}",
-            report.returned.len(),
-            report.returned.join(", ")
-        ));
-    }
-    for (n, what) in [
-        (report.not_matching, "not matching the selection"),
-        (report.not_due, "not due"),
-        (report.already_done, "already in the ledger"),
-        (report.capped, "held back by min_days_between"),
-    ] {
-        if n > 0 {
-            left_out.push(format!("{n} {what}"));
-        }
-    }
-    outln!(
-        "recipients: {} of {} ({})",
-        report.recipients,
-        report.persons,
-        left_out.join("; ")
-    );
-    if !report.households.is_empty() {
-        outln!(
-            "households: {} piece(s) for {} people at one address each: {}",
-            report.households.len(),
-            report
-                .households
-                .iter()
-                .map(|h| h.split(" + ").count())
-                .sum::<usize>(),
-            report.households.join("; ")
-        );
-    }
+    print_recipients(report);
     for (field, ids) in &report.empty_fields {
         outln!(
             "note: the messages use {field}, which is empty for {} recipient(s): {}",
@@ -292,5 +232,88 @@ pub fn print(report: &CheckReport) {
     match report.errors() {
         0 => outln!("ok: no errors — ready to render"),
         n => outln!("{n} error(s): render would stop before writing anything"),
+    }
+}
+
+/// How one file was read: format, encoding, which column fed which field.
+fn print_source(label: &str, s: &SourceReport) {
+    let mut how = vec![s.format.kind.clone()];
+    how.extend(s.format.encoding.clone());
+    how.extend(
+        s.format
+            .delimiter
+            .as_ref()
+            .map(|d| format!("delimiter \"{d}\"")),
+    );
+    how.extend(s.format.sheet.as_ref().map(|n| format!("sheet \"{n}\"")));
+    outln!(
+        "{label}: {} — {}, {} rows",
+        s.file.display(),
+        how.join(", "),
+        s.rows
+    );
+    outln!("  columns: {}", s.header_set.describe());
+    for (field, header) in &s.mapped {
+        outln!("    {field:<16} ← {header}");
+    }
+    if !s.other_columns.is_empty() {
+        outln!(
+            "  other columns (usable as person.<name>): {}",
+            s.other_columns.join(", ")
+        );
+    }
+    if s.derived_ids {
+        outln!("  ids: derived from name and address (no id column)");
+    }
+    outln!("  dates: {}", s.date_order_reason);
+}
+
+/// Who gets a piece, who is left out and why, and the households.
+fn print_recipients(report: &CheckReport) {
+    let mut left_out = vec![format!("{} opted out", report.opted_out.len())];
+    if !report.opted_out.is_empty() {
+        left_out[0].push_str(&format!(": {}", report.opted_out.join(", ")));
+    }
+    if !report.excluded.is_empty() {
+        left_out.push(format!(
+            "{} left out by hand: {}",
+            report.excluded.len(),
+            report.excluded.join(", ")
+        ));
+    }
+    if !report.returned.is_empty() {
+        left_out.push(format!(
+            "{} held back by returned mail: {}",
+            report.returned.len(),
+            report.returned.join(", ")
+        ));
+    }
+    for (n, kind) in [
+        (report.not_matching, ReasonKind::NotMatching),
+        (report.not_due, ReasonKind::NotDue),
+        (report.already_done, ReasonKind::AlreadyDone),
+        (report.capped, ReasonKind::Capped),
+    ] {
+        if n > 0 {
+            left_out.push(format!("{n} {}", kind.describe()));
+        }
+    }
+    outln!(
+        "recipients: {} of {} ({})",
+        report.recipients,
+        report.persons,
+        left_out.join("; ")
+    );
+    if !report.households.is_empty() {
+        outln!(
+            "households: {} piece(s) for {} people at one address each: {}",
+            report.households.len(),
+            report
+                .households
+                .iter()
+                .map(|h| h.split(" + ").count())
+                .sum::<usize>(),
+            report.households.join("; ")
+        );
     }
 }

@@ -2,21 +2,21 @@
 //! on stdout (`id`, occasion key, file), who is left out and why on
 //! stderr — or the whole plan per person with `--json`. Writes nothing.
 
-use crate::config::Config;
 use crate::error::{Result, EXIT_OK};
+use crate::mode::Mode;
 use crate::plan;
-use crate::select::Reason;
+use crate::settings::Settings;
 use crate::{errln, outln};
 
-pub fn run(config: &Config) -> Result<u8> {
-    let plan = plan::prepare(config)?;
-    if config.json {
+pub fn run(settings: &Settings) -> Result<u8> {
+    let plan = plan::prepare(settings, &Mode::DryRun)?;
+    if settings.run.json {
         let json =
             serde_json::to_string_pretty(&plan.people_json()).expect("the plan is plain data");
         outln!("{json}");
         return Ok(EXIT_OK);
     }
-    let report = super::report(config, &plan);
+    let report = super::report(settings, &plan);
     crate::report::print_problems("warning", &report.problems, false);
     for piece in &plan.pieces {
         outln!(
@@ -30,7 +30,7 @@ pub fn run(config: &Config) -> Result<u8> {
     for (kind, n, first) in &report.left_out {
         errln!(
             "left out {n}: {}{}",
-            Reason::describe(kind),
+            kind.describe(),
             if first.is_empty() {
                 String::new()
             } else {
@@ -42,9 +42,10 @@ pub fn run(config: &Config) -> Result<u8> {
             }
         );
     }
-    let shard = config
+    let shard = settings
+        .run
         .shard
-        .map(|s| format!(" by shard {s} (into {})", config.out_dir.display()))
+        .map(|s| format!(" by shard {s} (into {})", settings.output.out_dir.display()))
         .unwrap_or_default();
     errln!(
         "dry run: {} piece(s) would be produced{shard}; nothing was written",

@@ -5,12 +5,13 @@
 use serde::Serialize;
 
 use crate::args::{DueArgs, RenderArgs};
-use crate::config::Config;
 use crate::error::Result;
-use crate::occasion::Occasion;
+use crate::mode::{self, Mode};
+use crate::occasion::{Occasion, OccasionKind};
 use crate::outln;
 use crate::plan;
 use crate::select::{Due, Reason};
+use crate::settings::Settings;
 
 /// One line of the answer.
 #[derive(Debug, Serialize)]
@@ -39,8 +40,8 @@ pub fn due(args: &DueArgs) -> Result<Vec<DueRow>> {
             dry_run: true,
             ..RenderArgs::default()
         };
-        let config = Config::from_render_args(&render_args)?;
-        rows.extend(campaign_rows(&config)?);
+        let settings = mode::settings(&render_args, &Mode::DryRun)?;
+        rows.extend(campaign_rows(&settings)?);
     }
     Ok(rows)
 }
@@ -57,18 +58,19 @@ pub fn run(args: &DueArgs) -> Result<u8> {
     Ok(crate::error::EXIT_OK)
 }
 
-fn campaign_rows(config: &Config) -> Result<Vec<DueRow>> {
-    let plan = plan::prepare(config)?;
+fn campaign_rows(settings: &Settings) -> Result<Vec<DueRow>> {
+    let plan = plan::prepare(settings, &Mode::DryRun)?;
+    let name = &settings.run.name;
     let row = |person: u32, due: &Due, status: &str, why_extra: Option<String>| {
         let person = plan.persons.get(person as usize);
         DueRow {
-            campaign: config.name.clone(),
+            campaign: name.clone(),
             id: person.id.clone(),
             name: person.display_name(),
             status: status.to_string(),
             occasion: due.occasion().cloned(),
             key: due.key.to_string(),
-            why: why_extra.unwrap_or_else(|| why(due.occasion(), &config.name)),
+            why: why_extra.unwrap_or_else(|| why(due.occasion(), name)),
         }
     };
     let mut rows: Vec<DueRow> = plan
@@ -85,7 +87,7 @@ fn campaign_rows(config: &Config) -> Result<Vec<DueRow>> {
                 "held",
                 Some(format!(
                     "{}; held back: {}",
-                    why(due.occasion(), &config.name),
+                    why(due.occasion(), name),
                     held.describe()
                 )),
             )),
@@ -95,17 +97,14 @@ fn campaign_rows(config: &Config) -> Result<Vec<DueRow>> {
                 "excluded",
                 Some(format!(
                     "{}; left out: excluded — {reason}",
-                    why(due.occasion(), &config.name)
+                    why(due.occasion(), name)
                 )),
             )),
             Reason::Capped { due, last } => rows.push(row(
                 left.person,
                 due,
                 "capped",
-                Some(format!(
-                    "{}; last piece {last}",
-                    why(due.occasion(), &config.name)
-                )),
+                Some(format!("{}; last piece {last}", why(due.occasion(), name))),
             )),
             _ => {}
         }
@@ -126,18 +125,18 @@ fn why(occasion: Option<&Occasion>, campaign: &str) -> String {
         .event
         .as_ref()
         .map(|e| format!("{} on {}: {}", e.kind, e.date, e.summary));
-    match o.kind.as_str() {
-        "birthday" => match o.years {
+    match o.kind {
+        OccasionKind::Birthday => match o.years {
             Some(y) => format!("birthday, turns {y}"),
             None => "birthday".to_string(),
         },
-        "anniversary" => format!("{} year(s) as a customer", o.years.unwrap_or(0)),
-        "after_event" => event.unwrap_or_default(),
-        "silence" => match event {
+        OccasionKind::Anniversary => format!("{} year(s) as a customer", o.years.unwrap_or(0)),
+        OccasionKind::AfterEvent => event.unwrap_or_default(),
+        OccasionKind::Silence => match event {
             Some(e) => format!("no contact since {e}"),
             None => "no contact on record".to_string(),
         },
-        _ => o.key.clone(),
+        OccasionKind::Fixed => o.key.clone(),
     }
 }
 

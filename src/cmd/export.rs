@@ -6,16 +6,17 @@
 use std::path::Path;
 
 use crate::compose::Composer;
-use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::mode::Mode;
 use crate::plan;
 use crate::report::FailedPiece;
+use crate::settings::Settings;
 use crate::write;
 
-pub fn run(config: &Config, dir: &Path) -> Result<u8> {
-    let plan = plan::prepare(config)?;
-    let composer = Composer::new(config, &plan.template)?.with_edits(plan.edits.clone());
-    let mut report = super::report(config, &plan);
+pub fn run(settings: &Settings, dir: &Path) -> Result<u8> {
+    let plan = plan::prepare(settings, &Mode::ExportInputs(dir.to_path_buf()))?;
+    let composer = Composer::new(&settings.compose, &plan.template)?.with_edits(plan.edits.clone());
+    let mut report = super::report(settings, &plan);
     report.out_dir = dir.to_path_buf();
     for planned in &plan.pieces {
         let person = plan.person(planned);
@@ -49,6 +50,6 @@ pub fn run(config: &Config, dir: &Path) -> Result<u8> {
         }
         report.written += 1;
     }
-    report.print(config.quiet);
+    report.print(settings.run.quiet);
     Ok(report.exit_code())
 }

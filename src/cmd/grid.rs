@@ -3,15 +3,16 @@
 //! campaign and a sample from the first row, to check the printer on
 //! plain paper before printing envelopes or labels.
 
-use crate::config::Config;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::mode::Mode;
 use crate::plan;
+use crate::settings::Settings;
 use crate::typeset::Checks;
 use crate::write;
 
-pub fn run(config: &Config) -> Result<u8> {
-    let plan = plan::prepare(config)?;
+pub fn run(settings: &Settings) -> Result<u8> {
+    let plan = plan::prepare(settings, &Mode::TestGrid)?;
     if !plan.template.manifest.test_grid {
         return Err(Error::config(format!(
             "template \"{}\" has no test grid",
@@ -19,7 +20,8 @@ pub fn run(config: &Config) -> Result<u8> {
         ))
         .with_hint("the built-in letter, envelope and labels templates have one"));
     }
-    let engine = Engine::new(config, &plan, Checks::default())?;
+    let mut engine = Engine::new(settings, &plan, Checks::default())?;
+    engine.composer = engine.composer.for_test_grid();
     let person = (!plan.persons.is_empty())
         .then(|| plan.persons.get(0))
         .ok_or_else(|| {
@@ -36,12 +38,13 @@ pub fn run(config: &Config) -> Result<u8> {
         .typesetter
         .typeset(&piece)
         .map_err(|e| Error::config(format!("the test grid: {e}")))?;
-    std::fs::create_dir_all(&config.out_dir).map_err(|e| Error::io(&config.out_dir, e))?;
-    let path = write::write_atomic(&config.out_dir, "test-grid.pdf", &typeset.pdf)
-        .map_err(|e| Error::io(&config.out_dir, e))?;
-    let mut report = super::report(config, &plan);
+    let out = &settings.output.out_dir;
+    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+    let path =
+        write::write_atomic(out, "test-grid.pdf", &typeset.pdf).map_err(|e| Error::io(out, e))?;
+    let mut report = super::report(settings, &plan);
     report.left_out.clear();
     report.test_grid = Some(path);
-    report.print(config.quiet);
+    report.print(settings.run.quiet);
     Ok(report.exit_code())
 }

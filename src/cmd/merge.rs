@@ -18,8 +18,9 @@ use std::path::{Path, PathBuf};
 
 use crate::args::MergeArgs;
 use crate::error::{Error, Result, EXIT_OK, EXIT_PARTIAL};
-use crate::shard::ShardInfo;
-use crate::write::{self, ManifestWriter, PostcodeCounts};
+use crate::manifest::{ManifestLine, ManifestReader, ManifestWriter, Status};
+use crate::shard::{ShardInfo, ShardPiece};
+use crate::write::{self, PostcodeCounts};
 
 /// A shard's folder and what it says of itself.
 struct ShardDir {
@@ -120,43 +121,39 @@ fn read_shards(dirs: &[PathBuf]) -> Result<Vec<ShardDir>> {
         .collect()
 }
 
+/// Why two shards are not of one run, if they are not.
+fn differs(a: &ShardInfo, b: &ShardInfo) -> Option<String> {
+    if a.campaign != b.campaign {
+        return Some(format!(
+            "campaign \"{}\" and \"{}\"",
+            a.campaign, b.campaign
+        ));
+    }
+    if a.run_date != b.run_date {
+        return Some(format!("run date {} and {}", a.run_date, b.run_date));
+    }
+    if a.of != b.of {
+        return Some(format!("{} and {} shards", a.of, b.of));
+    }
+    if a.warmly != b.warmly {
+        return Some(format!("warmly {} and {}", a.warmly, b.warmly));
+    }
+    let same = (&a.fingerprint, &a.print_file, a.print_part, a.duplex)
+        == (&b.fingerprint, &b.print_file, b.print_part, b.duplex);
+    (!same).then(|| "made from different data files, templates or campaign settings".to_string())
+}
+
 /// The shards are one run, each once, none missing; the output is none of them.
 fn check_together(shards: &[ShardDir], out: &Path) -> Result<()> {
     let first = &shards[0];
-    let refuse = |other: &ShardDir, what: String| {
-        Err(Error::config(format!(
-            "{} and {} are not shards of one run: {what}",
-            first.dir.display(),
-            other.dir.display()
-        ))
-        .with_hint("merge the shards of one campaign, run date and shard count"))
-    };
     for other in &shards[1..] {
-        let (a, b) = (&first.info, &other.info);
-        if a.campaign != b.campaign {
-            return refuse(
-                other,
-                format!("campaign \"{}\" and \"{}\"", a.campaign, b.campaign),
-            );
-        }
-        if a.run_date != b.run_date {
-            return refuse(other, format!("run date {} and {}", a.run_date, b.run_date));
-        }
-        if a.of != b.of {
-            return refuse(other, format!("{} and {} shards", a.of, b.of));
-        }
-        if a.warmly != b.warmly {
-            return refuse(other, format!("warmly {} and {}", a.warmly, b.warmly));
-        }
-        if a.fingerprint != b.fingerprint
-            || a.print_file != b.print_file
-            || a.print_part != b.print_part
-            || a.duplex != b.duplex
-        {
-            return refuse(
-                other,
-                "made from different data files, templates or campaign settings".to_string(),
-            );
+        if let Some(what) = differs(&first.info, &other.info) {
+            return Err(Error::config(format!(
+                "{} and {} are not shards of one run: {what}",
+                first.dir.display(),
+                other.dir.display()
+            ))
+            .with_hint("merge the shards of one campaign, run date and shard count"));
         }
     }
     let count = first.info.of;
@@ -206,10 +203,10 @@ fn check_together(shards: &[ShardDir], out: &Path) -> Result<()> {
 
 /// One shard's manifest, read row by row.
 struct Rows {
-    reader: csv::Reader<std::fs::File>,
+    reader: ManifestReader,
     /// The position in the shard's `shard.json` pieces of the next row.
     next: usize,
-    current: Option<csv::ByteRecord>,
+    current: Option<ManifestLine>,
 }
 
 /// Writes the manifest of the whole run — the shards' rows, each in its
@@ -217,22 +214,65 @@ struct Rows {
 /// already in that order, so the next row is the smallest of the shards'
 /// next ones. Returns every piece for the print file.
 fn merge_manifests(shards: &[ShardDir], out: &Path) -> Result<Vec<Piece>> {
+    let (header, mut streams) = open_manifests(shards)?;
+    let tmp = out.join(format!(
+        ".{}.merge-{}.tmp",
+        ManifestWriter::NAME,
+        std::process::id()
+    ));
+    let result = (|| -> Result<Vec<Piece>> {
+        let file = std::fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        let mut sink = csv::Writer::from_writer(std::io::BufWriter::new(file));
+        sink.write_byte_record(&header)
+            .map_err(|e| csv_error(&tmp, e))?;
+        for (i, stream) in streams.iter_mut().enumerate() {
+            if let Some(rows) = stream {
+                advance(rows, &shards[i])?;
+            }
+        }
+        let mut pieces = Vec::new();
+        while let Some((line, meta, i)) = next_in_plan(&mut streams, shards) {
+            pieces.push(Piece {
+                input: meta.input,
+                print_key: meta.print_key.clone(),
+                shard: i,
+                file: line.row.file.clone(),
+                failed: line.row.status == Status::Failed,
+                kept: line.row.status == Status::Kept,
+            });
+            sink.write_byte_record(&line.raw)
+                .map_err(|e| csv_error(&tmp, e))?;
+            advance(streams[i].as_mut().expect("chosen"), &shards[i])?;
+        }
+        let file = sink
+            .into_inner()
+            .map_err(|e| Error::io(&tmp, e.into_error()))?
+            .into_inner()
+            .map_err(|e| Error::io(&tmp, e.into_error()))?;
+        file.sync_all().map_err(|e| Error::io(&tmp, e))?;
+        std::fs::rename(&tmp, out.join(ManifestWriter::NAME)).map_err(|e| Error::io(&tmp, e))?;
+        Ok(pieces)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Every shard's manifest with pieces (none for a shard without), and
+/// their columns, which must be the same.
+fn open_manifests(shards: &[ShardDir]) -> Result<(csv::ByteRecord, Vec<Option<Rows>>)> {
     let mut header: Option<(csv::ByteRecord, &Path)> = None;
-    let mut streams: Vec<Option<Rows>> = Vec::new();
+    let mut streams = Vec::new();
     for shard in shards {
         if shard.info.pieces.is_empty() {
             streams.push(None);
             continue;
         }
-        let path = shard.dir.join(ManifestWriter::NAME);
-        let mut reader = csv::Reader::from_path(&path).map_err(|e| csv_error(&path, e))?;
-        let head = reader
-            .byte_headers()
-            .map_err(|e| csv_error(&path, e))?
-            .clone();
+        let reader = ManifestReader::open(&shard.dir.join(ManifestWriter::NAME))?;
         match &header {
-            None => header = Some((head, shard.dir.as_path())),
-            Some((h, dir)) if *h != head => {
+            None => header = Some((reader.header().clone(), shard.dir.as_path())),
+            Some((h, dir)) if h != reader.header() => {
                 return Err(Error::config(format!(
                     "the manifests of {} and {} have different columns",
                     dir.display(),
@@ -249,95 +289,38 @@ fn merge_manifests(shards: &[ShardDir], out: &Path) -> Result<Vec<Piece>> {
         }));
     }
     let (header, _) = header.expect("a shard has pieces");
-    let column = |name: &str| {
-        header
-            .iter()
-            .position(|h| h == name.as_bytes())
-            .ok_or_else(|| {
-                Error::config(format!("the shards' manifests have no \"{name}\" column"))
-            })
-    };
-    let (file_at, status_at) = (column("file")?, column("status")?);
+    Ok((header, streams))
+}
 
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    writer
-        .write_byte_record(&header)
-        .map_err(|e| csv_error(out, e))?;
-    let tmp = out.join(format!(
-        ".{}.merge-{}.tmp",
-        ManifestWriter::NAME,
-        std::process::id()
-    ));
-    let file = std::fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
-    let mut sink = std::io::BufWriter::new(file);
-    let result = (|| -> Result<Vec<Piece>> {
-        use std::io::Write;
-        sink.write_all(&writer.into_inner().expect("CSV to memory"))
-            .map_err(|e| Error::io(&tmp, e))?;
-        let mut pieces = Vec::new();
-        for (i, stream) in streams.iter_mut().enumerate() {
-            if let Some(rows) = stream {
-                advance(rows, &shards[i])?;
-            }
-        }
-        loop {
-            let next = streams
-                .iter()
-                .enumerate()
-                .filter_map(|(i, s)| {
-                    let rows = s.as_ref()?;
-                    rows.current.as_ref()?;
-                    Some((shards[i].info.pieces[rows.next - 1].input, i))
-                })
-                .min();
-            let Some((_, i)) = next else { break };
-            let rows = streams[i].as_mut().expect("chosen above");
-            let record = rows.current.take().expect("chosen above");
-            let meta = &shards[i].info.pieces[rows.next - 1];
-            let text = |at: usize| {
-                String::from_utf8_lossy(record.get(at).unwrap_or_default()).into_owned()
-            };
-            let status = text(status_at);
-            pieces.push(Piece {
-                input: meta.input,
-                print_key: meta.print_key.clone(),
-                shard: i,
-                file: text(file_at),
-                failed: status == "failed",
-                kept: status == "kept",
-            });
-            let mut one = csv::Writer::from_writer(Vec::new());
-            one.write_byte_record(&record)
-                .map_err(|e| csv_error(&shards[i].dir, e))?;
-            sink.write_all(&one.into_inner().expect("CSV to memory"))
-                .map_err(|e| Error::io(&tmp, e))?;
-            advance(rows, &shards[i])?;
-        }
-        let file = sink
-            .into_inner()
-            .map_err(|e| Error::io(&tmp, e.into_error()))?;
-        file.sync_all().map_err(|e| Error::io(&tmp, e))?;
-        std::fs::rename(&tmp, out.join(ManifestWriter::NAME)).map_err(|e| Error::io(&tmp, e))?;
-        Ok(pieces)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+/// The row that comes next in plan order (the smallest input line of the
+/// shards' next rows), with its place in `shard.json` and its shard.
+fn next_in_plan<'s>(
+    streams: &mut [Option<Rows>],
+    shards: &'s [ShardDir],
+) -> Option<(ManifestLine, &'s ShardPiece, usize)> {
+    let (_, i) = streams
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| {
+            let rows = s.as_ref()?;
+            rows.current.as_ref()?;
+            Some((shards[i].info.pieces[rows.next - 1].input, i))
+        })
+        .min()?;
+    let rows = streams[i].as_mut().expect("chosen above");
+    let line = rows.current.take().expect("chosen above");
+    Some((line, &shards[i].info.pieces[rows.next - 1], i))
 }
 
 /// Reads a shard's next manifest row; the rows and `shard.json` must agree.
 fn advance(rows: &mut Rows, shard: &ShardDir) -> Result<()> {
     let path = shard.dir.join(ManifestWriter::NAME);
-    let mut record = csv::ByteRecord::new();
-    let more = rows
-        .reader
-        .read_byte_record(&mut record)
-        .map_err(|e| csv_error(&path, e))?;
+    let line = rows.reader.next_line()?;
+    let more = line.is_some();
     let expected = shard.info.pieces.len();
     match (more, rows.next < expected) {
         (true, true) => {
-            rows.current = Some(record);
+            rows.current = line;
             rows.next += 1;
             Ok(())
         }
@@ -433,9 +416,9 @@ fn print_file(
             }
             for (part, in_part) in parts {
                 let inputs = in_part.iter().map(|p| out.join(&p.file));
-                write::combine_pdfs(inputs, &out.join(&part), info.duplex).map_err(|e| {
-                    Error::config(format!("the print file {part} could not be written: {e}"))
-                })?;
+                crate::pdf::merge::combine_pdfs(inputs, &out.join(&part), info.duplex).map_err(
+                    |e| Error::config(format!("the print file {part} could not be written: {e}")),
+                )?;
                 written.push(part);
             }
         }

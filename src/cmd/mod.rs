@@ -1,6 +1,6 @@
-//! One file per command. Each takes the validated configuration, asks the
-//! plan (`plan::prepare`), streams what it needs through the engine into
-//! its own sink, prints its report and returns the exit code.
+//! One file per command. Each takes the validated settings, asks the plan
+//! (`plan::prepare`), streams what it needs through the engine into its
+//! own sink, prints its report and returns the exit code.
 
 pub mod check;
 pub mod dry_run;
@@ -13,40 +13,43 @@ pub mod proof;
 pub mod render;
 pub mod studio;
 
-use crate::config::{Config, Mode};
 use crate::engine::Engine;
 use crate::error::{Problem, Result};
+use crate::mode::Mode;
 use crate::plan::Plan;
 use crate::report::Report;
-use crate::select::Reason;
+use crate::select::{Reason, ReasonKind};
+use crate::settings::{Settings, Strictness};
 use crate::template::{Kind, Window};
 use crate::typeset::Checks;
 
 /// `warmly render` and its modes.
-pub fn render(config: &Config) -> Result<u8> {
-    config.check_json()?;
-    match &config.mode {
-        Mode::DryRun => dry_run::run(config),
-        Mode::ExportInputs(dir) => export::run(config, dir),
-        Mode::TestGrid => grid::run(config),
-        _ => render::run(config),
+pub fn render(settings: &Settings, mode: &Mode) -> Result<u8> {
+    match mode {
+        Mode::DryRun => dry_run::run(settings),
+        Mode::ExportInputs(dir) => export::run(settings, dir),
+        Mode::TestGrid => grid::run(settings),
+        _ => render::run(settings),
     }
 }
 
-/// What the preflight holds this run's documents to.
+/// What the preflight holds this run's documents to; `keep_pages` for
+/// the print file (a render's) or the studio's reading-size pages.
 pub fn checks(
-    config: &Config,
+    settings: &Settings,
     plan: &Plan,
     engine_format: &str,
     render_ppi: Option<f32>,
+    keep_pages: bool,
 ) -> Checks {
     let manifest = &plan.template.manifest;
+    let (dx, dy) = settings.typeset.offset;
     Checks {
         // The calibration offset moves the print on the page so that the
         // printer puts it where it belongs: the window moves with it.
         window: manifest.window(engine_format).map(|w| Window {
-            x: w.x + config.print.offset_x,
-            y: w.y + config.print.offset_y,
+            x: w.x + dx,
+            y: w.y + dy,
             ..w
         }),
         pages: if manifest.kind == Kind::Sheet {
@@ -54,29 +57,43 @@ pub fn checks(
         } else {
             manifest.pages
         },
-        overflow_is_error: config.print.overflow_is_error,
-        window_is_error: config.print.window_is_error,
+        overflow_is_error: settings.typeset.overflow == Strictness::Error,
+        window_is_error: settings.typeset.window == Strictness::Error,
         render_ppi,
-        keep_pages: config.mode == Mode::Render
-            && config.combined.is_some()
-            && manifest.kind != Kind::Sheet,
+        keep_pages,
     }
 }
 
-/// The engine of a run: composer and typesetter with the run's checks.
-pub fn engine<'a>(config: &'a Config, plan: &Plan, render_ppi: Option<f32>) -> Result<Engine<'a>> {
-    let format = plan
-        .template
-        .manifest
-        .resolve_format(config.print.format.as_deref(), &plan.template.name)?;
-    Engine::new(config, plan, checks(config, plan, &format, render_ppi))
+/// The engine of a command that only looks at pieces (proof, preview):
+/// composer and typesetter with the run's checks, pages rendered at
+/// `render_ppi` when given.
+pub fn engine<'a>(
+    settings: &'a Settings,
+    plan: &Plan,
+    render_ppi: Option<f32>,
+) -> Result<Engine<'a>> {
+    let format = plan.template.manifest.resolve_format(
+        settings.compose.print.format.as_deref(),
+        &plan.template.name,
+    )?;
+    Engine::new(
+        settings,
+        plan,
+        checks(settings, plan, &format, render_ppi, false),
+    )
+}
+
+/// Run-wide warnings found while reading the campaign, as problems.
+pub fn notes(settings: &Settings) -> impl Iterator<Item = Problem> + '_ {
+    let notes = &settings.run.notes;
+    notes.iter().map(|note| Problem::warning(None, note))
 }
 
 /// The report's start: who is in, who is left out and why, run-wide notes.
-pub fn report(config: &Config, plan: &Plan) -> Report {
+pub fn report(settings: &Settings, plan: &Plan) -> Report {
     let mut problems: Vec<Problem> = plan.warnings().cloned().collect();
-    problems.extend(config.notes.iter().map(|note| Problem::warning(None, note)));
-    if let (Some(changed), Some(approval)) = (plan.changed_since_approval(config), &plan.approval) {
+    problems.extend(notes(settings));
+    if let (Some(changed), Some(approval)) = (plan.changed_since_approval(), &plan.approval) {
         if !changed.is_empty() {
             problems.push(Problem::warning(
                 None,
@@ -89,15 +106,15 @@ pub fn report(config: &Config, plan: &Plan) -> Report {
             ));
         }
     }
-    if config.sender.is_empty() {
+    if settings.compose.sender.is_empty() {
         problems.push(Problem::warning(
             None,
             "no sender given: letterhead and signature stay empty (set [sender] in a campaign)",
         ));
     }
     Report {
-        out_dir: config.out_dir.clone(),
-        people_file: config.people.clone(),
+        out_dir: settings.output.out_dir.clone(),
+        people_file: settings.load.people.clone(),
         recipients: plan.pieces.len(),
         left_out: left_out(plan, 8),
         households: households(plan, 8),
@@ -126,7 +143,7 @@ pub fn households(plan: &Plan, shown: usize) -> (usize, usize, Vec<String>) {
 
 /// Left out per reason kind: (kind, count, the first `shown` ids — with the
 /// date of the last piece for the capped).
-pub fn left_out(plan: &Plan, shown: usize) -> Vec<(&'static str, usize, Vec<String>)> {
+pub fn left_out(plan: &Plan, shown: usize) -> Vec<(ReasonKind, usize, Vec<String>)> {
     plan.reason_counts()
         .into_iter()
         .map(|(kind, n)| (kind, n, left_out_of(plan, kind, shown)))
@@ -136,7 +153,7 @@ pub fn left_out(plan: &Plan, shown: usize) -> Vec<(&'static str, usize, Vec<Stri
 /// The first `shown` left out for one kind of reason: the id, with the date
 /// of the last piece for the capped, what came back for the returned and
 /// the reason given for the excluded.
-pub fn left_out_of(plan: &Plan, kind: &str, shown: usize) -> Vec<String> {
+pub fn left_out_of(plan: &Plan, kind: ReasonKind, shown: usize) -> Vec<String> {
     plan.left_out
         .iter()
         .filter(|l| l.reason.kind() == kind)

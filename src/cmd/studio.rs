@@ -6,25 +6,25 @@
 use std::sync::Arc;
 
 use crate::args::StudioArgs;
-use crate::config::Config;
 use crate::engine::Engine;
 use crate::error::{Error, Problem, Result, Severity};
 use crate::plan::Plan;
-use crate::studio::{Commands, Finding, Observer, Studio, THUMB_PPI};
+use crate::settings::Settings;
+use crate::studio::{Commands, Finding, Level, Observer, Studio, THUMB_PPI};
 
-pub fn run(config: Config, args: &StudioArgs) -> Result<u8> {
+pub fn run(settings: Settings, args: &StudioArgs) -> Result<u8> {
     // The studio lives until the process ends; its engine borrows this.
-    let config: &'static Config = Box::leak(Box::new(config));
+    let settings: &'static Settings = Box::leak(Box::new(settings));
     let commands = Commands {
         engine,
-        render: |config: &Config, observer: &Observer<'_>| {
-            super::render::run_observed(config, Some(observer))
+        render: |settings: &Settings, observer: &Observer<'_>| {
+            super::render::run_observed(settings, Some(observer))
         },
         proof: super::proof::run,
         findings,
         left_out: |plan: &Plan| super::left_out(plan, usize::MAX),
     };
-    let studio = Studio::new(config, args.run.clone(), commands)?;
+    let studio = Studio::new(settings, args.run.clone(), commands)?;
     let listener = std::net::TcpListener::bind(("127.0.0.1", args.port)).map_err(|e| {
         Error::config(format!("cannot listen on 127.0.0.1:{}: {e}", args.port))
             .with_hint("choose another port with --port, or leave it out for a free one")
@@ -42,7 +42,7 @@ pub fn run(config: Config, args: &StudioArgs) -> Result<u8> {
     crate::errln!(
         "{} recipient(s) in {}; Ctrl-C ends the studio",
         studio.snapshot().plan.pieces.len(),
-        config.name
+        settings.run.name
     );
     studio.start_checker();
     if !args.no_open {
@@ -70,24 +70,23 @@ pub fn run(config: Config, args: &StudioArgs) -> Result<u8> {
 
 /// The studio's engine: thumbnails of every page and the laid-out pages
 /// kept for reading-size images.
-fn engine<'a>(config: &'a Config, plan: &Plan) -> Result<Engine<'a>> {
-    let format = plan
-        .template
-        .manifest
-        .resolve_format(config.print.format.as_deref(), &plan.template.name)?;
-    let mut checks = super::checks(config, plan, &format, Some(THUMB_PPI));
-    checks.keep_pages = true;
-    Engine::new(config, plan, checks)
+fn engine<'a>(settings: &'a Settings, plan: &Plan) -> Result<Engine<'a>> {
+    let format = plan.template.manifest.resolve_format(
+        settings.compose.print.format.as_deref(),
+        &plan.template.name,
+    )?;
+    let checks = super::checks(settings, plan, &format, Some(THUMB_PPI), true);
+    Engine::new(settings, plan, checks)
 }
 
 /// What `warmly check` finds, for the overview.
-fn findings(config: &Config) -> Result<Vec<Finding>> {
-    let report = super::check::check(config)?;
+fn findings(settings: &Settings) -> Result<Vec<Finding>> {
+    let report = super::check::check(settings)?;
     let mut out: Vec<Finding> = report
         .empty_fields
         .iter()
         .map(|(field, ids)| Finding {
-            severity: "note",
+            severity: Level::Note,
             text: format!(
                 "the messages use {field}, which is empty for {} recipient(s): {}",
                 ids.len(),
@@ -97,8 +96,8 @@ fn findings(config: &Config) -> Result<Vec<Finding>> {
         .collect();
     out.extend(report.problems.iter().map(|p: &Problem| Finding {
         severity: match p.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
+            Severity::Error => Level::Error,
+            Severity::Warning => Level::Warning,
         },
         text: p.to_string(),
     }));

@@ -10,11 +10,11 @@ pub mod repeat;
 use indexmap::IndexMap;
 use minijinja::Environment;
 
-use crate::config::{Config, Mode};
 use crate::error::{Error, Result};
 use crate::jinja::{self, describe, describe_in, FactLog, Scope, Words};
 use crate::model::Person;
 use crate::occasion::Occasion;
+use crate::settings::{ComposeSettings, RepeatPolicy, Strictness};
 use crate::template::Template;
 pub use model::{Info, Label, Model, Offset, PrintData, Recipient};
 
@@ -110,7 +110,7 @@ pub struct ComposeError(pub String);
 /// Holds the compiled message and text templates of a run.
 pub struct Composer<'a> {
     env: Environment<'static>,
-    config: &'a Config,
+    settings: &'a ComposeSettings,
     scope: Scope,
     /// Message template name per language.
     messages: IndexMap<String, String>,
@@ -136,8 +136,8 @@ pub struct Composer<'a> {
 impl<'a> Composer<'a> {
     /// Compiles every message and text; a syntax error stops the run here,
     /// before any recipient, naming the file and line.
-    pub fn new(config: &'a Config, template: &Template) -> Result<Composer<'a>> {
-        let mut env = jinja::environment(config.date);
+    pub fn new(settings: &'a ComposeSettings, template: &Template) -> Result<Composer<'a>> {
+        let mut env = jinja::environment(settings.date);
         let mut messages = IndexMap::new();
         let mut sources = std::collections::HashMap::new();
         for (lang, (name, source)) in &template.messages {
@@ -158,42 +158,14 @@ impl<'a> Composer<'a> {
         // The motif (a name the template does not draw stops the run here)
         // reaches the template as theme.motif, by its own name.
         let motif = template.motif(
-            config.theme.get("motif").map(String::as_str),
-            config.occasion.as_ref(),
+            settings.theme.get("motif").map(String::as_str),
+            settings.occasion.as_ref(),
         )?;
-        let mut theme = config.theme.clone();
+        let mut theme = settings.theme.clone();
         if let Some(motif) = &motif {
             theme.insert("motif".into(), motif.clone());
         }
-        // Template texts, overridden key by key by the motif's, then by the
-        // campaign's.
-        let mut merged: IndexMap<String, IndexMap<String, String>> = template.manifest.text.clone();
-        let motif_text = motif
-            .as_ref()
-            .and_then(|m| template.manifest.motif.get(m))
-            .map(|m| &m.text);
-        for (lang, table) in motif_text.into_iter().flatten().chain(&config.text) {
-            let entry = merged.entry(lang.to_lowercase()).or_default();
-            for (k, v) in table {
-                entry.insert(k.clone(), v.clone());
-            }
-        }
-        let mut texts = IndexMap::new();
-        for (lang, table) in &merged {
-            let mut keys = Vec::new();
-            for (key, source) in table {
-                let name = format!("{}{lang}:{key}", jinja::PLAIN_PREFIX);
-                sources.insert(name.clone(), source.clone());
-                env.add_template_owned(name, source.clone()).map_err(|e| {
-                    Error::config(format!(
-                        "text \"{key}\" for language \"{lang}\": {}",
-                        describe(&e)
-                    ))
-                })?;
-                keys.push(key.clone());
-            }
-            texts.insert(lang.clone(), keys);
-        }
+        let texts = add_texts(&mut env, &mut sources, template, motif.as_deref(), settings)?;
         let occasion_used = messages
             .iter()
             .filter(|(_, name)| {
@@ -205,8 +177,8 @@ impl<'a> Composer<'a> {
             .collect();
         let format = template
             .manifest
-            .resolve_format(config.print.format.as_deref(), &template.name)?;
-        let p = &config.print;
+            .resolve_format(settings.print.format.as_deref(), &template.name)?;
+        let p = &settings.print;
         let print = PrintData {
             format,
             offset: Offset {
@@ -214,7 +186,7 @@ impl<'a> Composer<'a> {
                 y: p.offset_y,
             },
             crop_marks: p.crop_marks,
-            test_grid: config.mode == Mode::TestGrid,
+            test_grid: false,
             skip: p.skip,
         };
         Ok(Composer {
@@ -224,13 +196,20 @@ impl<'a> Composer<'a> {
             theme,
             occasion_used,
             env,
-            scope: Scope::new(config),
-            config,
+            scope: Scope::new(settings.date, &settings.campaign, &settings.sender),
+            settings,
             messages,
             texts,
             closing_style: template.closing_style().to_string(),
             edits: Default::default(),
         })
+    }
+
+    /// Composes the printer's test grid (`render --test-grid`): the
+    /// template draws outlines and rulers, no piece needs a link.
+    pub fn for_test_grid(mut self) -> Self {
+        self.print.test_grid = true;
+        self
     }
 
     /// Uses these hand-written texts instead of the message for their
@@ -273,7 +252,7 @@ impl<'a> Composer<'a> {
             // No message (envelopes, labels): the person's language, for
             // the address and the fixed texts.
             let lang = if own.is_empty() {
-                self.config.language.clone()
+                self.settings.language.clone()
             } else {
                 own
             };
@@ -282,8 +261,8 @@ impl<'a> Composer<'a> {
         if self.messages.contains_key(&own) {
             return (own, None);
         }
-        let fallback = if self.messages.contains_key(&self.config.language) {
-            self.config.language.clone()
+        let fallback = if self.messages.contains_key(&self.settings.language) {
+            self.settings.language.clone()
         } else {
             self.messages.keys().next().cloned().unwrap_or_default()
         };
@@ -313,17 +292,67 @@ impl<'a> Composer<'a> {
         // A field past its limit fails the recipient before any work on it
         // (a two-million-letter name took Typst 20 s and 1.5 GB).
         for person in std::iter::once(first).chain(household) {
-            crate::limits::check_person(person, self.config.history.as_deref())
+            crate::limits::check_person(person, self.settings.history_file.as_deref())
                 .map_err(ComposeError)?;
         }
         let id = Some(first.id.as_str());
         let mut warnings = Vec::new();
         let (lang, warning) = self.language_for(first);
         warnings.extend(warning.map(|w| Warning::new(id, WarningKind::Language, w)));
-        // The test grid prints no piece, so a sample row needs no link.
-        let link = match &self.config.links {
-            Some(pattern) if self.config.mode != Mode::TestGrid => {
-                Some(pattern.link(first).map_err(ComposeError)?)
+        let link = self.link(first, &mut warnings)?;
+        let mut words = Words::new(first, &lang, &self.closing_style, occasion);
+        words.link = link.as_ref().map(|l| l.url.clone());
+        let (person, members) = household_of(first, household, &lang, &mut words);
+        let person = person.as_ref();
+        let log = std::sync::Arc::new(FactLog::default());
+        let ctx = self
+            .scope
+            .household_context(person, &members, &words, log.clone());
+        let written = self.write(first, &lang, &ctx)?;
+        let sender_country = self.scope.sender["country"].as_str();
+        let address = match &words.household_name {
+            Some(name) => address::household_lines(person, name, &lang, sender_country),
+            None => address::address_lines(person, &lang, sender_country),
+        };
+        warnings.extend(address_warnings(id, &address));
+        // The occasion (a birthday, the order it thanks for) is a fact when
+        // the message refers to it.
+        if occasion.is_some() && self.occasion_used.contains(&lang) {
+            log.record("occasion");
+        }
+        let facts = log.count();
+        let Written {
+            message,
+            text,
+            edited,
+        } = written;
+        let fingerprint = repeat::fingerprint(&message);
+        warnings.extend(self.judge(id, person, occasion, edited, &fingerprint, facts)?);
+        let model = self.model(person, &lang, words, text, address, link);
+        Ok(Piece {
+            id: person.id.clone(),
+            lang,
+            model,
+            fingerprint,
+            address: crate::identity::address_hash(person, sender_country),
+            message,
+            warnings,
+            facts,
+            edited,
+        })
+    }
+
+    /// The personal link (`[links]`); a long one is worth a warning, as
+    /// its QR code gets small modules. The test grid prints no piece, so
+    /// its sample row needs no link.
+    fn link(
+        &self,
+        person: &Person,
+        warnings: &mut Vec<Warning>,
+    ) -> Result<Option<crate::links::Link>, ComposeError> {
+        let link = match &self.settings.links {
+            Some(pattern) if !self.print.test_grid => {
+                Some(pattern.link(person).map_err(ComposeError)?)
             }
             _ => None,
         };
@@ -333,101 +362,114 @@ impl<'a> Composer<'a> {
             .filter(|&w| w > crate::links::WIDE_MODULES)
         {
             warnings.push(Warning::new(
-                id,
+                Some(&person.id),
                 WarningKind::Link,
                 format!(
                     "the personal link is long: its QR code has {width} × {width} modules, printed small they may not scan; shorten links.personal_url"
                 ),
             ));
         }
-        let mut words = Words::new(first, &lang, &self.closing_style, occasion);
-        words.link = link.as_ref().map(|l| l.url.clone());
-        let mut members = Vec::new();
-        let merged;
-        let person = if household.is_empty() {
-            first
-        } else {
-            members.push(first.clone());
-            members.extend(household.iter().cloned());
-            words.salutation = crate::lang::household::household_salutation(&members, &lang);
-            words.household_name = Some(crate::lang::household::household_name(&members, &lang));
-            let mut all = first.clone();
-            all.events = members
-                .iter()
-                .flat_map(|m| m.events.iter().cloned())
-                .collect();
-            all.events.sort_by_key(|e| e.date);
-            merged = all;
-            &merged
-        };
-        let log = std::sync::Arc::new(FactLog::default());
-        let ctx = self
-            .scope
-            .household_context(person, &members, &words, log.clone());
+        Ok(link)
+    }
+
+    /// The message and the texts, rendered in the person's context. A
+    /// text edited for this recipient is theirs as written: plain text,
+    /// never markup, and the message template is not run.
+    fn write(
+        &self,
+        first: &Person,
+        lang: &str,
+        ctx: &minijinja::Value,
+    ) -> Result<Written, ComposeError> {
         let render = |name: &str| -> Result<String, ComposeError> {
             let tmpl = self
                 .env
                 .get_template(name)
                 .map_err(|e| ComposeError(describe(&e)))?;
-            tmpl.render(&ctx).map_err(|e| {
+            tmpl.render(ctx).map_err(|e| {
                 let source = e.name().and_then(|n| self.sources.get(n));
                 ComposeError(describe_in(&e, source.map(String::as_str)))
             })
         };
-        // A text edited for this recipient is theirs as written: plain
-        // text, never markup, and the message template is not run.
         let edited = self
             .has_message
             .then(|| self.edits.get(&first.id))
             .flatten();
-        let message = match (edited, self.messages.get(&lang)) {
+        let message = match (edited, self.messages.get(lang)) {
             (Some(text), _) => crate::state::plain_to_markup(text),
             (None, Some(name)) => render(name)?,
             (None, None) => String::new(),
         };
-        let text_lang = if self.texts.contains_key(&lang) {
-            lang.clone()
+        let text_lang = if self.texts.contains_key(lang) {
+            lang
         } else {
-            self.config.language.clone()
+            self.settings.language.as_str()
         };
         let mut text = IndexMap::new();
-        for key in self.texts.get(&text_lang).into_iter().flatten() {
+        for key in self.texts.get(text_lang).into_iter().flatten() {
             text.insert(
                 key.clone(),
                 render(&format!("{}{text_lang}:{key}", jinja::PLAIN_PREFIX))?,
             );
         }
+        Ok(Written {
+            message,
+            text,
+            edited: edited.is_some(),
+        })
+    }
 
-        let sender_country = self.scope.sender["country"].as_str();
-        let address = match &words.household_name {
-            Some(name) => address::household_lines(person, name, &lang, sender_country),
-            None => address::address_lines(person, &lang, sender_country),
-        };
-        if address.len() > address::MAX_LINES {
+    /// Generic and repeated texts: a warning, or by policy the recipient's
+    /// failure.
+    fn judge(
+        &self,
+        id: Option<&str>,
+        person: &Person,
+        occasion: Option<&Occasion>,
+        edited: bool,
+        fingerprint: &str,
+        facts: usize,
+    ) -> Result<Vec<Warning>, ComposeError> {
+        let mut warnings = Vec::new();
+        if facts == 0 && self.has_message && !edited {
+            if self.settings.generic == Strictness::Error {
+                return Err(ComposeError(
+                    "generic text: it uses no fact from the person's history (policy.generic = \"error\")".into(),
+                ));
+            }
             warnings.push(Warning::new(
                 id,
-                WarningKind::Address,
-                format!(
-                    "the address has {} lines; window envelopes show {}",
-                    address.len(),
-                    address::MAX_LINES
-                ),
+                WarningKind::Generic,
+                "generic text: it uses no fact from the person's history",
             ));
         }
-        if address.len() < 2 {
-            warnings.push(Warning::new(
-                id,
-                WarningKind::Address,
-                "the address has fewer than two lines",
-            ));
+        if let Some(why) = self.repeats(person, occasion, fingerprint) {
+            if self.settings.repeat == RepeatPolicy::Error {
+                return Err(ComposeError(format!("{why} (policy.repeat = \"error\")")));
+            }
+            warnings.push(Warning::new(id, WarningKind::Repeat, why));
         }
+        Ok(warnings)
+    }
+
+    /// `/data.json`: the words, the sender (with the role in the piece's
+    /// language), the information block and the print data.
+    fn model(
+        &self,
+        person: &Person,
+        lang: &str,
+        words: Words,
+        text: IndexMap<String, String>,
+        address: Vec<String>,
+        link: Option<crate::links::Link>,
+    ) -> Model {
         let mut sender = self.scope.sender.clone();
         if let Some(role) = text.get("role") {
             sender.insert("role".into(), role.clone());
         }
-        let labels = crate::lang::labels(&lang);
+        let labels = crate::lang::labels(lang);
         let date_text =
-            crate::lang::format_date(&lang, self.config.date, "long").unwrap_or_default();
+            crate::lang::format_date(lang, self.settings.date, "long").unwrap_or_default();
         let mut info = vec![Info::new(labels.customer_no, &person.id)];
         for (label, key) in [
             (labels.contact, "name"),
@@ -439,36 +481,9 @@ impl<'a> Composer<'a> {
             }
         }
         info.push(Info::new(labels.date, &date_text));
-
-        // The occasion (a birthday, the order it thanks for) is a fact when
-        // the message refers to it.
-        if occasion.is_some() && self.occasion_used.contains(&lang) {
-            log.record("occasion");
-        }
-        let facts = log.count();
-        if facts == 0 && self.has_message && edited.is_none() {
-            if self.config.policy.generic.as_deref() == Some("error") {
-                return Err(ComposeError(
-                    "generic text: it uses no fact from the person's history (policy.generic = \"error\")".into(),
-                ));
-            }
-            warnings.push(Warning::new(
-                id,
-                WarningKind::Generic,
-                "generic text: it uses no fact from the person's history",
-            ));
-        }
-        let fingerprint = repeat::fingerprint(&message);
-        if let Some(why) = self.repeats(person, occasion, &fingerprint) {
-            if self.config.policy.repeat.as_deref() == Some("error") {
-                return Err(ComposeError(format!("{why} (policy.repeat = \"error\")")));
-            }
-            warnings.push(Warning::new(id, WarningKind::Repeat, why));
-        }
-        let address_hash = crate::identity::address_hash(person, sender_country);
-        let model = Model {
-            lang: lang.clone(),
-            date: self.config.date.to_string(),
+        Model {
+            lang: lang.to_string(),
+            date: self.settings.date.to_string(),
             date_text,
             subject: text.get("subject").cloned().unwrap_or_default(),
             salutation: words.salutation,
@@ -480,7 +495,6 @@ impl<'a> Composer<'a> {
                 fields: person.fields.clone(),
                 name: words
                     .household_name
-                    .clone()
                     .unwrap_or_else(|| person.display_name()),
                 address,
             },
@@ -488,18 +502,7 @@ impl<'a> Composer<'a> {
             print: self.print.clone(),
             labels: None,
             link,
-        };
-        Ok(Piece {
-            id: person.id.clone(),
-            lang,
-            model,
-            message,
-            warnings,
-            facts,
-            fingerprint,
-            address: address_hash,
-            edited: edited.is_some(),
-        })
+        }
     }
 
     /// "nearly the same text as the card of 2025-12-01 (christmas-2025)" when
@@ -512,14 +515,14 @@ impl<'a> Composer<'a> {
         occasion: Option<&Occasion>,
         fingerprint: &str,
     ) -> Option<String> {
-        if self.config.policy.repeat.as_deref() == Some("allow") {
+        if self.settings.repeat == RepeatPolicy::Allow {
             return None;
         }
-        let key = occasion.map_or(self.config.name.as_str(), |o| o.key.as_str());
+        let key = occasion.map_or(self.settings.campaign.as_str(), |o| o.key.as_str());
         let last = person.events.iter().rev().find(|e| {
-            e.date <= self.config.date
+            e.date <= self.settings.date
                 && e.extra.get("source").is_some_and(|s| s == "ledger")
-                && !(e.summary == self.config.name
+                && !(e.summary == self.settings.campaign
                     && e.extra.get("occasion").is_some_and(|o| o == key))
         })?;
         let what = repeat::verdict(repeat::distance(
@@ -531,6 +534,102 @@ impl<'a> Composer<'a> {
             last.kind, last.date, last.summary
         ))
     }
+}
+
+/// Compiles the texts (`text:<lang>:<key>`): the template's, overridden
+/// key by key by the motif's, then by the campaign's. Gives the keys per
+/// language.
+fn add_texts(
+    env: &mut Environment<'static>,
+    sources: &mut std::collections::HashMap<String, String>,
+    template: &Template,
+    motif: Option<&str>,
+    settings: &ComposeSettings,
+) -> Result<IndexMap<String, Vec<String>>> {
+    let mut merged: IndexMap<String, IndexMap<String, String>> = template.manifest.text.clone();
+    let motif_text = motif
+        .and_then(|m| template.manifest.motif.get(m))
+        .map(|m| &m.text);
+    for (lang, table) in motif_text.into_iter().flatten().chain(&settings.text) {
+        let entry = merged.entry(lang.to_lowercase()).or_default();
+        for (k, v) in table {
+            entry.insert(k.clone(), v.clone());
+        }
+    }
+    let mut texts = IndexMap::new();
+    for (lang, table) in &merged {
+        let mut keys = Vec::new();
+        for (key, source) in table {
+            let name = format!("{}{lang}:{key}", jinja::PLAIN_PREFIX);
+            sources.insert(name.clone(), source.clone());
+            env.add_template_owned(name, source.clone()).map_err(|e| {
+                Error::config(format!(
+                    "text \"{key}\" for language \"{lang}\": {}",
+                    describe(&e)
+                ))
+            })?;
+            keys.push(key.clone());
+        }
+        texts.insert(lang.clone(), keys);
+    }
+    Ok(texts)
+}
+
+/// The message and texts of one piece, as written.
+struct Written {
+    message: String,
+    text: IndexMap<String, String>,
+    /// The message is a text a person wrote for this recipient.
+    edited: bool,
+}
+
+/// The person a piece is written to and the members of their household
+/// (none for one person): a household gets a joint name and salutation,
+/// and its first member carries the history of all.
+fn household_of<'p>(
+    first: &'p Person,
+    household: &[Person],
+    lang: &str,
+    words: &mut Words,
+) -> (std::borrow::Cow<'p, Person>, Vec<Person>) {
+    if household.is_empty() {
+        return (std::borrow::Cow::Borrowed(first), Vec::new());
+    }
+    let mut members = vec![first.clone()];
+    members.extend(household.iter().cloned());
+    words.salutation = crate::lang::household::household_salutation(&members, lang);
+    words.household_name = Some(crate::lang::household::household_name(&members, lang));
+    let mut all = first.clone();
+    all.events = members
+        .iter()
+        .flat_map(|m| m.events.iter().cloned())
+        .collect();
+    all.events.sort_by_key(|e| e.date);
+    (std::borrow::Cow::Owned(all), members)
+}
+
+/// Too many lines for a window envelope, or too few to be an address.
+fn address_warnings(id: Option<&str>, address: &[String]) -> Vec<Warning> {
+    let mut warnings = Vec::new();
+    if address.len() > address::MAX_LINES {
+        warnings.push(Warning::new(
+            id,
+            WarningKind::Address,
+            format!(
+                "the address has {} lines; window envelopes show {}",
+                address.len(),
+                address::MAX_LINES
+            ),
+        ));
+    }
+    if address.len() < 2 {
+        warnings.push(Warning::new(
+            id,
+            WarningKind::Address,
+            "the address has fewer than two lines",
+        ));
+    }
+    warnings
 }
 
 fn template_error(e: minijinja::Error) -> Error {

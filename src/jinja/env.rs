@@ -56,6 +56,13 @@ pub fn environment(run_date: NaiveDate) -> Environment<'static> {
         _ => escape_formatter(out, state, value),
     });
 
+    add_filters(&mut env);
+    add_functions(&mut env, run_date);
+    env
+}
+
+/// The filters texts use: dates, numbers and money in the piece's language.
+fn add_filters(env: &mut Environment<'static>) {
     // {{ event.date | date }}, {{ event.date | date("month") }}
     env.add_filter("date", move |state: &State, value: Value, style: Option<&str>| -> Result<String, Error> {
         let date = to_date(&value)?;
@@ -88,6 +95,10 @@ pub fn environment(run_date: NaiveDate) -> Environment<'static> {
     env.add_filter("last", |seq: Vec<Value>| {
         seq.into_iter().next_back().unwrap_or(Value::from(()))
     });
+}
+
+/// The functions texts use: time since a date, counted from the run date.
+fn add_functions(env: &mut Environment<'static>, run_date: NaiveDate) {
     env.add_function("years_since", move |value: Value| -> Result<i64, Error> {
         Ok(years_between(to_date(&value)?, run_date))
     });
@@ -103,7 +114,6 @@ pub fn environment(run_date: NaiveDate) -> Environment<'static> {
     env.add_function("days_since", move |value: Value| -> Result<i64, Error> {
         Ok((run_date - to_date(&value)?).num_days())
     });
-    env
 }
 
 fn current_lang(state: &State) -> String {

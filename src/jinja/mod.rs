@@ -13,7 +13,6 @@ use chrono::NaiveDate;
 use indexmap::IndexMap;
 use minijinja::value::Value;
 
-use crate::config::Config;
 use crate::model::{join_nonempty, Person};
 use crate::occasion::Occasion;
 pub use env::{environment, typst_string, PLAIN_PREFIX};
@@ -30,11 +29,11 @@ pub struct Scope {
 }
 
 impl Scope {
-    pub fn new(config: &Config) -> Scope {
-        let mut sender = config.sender.clone();
+    pub fn new(date: NaiveDate, campaign: &str, sender: &IndexMap<String, String>) -> Scope {
+        let mut sender = sender.clone();
         sender
             .entry("country".into())
-            .or_insert_with(|| crate::config::DEFAULT_COUNTRY.into());
+            .or_insert_with(|| crate::settings::DEFAULT_COUNTRY.into());
         if !sender.contains_key("return_line") {
             let field = |k: &str| sender.get(k).map(String::as_str).unwrap_or("");
             let place = join_nonempty(&[field("postal_code"), field("city")]);
@@ -46,8 +45,8 @@ impl Scope {
             sender.insert("return_line".into(), line);
         }
         Scope {
-            date: config.date,
-            campaign: config.name.clone(),
+            date,
+            campaign: campaign.to_string(),
             sender,
         }
     }

@@ -1,7 +1,7 @@
 //! Salutation ("Sehr geehrte Frau Dr. Weber,") and closing formula per
 //! language, formality and gender, following DIN 5008 practice and the
 //! rules in `shared/notes/print-postal.md` §6. The rules are listed as a
-//! table in the README ("### Salutations"); the cases that pin them down
+//! table in docs/guide/messages.md ("Salutations"); the cases that pin them down
 //! are data in `tests/data/salutations.csv`.
 //!
 //! A `salutation` column cannot hold the whole line: it holds Frau/Herr/Mr/…
@@ -315,7 +315,7 @@ pub fn names(person: &Person) -> Names {
 }
 
 /// The salutation line for a person in a language: the person's own
-/// `salutation_line` when given, else computed (see the README table).
+/// `salutation_line` when given, else computed (see the table in docs/guide/messages.md).
 pub fn salutation_line(person: &Person, lang: &str) -> String {
     let own = person.get("salutation_line").trim();
     if !own.is_empty() {

@@ -266,19 +266,15 @@ impl Returns {
             return;
         };
         let date = match (when, cell(when)) {
-            (_, "") => None,
-            (Some(c), raw) => match date::parse(raw, DateOrder::Dmy, 2000) {
+            (Some(c), raw) if !raw.is_empty() => match date::parse(raw, DateOrder::Dmy, 2000) {
                 Some(d) => Some(d),
                 None => {
-                    problems.push(Problem::error(
-                        at(c),
-                        format!("invalid date \"{raw}\""),
-                        Some("write dates as YYYY-MM-DD or DD.MM.YYYY"),
-                    ));
-                    return;
+                    let hint = Some("write dates as YYYY-MM-DD or DD.MM.YYYY");
+                    let what = format!("invalid date \"{raw}\"");
+                    return problems.push(Problem::error(at(c), what, hint));
                 }
             },
-            (None, _) => None,
+            _ => None,
         };
         let street = cell(address[0]);
         let address_key = (!street.is_empty()).then(|| {
@@ -297,17 +293,7 @@ impl Returns {
             self.by_id.entry(id.to_string()).or_default().push(returned);
             return;
         }
-        let who = match cell(name) {
-            "" => {
-                let full = format!("{} {}", cell(first), cell(last));
-                if full.trim().is_empty() {
-                    cell(company).to_string()
-                } else {
-                    full
-                }
-            }
-            n => n.to_string(),
-        };
+        let who = who_of(cell(name), cell(first), cell(last), cell(company));
         match (name_key(&who), address_key) {
             (who, Some(address)) if !who.is_empty() => self
                 .by_name
@@ -371,6 +357,20 @@ impl Returns {
             Some(hash) => *hash == address_hash(person, &self.sender_country),
             None => true,
         }
+    }
+}
+
+/// Who a row names: the name column, else first and last name, else the
+/// company.
+fn who_of(name: &str, first: &str, last: &str, company: &str) -> String {
+    if !name.is_empty() {
+        return name.to_string();
+    }
+    let full = format!("{first} {last}");
+    if full.trim().is_empty() {
+        company.to_string()
+    } else {
+        full
     }
 }
 

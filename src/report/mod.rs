@@ -7,8 +7,13 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 
+pub mod progress;
+
+pub use progress::Progress;
+
 use crate::compose::{Warning, WarningKind};
 use crate::error::{Problem, EXIT_OK, EXIT_PARTIAL};
+use crate::select::ReasonKind;
 
 /// How many of a kind the terminal shows before it summarises.
 pub const SHOWN: usize = 3;
@@ -141,7 +146,7 @@ pub struct Report {
     pub kept_first: Vec<String>,
     pub failed: Vec<FailedPiece>,
     /// Left out per reason kind: (kind, count, first ids).
-    pub left_out: Vec<(&'static str, usize, Vec<String>)>,
+    pub left_out: Vec<(ReasonKind, usize, Vec<String>)>,
     /// Households merged into one piece: "K-1 + K-2", the first few; and
     /// how many households and people there are in all.
     pub households: (usize, usize, Vec<String>),
@@ -187,12 +192,12 @@ impl Report {
         self.facts.get_or_insert([0; 4])[facts.min(3)] += 1;
     }
 
-    fn left(&self, kind: &str) -> Option<&(&'static str, usize, Vec<String>)> {
+    fn left(&self, kind: ReasonKind) -> Option<&(ReasonKind, usize, Vec<String>)> {
         self.left_out.iter().find(|(k, _, _)| *k == kind)
     }
 
     /// Prints what a render did: failures first (they need action), then
-    /// the counts and where the files are.
+    /// who was left out, the counts and where the files are.
     pub fn print(&self, quiet: bool) {
         print_problems("warning", &self.problems, false);
         for note in &self.notes {
@@ -215,58 +220,10 @@ impl Report {
                 "kept {} existing file(s) unchanged (use --force to regenerate): {}{}",
                 self.kept,
                 self.kept_first.join(", "),
-                if self.kept > self.kept_first.len() {
-                    ", …"
-                } else {
-                    ""
-                }
+                more(self.kept, self.kept_first.len(), ", …")
             );
         }
-        if let Some((_, n, ids)) = self.left("opted_out") {
-            errln!(
-                "left out {n} person(s) who opted out: {}{}",
-                ids.join(", "),
-                if *n > ids.len() { ", …" } else { "" }
-            );
-        }
-        if let Some((_, n, ids)) = self.left("excluded") {
-            errln!(
-                "left out {n} person(s) by hand (the studio): {}{}",
-                ids.join(", "),
-                if *n > ids.len() { ", …" } else { "" }
-            );
-        }
-        if let Some((_, n, ids)) = self.left("returned") {
-            errln!(
-                "left out {n} person(s) whose mail came back ([data] returns): {}{}",
-                ids.join(", "),
-                if *n > ids.len() { ", …" } else { "" }
-            );
-        }
-        let (households, people, shown) = &self.households;
-        if *households > 0 {
-            errln!(
-                "one piece per household: {households} household(s) of {people} people: {}{}",
-                shown.join("; "),
-                if *households > shown.len() {
-                    "; …"
-                } else {
-                    ""
-                }
-            );
-        }
-        if let Some((_, n, _)) = self.left("already_done") {
-            errln!(
-                "skipped {n} recipient(s) the ledger says were already produced (use --force to regenerate)"
-            );
-        }
-        if let Some((_, n, ids)) = self.left("capped") {
-            errln!(
-                "left out {n} recipient(s) who got a piece too recently (policy.min_days_between): {}{}",
-                ids.join(", "),
-                if *n > ids.len() { ", …" } else { "" }
-            );
-        }
+        self.print_left_out();
         if let Some(grid) = &self.test_grid {
             errln!(
                 "test grid: {} (print it on plain paper at 100 % / \"actual size\" and hold it against the label sheet or envelope, or fold it into the window envelope)",
@@ -274,10 +231,10 @@ impl Report {
             );
             return;
         }
-        if let Some((_, n, _)) = self.left("not_due") {
+        if let Some((_, n, _)) = self.left(ReasonKind::NotDue) {
             errln!("{n} person(s) have no occasion due in this run's window");
         }
-        if let Some((_, n, _)) = self.left("not_matching") {
+        if let Some((_, n, _)) = self.left(ReasonKind::NotMatching) {
             errln!("{n} person(s) did not match the campaign's selection");
         }
         if self.recipients == 0 && self.manifest.is_none() {
@@ -299,6 +256,53 @@ impl Report {
             }
             return;
         }
+        self.print_outputs();
+    }
+
+    /// Who was left out by the person or by hand, households, and what the
+    /// ledger and the frequency cap held back.
+    fn print_left_out(&self) {
+        let listed = [
+            (ReasonKind::OptedOut, "person(s) who opted out"),
+            (ReasonKind::Excluded, "person(s) by hand (the studio)"),
+            (
+                ReasonKind::Returned,
+                "person(s) whose mail came back ([data] returns)",
+            ),
+        ];
+        for (kind, who) in listed {
+            if let Some((_, n, ids)) = self.left(kind) {
+                errln!(
+                    "left out {n} {who}: {}{}",
+                    ids.join(", "),
+                    more(*n, ids.len(), ", …")
+                );
+            }
+        }
+        let (households, people, shown) = &self.households;
+        if *households > 0 {
+            errln!(
+                "one piece per household: {households} household(s) of {people} people: {}{}",
+                shown.join("; "),
+                more(*households, shown.len(), "; …")
+            );
+        }
+        if let Some((_, n, _)) = self.left(ReasonKind::AlreadyDone) {
+            errln!(
+                "skipped {n} recipient(s) the ledger says were already produced (use --force to regenerate)"
+            );
+        }
+        if let Some((_, n, ids)) = self.left(ReasonKind::Capped) {
+            errln!(
+                "left out {n} recipient(s) who got a piece too recently (policy.min_days_between): {}{}",
+                ids.join(", "),
+                more(*n, ids.len(), ", …")
+            );
+        }
+    }
+
+    /// The counts of a render and where its files are.
+    fn print_outputs(&self) {
         errln!(
             "{} recipient(s): {} written, {} kept, {} failed → {}",
             self.recipients,
@@ -317,46 +321,57 @@ impl Report {
             errln!("preflight: {ok} ok · {warn} with warnings · {fail} failed (see manifest.csv)");
         }
         if let Some((shard, total)) = &self.print_share {
-            let name = |p: &PathBuf| {
-                p.file_name()
-                    .unwrap_or_default()
-                    .to_string_lossy()
-                    .into_owned()
-            };
-            let made: Vec<String> = match self.combined_parts.is_empty() {
-                true => self.combined.iter().map(name).collect(),
-                false => self.combined_parts.iter().map(name).collect(),
-            };
-            let list = match made.as_slice() {
-                [] => String::new(),
-                [a, b, .., z] if made.len() > 3 => format!(": {a}, {b} … {z}"),
-                _ => format!(": {}", made.join(", ")),
-            };
-            errln!(
-                "print file: shard {shard} made {} of the run's {total} part(s){list}; `warmly merge` puts the shards together",
-                made.len()
-            );
-            if let Some(manifest) = &self.manifest {
-                errln!("manifest:   {}", manifest.display());
-            }
-            return;
-        }
-        match self.combined_parts.as_slice() {
-            [first, .., last] => errln!(
-                "print files: {} … {} ({} parts, in print order; [output] print_part sets the pieces per file)",
-                first.display(),
-                last.display(),
-                self.combined_parts.len(),
-            ),
-            _ => {
-                if let Some(combined) = &self.combined {
-                    errln!("print file: {}", combined.display());
+            self.print_share(shard, *total);
+        } else {
+            match self.combined_parts.as_slice() {
+                [first, .., last] => errln!(
+                    "print files: {} … {} ({} parts, in print order; [output] print_part sets the pieces per file)",
+                    first.display(),
+                    last.display(),
+                    self.combined_parts.len(),
+                ),
+                _ => {
+                    if let Some(combined) = &self.combined {
+                        errln!("print file: {}", combined.display());
+                    }
                 }
             }
         }
         if let Some(manifest) = &self.manifest {
             errln!("manifest:   {}", manifest.display());
         }
+    }
+
+    /// A shard's parts of the run's print file.
+    fn print_share(&self, shard: &str, total: usize) {
+        let name = |p: &PathBuf| {
+            p.file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned()
+        };
+        let made: Vec<String> = match self.combined_parts.is_empty() {
+            true => self.combined.iter().map(name).collect(),
+            false => self.combined_parts.iter().map(name).collect(),
+        };
+        let list = match made.as_slice() {
+            [] => String::new(),
+            [a, b, .., z] if made.len() > 3 => format!(": {a}, {b} … {z}"),
+            _ => format!(": {}", made.join(", ")),
+        };
+        errln!(
+            "print file: shard {shard} made {} of the run's {total} part(s){list}; `warmly merge` puts the shards together",
+            made.len()
+        );
+    }
+}
+
+/// `tail` when fewer than all (`n`) were shown.
+fn more(n: usize, shown: usize, tail: &str) -> &str {
+    if n > shown {
+        tail
+    } else {
+        ""
     }
 }
 

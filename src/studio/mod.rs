@@ -26,12 +26,14 @@ use serde::Serialize;
 
 use crate::args::RenderArgs;
 use crate::compose::{Composer, Piece};
-use crate::config::{Config, Mode};
-use crate::engine::{Engine, STACK_SIZE};
+use crate::engine::{Engine, Made, Unmade, STACK_SIZE};
 use crate::error::{Error, Result};
+use crate::mode::Mode;
 use crate::plan::{self, Plan};
-use crate::select::Reason;
+use crate::select::{Reason, ReasonKind};
+use crate::settings::Settings;
 use crate::state::{Approval, Edits, Exclusions};
+use crate::typeset::Preflight;
 
 /// Thumbnails in the grid: a card's front at about 300 px wide, sharp on
 /// a screen with twice the pixels.
@@ -43,33 +45,42 @@ pub const PREVIEW_PPI: f32 = 90.0;
 /// Page images kept for the detail view (the most recent first out).
 const PAGE_CACHE: usize = 96;
 
-/// What the render job reports as it goes: pieces done, pieces in all.
-pub type Observer<'a> = dyn Fn(usize, usize) + Send + Sync + 'a;
+pub use crate::report::progress::Observer;
+
+/// How serious a finding of `check` is, for the overview.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// Render would stop.
+    Error,
+    Warning,
+    /// Worth knowing (a field the messages use is empty for some).
+    Note,
+}
 
 /// A finding of `check` for the overview.
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
-    /// `error`, `warning` or `note`.
-    pub severity: &'static str,
+    pub severity: Level,
     pub text: String,
 }
 
 /// The commands the studio runs, handed in by `cmd::studio`.
 pub struct Commands {
     /// The engine of the studio's plan (thumbnails and first pages kept).
-    pub engine: for<'a> fn(&'a Config, &Plan) -> Result<Engine<'a>>,
+    pub engine: for<'a> fn(&'a Settings, &Plan) -> Result<Engine<'a>>,
     /// `warmly render` with a progress observer.
-    pub render: for<'a> fn(&Config, &Observer<'a>) -> Result<u8>,
+    pub render: for<'a> fn(&Settings, &Observer<'a>) -> Result<u8>,
     /// `warmly proof`.
-    pub proof: fn(&Config) -> Result<u8>,
+    pub proof: fn(&Settings) -> Result<u8>,
     /// What `warmly check` finds.
-    pub findings: fn(&Config) -> Result<Vec<Finding>>,
+    pub findings: fn(&Settings) -> Result<Vec<Finding>>,
     /// Left out per kind: (kind, count, ids with details).
     pub left_out: fn(&Plan) -> Vec<LeftOut>,
 }
 
 /// Left out for one kind of reason: (kind, count, ids with details).
-pub type LeftOut = (&'static str, usize, Vec<String>);
+pub type LeftOut = (ReasonKind, usize, Vec<String>);
 
 /// A page image's key: person, messages version, person version, page.
 type PageKey = (u32, u64, u64, usize);
@@ -93,8 +104,7 @@ pub struct Snapshot {
 /// What the checker found for one piece.
 #[derive(Debug, Clone, Serialize)]
 pub struct Info {
-    /// `ok`, `warn` or `fail`.
-    pub preflight: &'static str,
+    pub preflight: Preflight,
     /// `kind: text`, as the manifest has them.
     pub warnings: Vec<String>,
     pub generic: bool,
@@ -119,11 +129,21 @@ struct Cache {
     pages: VecDeque<(PageKey, Arc<Vec<u8>>)>,
 }
 
+/// Where a render started from the page is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobState {
+    #[default]
+    Idle,
+    Running,
+    Done,
+    Failed,
+}
+
 /// A render started from the page.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Job {
-    /// `idle`, `running`, `done` or `failed`.
-    pub state: &'static str,
+    pub state: JobState,
     /// What is happening, in words.
     pub phase: String,
     pub done: usize,
@@ -140,14 +160,24 @@ pub struct Job {
 #[derive(Debug, Clone, Serialize)]
 pub struct Output {
     pub name: String,
-    /// `print`, `proof`, `manifest`, `piece` or `other`.
-    pub kind: &'static str,
+    pub kind: OutputKind,
     pub bytes: u64,
+}
+
+/// What a file of the output folder is, in the order they are offered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutputKind {
+    Print,
+    Proof,
+    Manifest,
+    Other,
+    Piece,
 }
 
 /// The running studio.
 pub struct Studio {
-    pub config: &'static Config,
+    pub settings: &'static Settings,
     /// The command line as given, for the render (and proof) it starts.
     pub render_args: RenderArgs,
     pub commands: Commands,
@@ -168,17 +198,17 @@ impl Studio {
     /// Prepares the first snapshot (an error here stops the command, like
     /// a render would stop) and a fresh token.
     pub fn new(
-        config: &'static Config,
+        settings: &'static Settings,
         render_args: RenderArgs,
         commands: Commands,
     ) -> Result<Arc<Studio>> {
-        if config.state_dir.is_none() {
+        if settings.run.state_dir.is_none() {
             return Err(Error::config(
                 "the studio needs a campaign file (its state folder keeps exclusions, edits and the approval)",
             )
             .with_hint("warmly studio samples/christmas-2026.toml"));
         }
-        let snapshot = build(config, &commands, 0)?;
+        let snapshot = build(settings, &commands, 0)?;
         if snapshot.plan.is_sheet() {
             return Err(Error::config(
                 "the studio shows one piece per recipient; a label sheet has one page for all",
@@ -186,7 +216,7 @@ impl Studio {
             .with_hint("use `warmly proof` or `warmly render` for label sheets"));
         }
         Ok(Arc::new(Studio {
-            config,
+            settings,
             render_args,
             commands,
             token: token()?,
@@ -196,10 +226,7 @@ impl Studio {
             generation: AtomicUsize::new(0),
             cache: Mutex::default(),
             checked: AtomicUsize::new(0),
-            job: Mutex::new(Job {
-                state: "idle",
-                ..Job::default()
-            }),
+            job: Mutex::new(Job::default()),
         }))
     }
 
@@ -212,7 +239,7 @@ impl Studio {
     /// the data changed), `person` only that one.
     pub fn rebuild(self: &Arc<Self>, all: bool, person: Option<u32>) -> Result<()> {
         let generation = self.generation.fetch_add(1, Ordering::SeqCst) as u64 + 1;
-        let snapshot = build(self.config, &self.commands, generation)?;
+        let snapshot = build(self.settings, &self.commands, generation)?;
         {
             let mut cache = self.cache.lock().expect("cache lock");
             if all {
@@ -275,8 +302,7 @@ impl Studio {
     }
 
     /// Composes, typesets and thumbnails every piece not yet checked, on
-    /// worker threads with Typst's stack; stops when a newer snapshot
-    /// replaces this one.
+    /// the engine's workers; stops when a newer snapshot replaces this one.
     pub fn start_checker(self: &Arc<Self>) {
         let studio = self.clone();
         let snap = self.snapshot();
@@ -287,35 +313,18 @@ impl Studio {
                 let todo: Vec<usize> = (0..snap.plan.pieces.len())
                     .filter(|&i| studio.info(snap.plan.pieces[i].person).is_none())
                     .collect();
-                let next = AtomicUsize::new(0);
-                let threads = studio.config.jobs.clamp(1, todo.len().max(1));
-                std::thread::scope(|scope| {
-                    for _ in 0..threads {
-                        let (studio, snap, todo, next) = (&studio, &snap, &todo, &next);
-                        std::thread::Builder::new()
-                            .stack_size(STACK_SIZE)
-                            .spawn_scoped(scope, move || loop {
-                                let at = next.fetch_add(1, Ordering::Relaxed);
-                                let Some(&i) = todo.get(at) else { break };
-                                if studio.generation.load(Ordering::SeqCst) as u64
-                                    != snap.generation
-                                {
-                                    break;
-                                }
-                                let person = snap.plan.pieces[i].person;
-                                if studio.info(person).is_none() {
-                                    let info = Arc::new(make(snap, i).0);
-                                    studio.store(snap, person, info);
-                                }
-                                studio.checked.fetch_add(1, Ordering::Relaxed);
-                                if at % 8 == 7 {
-                                    typst::comemo::evict(2);
-                                }
-                            })
-                            .expect("spawning a checker thread");
-                    }
-                });
-                typst::comemo::evict(2);
+                let current = || studio.generation.load(Ordering::SeqCst) as u64 == snap.generation;
+                snap.engine.stream_while(
+                    &snap.plan,
+                    &todo,
+                    current,
+                    |_, made| Ok(info_of(&snap, made).0),
+                    |i, result| {
+                        let info = result.unwrap_or_else(failed);
+                        studio.store(&snap, snap.plan.pieces[i].person, Arc::new(info));
+                        studio.checked.fetch_add(1, Ordering::Relaxed);
+                    },
+                );
             })
             .expect("spawning the checker");
     }
@@ -391,7 +400,7 @@ impl Studio {
     pub fn approval(&self) -> Option<(Approval, Vec<&'static str>)> {
         let snap = self.snapshot();
         let approval = snap.plan.approval.clone()?;
-        let changed = approval.changed(&snap.plan.fingerprint(self.config));
+        let changed = approval.changed(&snap.plan.fingerprint());
         Some((approval, changed))
     }
 }
@@ -405,13 +414,13 @@ fn token() -> Result<String> {
 }
 
 /// The plan, engine and findings of the campaign as it is on disk.
-fn build(config: &'static Config, commands: &Commands, generation: u64) -> Result<Snapshot> {
-    let plan = plan::prepare(config)?;
-    let engine = (commands.engine)(config, &plan)?;
-    let plain = Composer::new(config, &plan.template)?;
-    let findings = (commands.findings)(config).unwrap_or_else(|e| {
+fn build(settings: &'static Settings, commands: &Commands, generation: u64) -> Result<Snapshot> {
+    let plan = plan::prepare(settings, &Mode::Studio)?;
+    let engine = (commands.engine)(settings, &plan)?;
+    let plain = Composer::new(&settings.compose, &plan.template)?;
+    let findings = (commands.findings)(settings).unwrap_or_else(|e| {
         vec![Finding {
-            severity: "error",
+            severity: Level::Error,
             text: e.to_string(),
         }]
     });
@@ -439,27 +448,63 @@ fn build(config: &'static Config, commands: &Commands, generation: u64) -> Resul
     })
 }
 
-/// Composes and typesets piece `i`: what the grid shows, and the laid-out
-/// pages for larger images.
+/// Composes and typesets piece `i` (a request's, outside the checker):
+/// what the grid shows, and the laid-out pages for larger images.
 fn make(snap: &Snapshot, i: usize) -> (Info, Option<ecow::EcoVec<typst_layout::Page>>) {
-    let failed = |error: String| Info {
-        preflight: "fail",
+    let planned = &snap.plan.pieces[i];
+    let person = snap.plan.person(planned);
+    let piece = match snap.engine.compose(&snap.plan, planned) {
+        Ok(piece) => piece,
+        Err(e) => {
+            let why = e.into();
+            return (
+                failed(Unmade {
+                    lang: String::new(),
+                    why,
+                }),
+                None,
+            );
+        }
+    };
+    match snap.engine.typesetter.typeset(&piece) {
+        Ok(typeset) => info_of(
+            snap,
+            Made {
+                person,
+                piece,
+                typeset,
+                print_only: false,
+            },
+        ),
+        Err(e) => {
+            let why = e.into();
+            (
+                failed(Unmade {
+                    lang: piece.lang,
+                    why,
+                }),
+                None,
+            )
+        }
+    }
+}
+
+/// What the grid shows of a piece that could not be made.
+fn failed(unmade: Unmade) -> Info {
+    Info {
+        preflight: Preflight::Fail,
         warnings: Vec::new(),
         generic: false,
         facts: None,
         pages: 0,
-        error: Some(error),
+        error: Some(unmade.why.to_string()),
         thumb: None,
-    };
-    let planned = &snap.plan.pieces[i];
-    let piece = match snap.engine.compose(&snap.plan, planned) {
-        Ok(piece) => piece,
-        Err(e) => return (failed(e.0), None),
-    };
-    let typeset = match snap.engine.typesetter.typeset(&piece) {
-        Ok(t) => t,
-        Err(e) => return (failed(e.to_string()), None),
-    };
+    }
+}
+
+/// What the grid shows of a made piece, and its laid-out pages.
+fn info_of(snap: &Snapshot, made: Made) -> (Info, Option<ecow::EcoVec<typst_layout::Page>>) {
+    let Made { piece, typeset, .. } = made;
     let mut warnings: Vec<String> = piece
         .warnings
         .iter()
@@ -471,23 +516,21 @@ fn make(snap: &Snapshot, i: usize) -> (Info, Option<ecow::EcoVec<typst_layout::P
         .warnings
         .iter()
         .any(|w| w.kind == crate::compose::WarningKind::Generic);
+    // A card's outside is the same for everyone: its inside, with the
+    // address and the text, tells the pieces apart.
+    let inside = snap.plan.template.closing_style() == "card" && typeset.images.len() > 1;
     let info = Info {
-        preflight: typeset.preflight.as_str(),
+        preflight: typeset.preflight,
         warnings,
         generic,
         facts: (!piece.edited).then_some(piece.facts),
         pages: typeset.pages,
         error: None,
-        // A card's outside is the same for everyone: its inside, with the
-        // address and the text, tells the pieces apart.
-        thumb: {
-            let inside = snap.plan.template.closing_style() == "card" && typeset.images.len() > 1;
-            typeset
-                .images
-                .into_iter()
-                .nth(usize::from(inside))
-                .map(Arc::new)
-        },
+        thumb: typeset
+            .images
+            .into_iter()
+            .nth(usize::from(inside))
+            .map(Arc::new),
     };
     (info, typeset.laid_out)
 }
@@ -504,16 +547,16 @@ pub fn on_stack<R: Send>(f: impl FnOnce() -> R + Send) -> R {
     })
 }
 
-/// The configuration of a render (or proof) started from the studio: the
+/// The settings of a render (or proof) started from the studio: the
 /// command line of the studio, as that command.
-pub fn run_config(args: &RenderArgs, mode: Mode) -> Result<Config> {
+pub fn run_settings(args: &RenderArgs, mode: Mode) -> Result<Settings> {
     let mut args = args.clone();
     args.dry_run = false;
     args.export_inputs = None;
     args.test_grid = false;
     args.json = false;
     args.quiet = true;
-    Config::for_mode(&args, mode)
+    crate::mode::settings(&args, &mode)
 }
 
 /// Words for a left-out person's reason.
@@ -522,7 +565,7 @@ pub fn reason_text(reason: &Reason) -> String {
         Reason::Excluded { reason, .. } => format!("excluded — {reason}"),
         Reason::Returned { held, .. } => format!("returned mail: {}", held.describe()),
         Reason::Capped { last, .. } => format!("had a piece on {last} (min_days_between)"),
-        other => Reason::describe(other.kind()).to_string(),
+        other => other.kind().describe().to_string(),
     }
 }
 

@@ -12,9 +12,11 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{reason_text, Studio};
-use crate::config::Mode;
+use super::{reason_text, JobState, OutputKind, Studio};
+use crate::mode::Mode;
+use crate::settings::TemplateSource;
 use crate::state::{self, Approval};
+use crate::typeset::Preflight;
 
 type Shared = State<Arc<Studio>>;
 
@@ -86,12 +88,12 @@ fn no_store(mut r: Response) -> Response {
 
 async fn overview(State(studio): Shared) -> Response {
     let snap = studio.snapshot();
-    let config = studio.config;
+    let settings = studio.settings;
     let plan = &snap.plan;
     let left: Vec<Value> = (studio.commands.left_out)(plan)
         .into_iter()
         .map(|(kind, n, ids)| {
-            json!({ "kind": kind, "label": crate::select::Reason::describe(kind), "count": n, "who": ids })
+            json!({ "kind": kind, "label": kind.describe(), "count": n, "who": ids })
         })
         .collect();
     let people = &plan.people;
@@ -103,21 +105,22 @@ async fn overview(State(studio): Shared) -> Response {
     let approval = studio.approval().map(|(a, changed)| {
         json!({ "approved_at": a.approved_at, "by": a.by, "pieces": a.pieces, "changed": changed })
     });
-    let template = match &config.template {
-        crate::config::TemplateSource::Builtin(n) => format!("{n} (built in)"),
-        crate::config::TemplateSource::Folder(p) => p.display().to_string(),
+    let template = match &settings.run.template {
+        TemplateSource::Builtin(n) => format!("{n} (built in)"),
+        TemplateSource::Folder(p) => p.display().to_string(),
     };
+    let date = settings.run.date;
     no_store(
         Json(json!({
-            "campaign": config.name,
-            "date": crate::lang::format_date("en", config.date, "long").unwrap_or_else(|| config.date.to_string()),
+            "campaign": settings.run.name,
+            "date": crate::lang::format_date("en", date, "long").unwrap_or_else(|| date.to_string()),
             "template": template,
-            "people_file": config.people.display().to_string(),
+            "people_file": settings.load.people.display().to_string(),
             "encoding": encoding,
             "rows": people.rows,
-            "history_file": config.history.as_ref().map(|h| h.display().to_string()),
+            "history_file": settings.load.history.as_ref().map(|h| h.display().to_string()),
             "messages": plan.template.messages.values().map(|(f, _)| f.clone()).collect::<Vec<_>>(),
-            "out_dir": config.out_dir.display().to_string(),
+            "out_dir": settings.output.out_dir.display().to_string(),
             "state_dir": plan.state_dir.as_ref().map(|d| d.display().to_string()),
             "persons": plan.persons.len(),
             "recipients": plan.pieces.len(),
@@ -143,7 +146,7 @@ async fn pieces(State(studio): Shared) -> Response {
             (Some(_), _) => ("due", String::new(), ""),
             (None, Some(&l)) => {
                 let reason = &plan.left_out[l].reason;
-                ("left", reason_text(reason), reason.kind())
+                ("left", reason_text(reason), reason.kind().as_str())
             }
             (None, None) => ("left", "left out".to_string(), ""),
         };
@@ -185,7 +188,7 @@ async fn person(State(studio): Shared, Path(n): Path<String>) -> Result<Response
         let events: Vec<Value> = person
             .events
             .iter()
-            .filter(|e| e.date <= studio.config.date)
+            .filter(|e| e.date <= studio.settings.run.date)
             .rev()
             .map(|e| json!({ "date": e.date.to_string(), "kind": e.kind, "summary": e.summary, "extra": e.extra }))
             .collect();
@@ -376,7 +379,7 @@ async fn message(State(studio): Shared) -> Response {
     no_store(
         Json(json!({
             "messages": messages,
-            "editable": studio.config.messages_dir.is_some(),
+            "editable": studio.settings.run.messages_dir.is_some(),
         }))
         .into_response(),
     )
@@ -414,7 +417,7 @@ async fn message_preview(State(studio): Shared, Json(draft): Json<Draft>) -> Res
             Some(entry) => entry.1 = draft.source.clone(),
             None => return failed(format!("there is no message in \"{}\"", draft.lang)),
         }
-        let composer = match crate::compose::Composer::new(studio.config, &template) {
+        let composer = match crate::compose::Composer::new(&studio.settings.compose, &template) {
             Ok(c) => c,
             Err(e) => return failed(e.to_string()),
         };
@@ -450,7 +453,7 @@ async fn message_preview(State(studio): Shared, Json(draft): Json<Draft>) -> Res
 }
 
 async fn message_save(State(studio): Shared, Json(draft): Json<Draft>) -> Result<Response, Oops> {
-    let Some(dir) = studio.config.messages_dir.clone() else {
+    let Some(dir) = studio.settings.run.messages_dir.clone() else {
         return Err(bad(
             "the campaign uses the template's own message; give it `messages = \"folder\"` to edit it here",
         ));
@@ -476,7 +479,7 @@ async fn message_save(State(studio): Shared, Json(draft): Json<Draft>) -> Result
                 }
             }
             // A message that does not compile is not saved.
-            crate::compose::Composer::new(studio.config, &template)?;
+            crate::compose::Composer::new(&studio.settings.compose, &template)?;
             let name = format!("message.{}.j2", draft.lang);
             crate::write::write_atomic(&dir, &name, draft.source.as_bytes())
                 .map_err(|e| crate::error::Error::io(&dir.join(&name), e))?;
@@ -503,7 +506,7 @@ struct Approve {
 async fn approve(State(studio): Shared, Json(approve): Json<Approve>) -> Result<Response, Oops> {
     {
         let job = studio.job.lock().expect("job lock");
-        if job.state == "running" {
+        if job.state == JobState::Running {
             return Err(Oops(StatusCode::CONFLICT, "a render is running".into()));
         }
     }
@@ -521,7 +524,11 @@ async fn approve(State(studio): Shared, Json(approve): Json<Approve>) -> Result<
         .plan
         .pieces
         .iter()
-        .filter(|p| studio.info(p.person).is_some_and(|i| i.preflight == "fail"))
+        .filter(|p| {
+            studio
+                .info(p.person)
+                .is_some_and(|i| i.preflight == Preflight::Fail)
+        })
         .count();
     if failing > 0 {
         return Err(Oops(
@@ -539,7 +546,7 @@ async fn approve(State(studio): Shared, Json(approve): Json<Approve>) -> Result<
         approved_at: state::now(),
         by: approve.by.trim().chars().take(80).collect(),
         pieces: snap.plan.pieces.len(),
-        fingerprint: snap.plan.fingerprint(studio.config),
+        fingerprint: snap.plan.fingerprint(),
     };
     let dir = snap
         .plan
@@ -548,7 +555,7 @@ async fn approve(State(studio): Shared, Json(approve): Json<Approve>) -> Result<
         .ok_or_else(|| bad("no state folder"))?;
     approval.save(&dir)?;
     *studio.job.lock().expect("job lock") = super::Job {
-        state: "running",
+        state: JobState::Running,
         phase: "starting".into(),
         total: snap.plan.pieces.len(),
         ..super::Job::default()
@@ -578,13 +585,13 @@ fn run_job(studio: Arc<Studio>) {
             }
         })
     };
-    let result = super::run_config(&studio.render_args, Mode::Render)
-        .and_then(|config| (studio.commands.render)(&config, &observe));
+    let result = super::run_settings(&studio.render_args, Mode::Render)
+        .and_then(|settings| (studio.commands.render)(&settings, &observe));
     let exit = match result {
         Ok(code) => code,
         Err(e) => {
             set(&|job| {
-                job.state = "failed";
+                job.state = JobState::Failed;
                 job.error = Some(e.to_string());
             });
             return;
@@ -598,11 +605,15 @@ fn run_job(studio: Arc<Studio>) {
     // The ledger now holds the pieces: the proof shows them all the same.
     let mut proof_args = studio.render_args.clone();
     proof_args.force = true;
-    let proof = super::run_config(&proof_args, Mode::Proof)
-        .and_then(|config| (studio.commands.proof)(&config));
-    let outputs = outputs(&studio.config.out_dir);
+    let proof = super::run_settings(&proof_args, Mode::Proof)
+        .and_then(|settings| (studio.commands.proof)(&settings));
+    let outputs = outputs(&studio.settings.output.out_dir);
     set(&|job| {
-        job.state = if exit == 0 { "done" } else { "failed" };
+        job.state = if exit == 0 {
+            JobState::Done
+        } else {
+            JobState::Failed
+        };
         job.exit = Some(exit);
         job.phase = "done".into();
         if exit != 0 {
@@ -629,26 +640,21 @@ pub fn outputs(dir: &std::path::Path) -> Vec<super::Output> {
                 return None;
             }
             let kind = if name.starts_with("print") && name.ends_with(".pdf") {
-                "print"
+                OutputKind::Print
             } else if name == "proof.pdf" {
-                "proof"
+                OutputKind::Proof
             } else if name == "manifest.csv" {
-                "manifest"
+                OutputKind::Manifest
             } else if name.ends_with(".pdf") {
-                "piece"
+                OutputKind::Piece
             } else {
-                "other"
+                OutputKind::Other
             };
             let bytes = e.metadata().map(|m| m.len()).unwrap_or(0);
             Some(super::Output { name, kind, bytes })
         })
         .collect();
-    let rank = |k: &str| {
-        ["print", "proof", "manifest", "other", "piece"]
-            .iter()
-            .position(|x| *x == k)
-    };
-    out.sort_by(|a, b| (rank(a.kind), &a.name).cmp(&(rank(b.kind), &b.name)));
+    out.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
     out
 }
 
@@ -673,7 +679,7 @@ async fn output(State(studio): Shared, Path(name): Path<String>) -> Result<Respo
     {
         return Err(not_found());
     }
-    let dir = studio.config.out_dir.clone();
+    let dir = studio.settings.output.out_dir.clone();
     let file = name.clone();
     let bytes = blocking(move || -> Option<Vec<u8>> {
         let root = dir.canonicalize().ok()?;

@@ -20,7 +20,7 @@ const INTER_SEMIBOLD: &[u8] = include_bytes!("../../fonts/Inter-SemiBold.otf");
 /// The page: campaign, run date and template are in it from the start;
 /// the token is repeated in a header by every change the page makes.
 pub async fn index(State(studio): State<Arc<Studio>>) -> Response {
-    let config = studio.config;
+    let settings = studio.settings;
     let mut env = minijinja::Environment::new();
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
     let template = match env.template_from_str(INDEX) {
@@ -29,11 +29,11 @@ pub async fn index(State(studio): State<Arc<Studio>>) -> Response {
     };
     let snap = studio.snapshot();
     let html = template.render(minijinja::context! {
-        campaign => config.name.clone(),
-        date => crate::lang::format_date("en", config.date, "long").unwrap_or_else(|| config.date.to_string()),
+        campaign => settings.run.name.clone(),
+        date => crate::lang::format_date("en", settings.run.date, "long").unwrap_or_else(|| settings.run.date.to_string()),
         template => snap.plan.template.name.clone(),
         kind => snap.plan.template.piece_kind(),
-        accent => config.theme.get("primary").cloned().unwrap_or_default(),
+        accent => settings.compose.theme.get("primary").cloned().unwrap_or_default(),
         token => studio.token.clone(),
     });
     match html {

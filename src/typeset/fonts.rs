@@ -13,8 +13,8 @@ use typst::foundations::Bytes;
 use typst::text::{Font, FontInfo};
 use typst_kit::fonts::{FontPath, FontStore};
 
-use crate::config::Fonts;
 use crate::error::{Error, Result};
+use crate::settings::Fonts;
 
 static FONTS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/fonts");
 

@@ -8,7 +8,7 @@ pub mod world;
 
 use std::collections::HashMap;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::Datelike;
 use typst::diag::{Severity, SourceDiagnostic};
 use typst::foundations::{Bytes, Datetime, Smart};
 use typst::syntax::{Source, VirtualPath};
@@ -19,6 +19,7 @@ use typst_pdf::{PdfOptions, PdfStandard, PdfStandards, Timestamp};
 
 use crate::compose::{Piece, Warning, WarningKind};
 use crate::error::{Error, Result};
+use crate::settings::TypesetSettings;
 use crate::template::Template;
 use crate::timing::{self, time, Stage};
 use world::{project_id, DocWorld, Shared, MESSAGE_ID};
@@ -59,7 +60,7 @@ pub struct Checks {
 }
 
 /// The preflight's verdict on a document (the manifest's `preflight` column).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Preflight {
     Ok,
@@ -113,16 +114,10 @@ pub struct Typesetter {
 }
 
 impl Typesetter {
-    /// `extra` are files every document may read besides the template's
-    /// (the campaign's pictures: signature, card front).
-    pub fn new(
-        template: &Template,
-        extra: &[(String, Vec<u8>)],
-        standards: &[String],
-        fonts: &crate::config::Fonts,
-        date: NaiveDate,
-        campaign: &str,
-    ) -> Result<Typesetter> {
+    /// Every document may read the template's files and the campaign's
+    /// pictures (signature, card front).
+    pub fn new(template: &Template, settings: &TypesetSettings) -> Result<Typesetter> {
+        let date = settings.date;
         let today = Datetime::from_ymd(date.year(), date.month() as u8, date.day() as u8)
             .ok_or_else(|| Error::config(format!("run date {date} cannot be represented")))?;
         let mut files = HashMap::new();
@@ -130,7 +125,7 @@ impl Typesetter {
         for (path, bytes) in template
             .files
             .iter()
-            .chain(extra.iter().map(|(p, b)| (p, b)))
+            .chain(settings.pictures.iter().map(|(p, b)| (p, b)))
         {
             if VirtualPath::new(path).is_err() {
                 continue; // a name Typst cannot address cannot be used anyway
@@ -146,12 +141,13 @@ impl Typesetter {
         }
         let shared = Shared {
             library: LazyHash::new(Library::default()),
-            fonts: fonts::store(fonts)?,
+            fonts: fonts::store(&settings.fonts)?,
             files,
             sources,
             today,
         };
         let mut list = Vec::new();
+        let standards = &settings.pdf_standards;
         for name in standards {
             let standard: PdfStandard =
                 serde_json::from_value(serde_json::Value::String(name.clone())).map_err(|_| {
@@ -168,12 +164,12 @@ impl Typesetter {
             .map_err(|e| Error::config(format!("PDF standards: {}", e.message())))?;
         Ok(Typesetter {
             shared,
-            campaign: campaign.to_string(),
+            campaign: settings.campaign.clone(),
             timestamp: Timestamp::new_utc(today),
             standards,
             tagged_print,
             checks: Checks::default(),
-            system_fonts: fonts.system,
+            system_fonts: settings.fonts.system,
             seed: compile::Seed::default(),
         })
     }
@@ -227,118 +223,134 @@ impl Typesetter {
             data: Bytes::new(data),
             message: Source::new(*MESSAGE_ID, message),
         };
-        let preflight_failed = |m: String| Failed::Preflight(m);
-        let run = || -> Result<Typeset, Failed> {
-            let compiled = time(Stage::Compile, || compile::compile(&world, &self.seed));
-            timing::layouts(compiled.layouts);
-            let warned = compiled.document;
-            for why in &compiled.relayout {
-                eprintln!("{id}: laid out again: {}", describe(&world, why));
-            }
-            let mut warnings: Vec<Warning> = warned
-                .warnings
-                .iter()
-                .map(|d| Warning::new(None, WarningKind::Typst, describe(&world, d)))
-                .collect();
-            let document = warned
-                .output
-                .map_err(|errors| Failed::Typst(describe_all(&world, &errors)))?;
-            let preflight_start = std::time::Instant::now();
-            let findings = preflight::inspect(&document);
-            if let Some(problem) = preflight::missing_glyphs(&findings.missing, self.system_fonts) {
-                return Err(preflight_failed(problem));
-            }
-            let pages = document.pages().len();
-            // (fails the document, recipient it names, what)
-            let mut problems: Vec<(bool, Option<String>, String)> = Vec::new();
-            if let Some(expected) = self.checks.pages.filter(|&p| p != pages) {
-                problems.push((
-                    self.checks.overflow_is_error,
-                    None,
-                    format!(
-                        "{pages} pages, the template expects {expected} (the text is too long?)"
-                    ),
-                ));
-            }
-            for (whose, note) in &findings.overflows {
-                let note = if note.is_empty() {
-                    "text does not fit"
-                } else {
-                    note
-                };
-                let whose = (!whose.is_empty() && whose != id).then(|| whose.clone());
-                problems.push((self.checks.overflow_is_error, whose, note.to_string()));
-            }
-            let mut clearance_mm = None;
-            if let Some(window) = self.checks.window {
-                let (min, problem) = preflight::window_check(&findings, window);
-                clearance_mm = min;
-                if let Some(problem) = problem {
-                    problems.push((self.checks.window_is_error, None, problem));
-                }
-            }
-            let fatal: Vec<String> = problems
-                .iter()
-                .filter(|(fatal, _, _)| *fatal)
-                .map(|(_, whose, p)| match whose {
-                    Some(whose) => format!("{whose}: {p}"),
-                    None => p.clone(),
-                })
-                .collect();
-            if !fatal.is_empty() {
-                return Err(preflight_failed(fatal.join("; ")));
-            }
-            let preflight = if problems.is_empty() {
-                Preflight::Ok
-            } else {
-                Preflight::Warn
-            };
-            warnings.extend(problems.into_iter().map(|(_, whose, p)| Warning {
-                recipient: whose,
-                kind: WarningKind::Preflight,
-                message: p,
-            }));
-            let options = self.pdf_options(id);
-            let unembedded = preflight::fonts_without_program(&findings);
-            if !unembedded.is_empty() {
-                return Err(preflight_failed(format!(
-                    "font(s) not embedded: {}",
-                    unembedded.join(", ")
-                )));
-            }
-            timing::add(Stage::Preflight, preflight_start);
-            let export_pdf = || -> Result<Vec<u8>, Failed> {
-                let mut pdf = typst_pdf::pdf(&document, &options)
-                    .map_err(|errors| Failed::Typst(describe_all(&world, &errors)))?;
-                bleed_boxes(&document, &mut pdf).map_err(Failed::Typst)?;
-                Ok(pdf)
-            };
-            let pdf = match export {
-                true => time(Stage::Export, export_pdf)?,
-                false => Vec::new(),
-            };
-            let images = match self.checks.render_ppi {
-                None => Vec::new(),
-                Some(ppi) => render_pages(document.pages(), ppi).map_err(Failed::Typst)?,
-            };
-            warnings.dedup();
-            let laid_out = (self.checks.keep_pages || !export)
-                .then(|| document.pages().iter().cloned().collect());
-            Ok(Typeset {
-                laid_out,
-                pdf,
-                pages,
-                warnings,
-                clearance_mm,
-                preflight,
-                images,
-            })
-        };
+        let run = || self.build(&world, id, export);
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_or_else(|_| {
             Err(Failed::Typst(
                 "the typesetter failed unexpectedly (internal error)".to_string(),
             ))
         })
+    }
+
+    /// Compile, preflight, export (or keep the pages), render images.
+    fn build(&self, world: &DocWorld, id: &str, export: bool) -> Result<Typeset, Failed> {
+        let compiled = time(Stage::Compile, || compile::compile(world, &self.seed));
+        timing::layouts(compiled.layouts);
+        let warned = compiled.document;
+        for why in &compiled.relayout {
+            eprintln!("{id}: laid out again: {}", describe(world, why));
+        }
+        let mut warnings: Vec<Warning> = warned
+            .warnings
+            .iter()
+            .map(|d| Warning::new(None, WarningKind::Typst, describe(world, d)))
+            .collect();
+        let document = warned
+            .output
+            .map_err(|errors| Failed::Typst(describe_all(world, &errors)))?;
+        let preflight_start = std::time::Instant::now();
+        let findings = preflight::inspect(&document);
+        if let Some(problem) = preflight::missing_glyphs(&findings.missing, self.system_fonts) {
+            return Err(Failed::Preflight(problem));
+        }
+        let pages = document.pages().len();
+        let (problems, clearance_mm, preflight) = self.judge(&findings, pages, id)?;
+        warnings.extend(problems);
+        let unembedded = preflight::fonts_without_program(&findings);
+        if !unembedded.is_empty() {
+            return Err(Failed::Preflight(format!(
+                "font(s) not embedded: {}",
+                unembedded.join(", ")
+            )));
+        }
+        timing::add(Stage::Preflight, preflight_start);
+        let export_pdf = || -> Result<Vec<u8>, Failed> {
+            let mut pdf = typst_pdf::pdf(&document, &self.pdf_options(id))
+                .map_err(|errors| Failed::Typst(describe_all(world, &errors)))?;
+            bleed_boxes(&document, &mut pdf).map_err(Failed::Typst)?;
+            Ok(pdf)
+        };
+        let pdf = match export {
+            true => time(Stage::Export, export_pdf)?,
+            false => Vec::new(),
+        };
+        let images = match self.checks.render_ppi {
+            None => Vec::new(),
+            Some(ppi) => render_pages(document.pages(), ppi).map_err(Failed::Typst)?,
+        };
+        warnings.dedup();
+        let laid_out =
+            (self.checks.keep_pages || !export).then(|| document.pages().iter().cloned().collect());
+        Ok(Typeset {
+            laid_out,
+            pdf,
+            pages,
+            warnings,
+            clearance_mm,
+            preflight,
+            images,
+        })
+    }
+
+    /// What the preflight finds against what the template declares: pages,
+    /// text that does not fit, the address in the window. Fatal problems
+    /// (by policy) fail the document; the others become warnings.
+    fn judge(
+        &self,
+        findings: &preflight::Findings,
+        pages: usize,
+        id: &str,
+    ) -> Result<(Vec<Warning>, Option<f64>, Preflight), Failed> {
+        // (fails the document, recipient it names, what)
+        let mut problems: Vec<(bool, Option<String>, String)> = Vec::new();
+        if let Some(expected) = self.checks.pages.filter(|&p| p != pages) {
+            problems.push((
+                self.checks.overflow_is_error,
+                None,
+                format!("{pages} pages, the template expects {expected} (the text is too long?)"),
+            ));
+        }
+        for (whose, note) in &findings.overflows {
+            let note = if note.is_empty() {
+                "text does not fit"
+            } else {
+                note
+            };
+            let whose = (!whose.is_empty() && whose != id).then(|| whose.clone());
+            problems.push((self.checks.overflow_is_error, whose, note.to_string()));
+        }
+        let mut clearance_mm = None;
+        if let Some(window) = self.checks.window {
+            let (min, problem) = preflight::window_check(findings, window);
+            clearance_mm = min;
+            if let Some(problem) = problem {
+                problems.push((self.checks.window_is_error, None, problem));
+            }
+        }
+        let fatal: Vec<String> = problems
+            .iter()
+            .filter(|(fatal, _, _)| *fatal)
+            .map(|(_, whose, p)| match whose {
+                Some(whose) => format!("{whose}: {p}"),
+                None => p.clone(),
+            })
+            .collect();
+        if !fatal.is_empty() {
+            return Err(Failed::Preflight(fatal.join("; ")));
+        }
+        let preflight = if problems.is_empty() {
+            Preflight::Ok
+        } else {
+            Preflight::Warn
+        };
+        let warnings = problems
+            .into_iter()
+            .map(|(_, whose, p)| Warning {
+                recipient: whose,
+                kind: WarningKind::Preflight,
+                message: p,
+            })
+            .collect();
+        Ok((warnings, clearance_mm, preflight))
     }
 }
 
@@ -432,12 +444,13 @@ pub fn strip_tags(frame: &mut typst::layout::Frame) {
 /// place, or through lopdf when the file is not laid out as expected.
 fn bleed_boxes(document: &PagedDocument, pdf: &mut Vec<u8>) -> Result<(), String> {
     let has_bleed = document.pages().iter().any(|p| !p.bleed.is_zero());
-    if !has_bleed || preflight::add_bleed_boxes_in_place(pdf, preflight::BLEED_MM).is_some() {
+    if !has_bleed || crate::pdf::bleed::add_bleed_boxes_in_place(pdf, preflight::BLEED_MM).is_some()
+    {
         return Ok(());
     }
     let mut parsed =
         lopdf::Document::load_mem(pdf).map_err(|e| format!("the PDF cannot be read back: {e}"))?;
-    if preflight::add_bleed_boxes(&mut parsed, preflight::BLEED_MM) {
+    if crate::pdf::bleed::add_bleed_boxes(&mut parsed, preflight::BLEED_MM) {
         pdf.clear();
         parsed
             .save_to(pdf)
