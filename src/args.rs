@@ -35,8 +35,9 @@ pub enum Command {
     /// PNG images of one recipient's pages, to look at before printing.
     #[command(after_help = PREVIEW_EXAMPLES)]
     Preview(PreviewArgs),
-    /// A page in your browser to look at every piece, exclude people, edit
-    /// one person's text or the message, then approve and print. Served by
+    /// A page in your browser: the campaigns of a folder with what is due
+    /// when, a new campaign from your own export, and for each campaign
+    /// every piece to look at, exclude, edit, approve and print. Served by
     /// warmly on 127.0.0.1 only; Ctrl-C ends it.
     #[command(after_help = STUDIO_EXAMPLES)]
     Studio(StudioArgs),
@@ -49,10 +50,12 @@ pub enum Command {
 
 const STUDIO_EXAMPLES: &str = "\
 Examples:
-  warmly studio samples/christmas-2026.toml              opens the browser
+  warmly studio                                          the campaigns of this folder, and a new one
+  warmly studio samples/                                 the campaigns of samples/
+  warmly studio samples/christmas-2026.toml              one campaign, in the browser
   warmly studio samples/thank-you.toml --no-open --port 8750
 
-Prints `studio: http://127.0.0.1:PORT/?token=…`; the token changes at every start.";
+Prints `studio: http://127.0.0.1:PORT/…?token=…`; the token changes at every start.";
 
 #[derive(Debug, Args)]
 pub struct StudioArgs {

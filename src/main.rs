@@ -54,9 +54,7 @@ fn main() -> ExitCode {
             mode::settings(&args.run, &mode).and_then(|s| cmd::preview::run(&s, &args.id, args.ppi))
         }
         Command::Due(args) => cmd::due::run(&args),
-        Command::Studio(args) => {
-            mode::settings(&args.run, &Mode::Studio).and_then(|s| cmd::studio::run(s, &args))
-        }
+        Command::Studio(args) => cmd::studio::run(&args),
         Command::Merge(args) => cmd::merge::run(&args),
     };
     match result {

@@ -21,7 +21,12 @@ struct Studio {
     child: Child,
     port: u16,
     token: String,
+    /// The address it printed.
+    url: String,
 }
+
+/// Where the sample campaign's studio is served.
+const C: &str = "/c/christmas-2026";
 
 impl Studio {
     fn start(w: &Workdir) -> Studio {
@@ -50,17 +55,20 @@ impl Studio {
             .strip_prefix("studio: ")
             .unwrap_or_else(|| panic!("no address printed: {line:?}"));
         let rest = url.strip_prefix("http://127.0.0.1:").expect(url);
-        let (port, token) = rest.split_once("/?token=").expect(url);
+        let (port, path) = rest.split_once('/').expect(url);
+        assert!(path.starts_with("c/christmas-2026/?token="), "{url}");
+        let (_, token) = path.split_once("?token=").expect(url);
         assert_eq!(token.len(), 32, "{token}");
         Studio {
             child,
             port: port.parse().unwrap(),
             token: token.to_string(),
+            url: url.to_string(),
         }
     }
 
     fn url(&self) -> String {
-        format!("http://127.0.0.1:{}/?token={}", self.port, self.token)
+        self.url.clone()
     }
 }
 
@@ -125,13 +133,13 @@ fn only_this_start_on_this_host_gets_in() {
 
     // No token: 401; a wrong one: 403, also as a cookie.
     assert_eq!(get(&s, "/", "").0, 401);
-    assert_eq!(get(&s, "/api/pieces", "").0, 401);
+    assert_eq!(get(&s, &format!("{C}/api/pieces"), "").0, 401);
     assert_eq!(
         get(&s, "/?token=0123456789abcdef0123456789abcdef", "").0,
         403
     );
     let wrong = format!("Cookie: warmly_studio_{port}=0123456789abcdef0123456789abcdef\r\n");
-    assert_eq!(get(&s, "/api/pieces", &wrong).0, 403);
+    assert_eq!(get(&s, &format!("{C}/api/pieces"), &wrong).0, 403);
 
     // The right token in the address becomes a cookie, the address loses it.
     let (status, head, _) = get(&s, &format!("/?token={}", s.token), "");
@@ -144,9 +152,16 @@ fn only_this_start_on_this_host_gets_in() {
         head.contains("HttpOnly") && head.contains("SameSite=Strict"),
         "{head}"
     );
-    let (status, head, page) = get(&s, "/", &cookie(&s));
+    let (status, head, page) = get(&s, &format!("{C}/"), &cookie(&s));
     assert_eq!(status, 200, "{head}");
     assert!(page.contains("christmas-2026"), "{page}");
+    // The home page of the campaign's folder, and a campaign that is none.
+    let (status, _, home) = get(&s, "/", &cookie(&s));
+    assert_eq!(status, 200);
+    assert!(home.contains("Your campaigns"), "{home}");
+    let (status, _, none) = get(&s, "/c/no-such-campaign/", &cookie(&s));
+    assert_eq!(status, 422);
+    assert!(none.contains("no campaign \"no-such-campaign\""), "{none}");
     assert!(head.contains("default-src 'self'"), "{head}");
 
     // Another name for the machine (DNS rebinding) is refused, token or not.
@@ -156,13 +171,13 @@ fn only_this_start_on_this_host_gets_in() {
         "127.0.0.1".into(),
     ] {
         let request = format!(
-            "GET /api/pieces HTTP/1.1\r\nHost: {host}\r\n{}Connection: close\r\n\r\n",
+            "GET {C}/api/pieces HTTP/1.1\r\nHost: {host}\r\n{}Connection: close\r\n\r\n",
             cookie(&s)
         );
         assert_eq!(http(port, &request).0, 403, "{host}");
     }
     let localhost = format!(
-        "GET /api/pieces HTTP/1.1\r\nHost: localhost:{port}\r\n{}Connection: close\r\n\r\n",
+        "GET {C}/api/pieces HTTP/1.1\r\nHost: localhost:{port}\r\n{}Connection: close\r\n\r\n",
         cookie(&s)
     );
     assert_eq!(http(port, &localhost).0, 200);
@@ -170,16 +185,25 @@ fn only_this_start_on_this_host_gets_in() {
     // A change needs the token in its header and this origin.
     let origin = format!("Origin: http://127.0.0.1:{port}\r\n");
     let header = format!("X-Warmly-Token: {}\r\n", s.token);
-    assert_eq!(post(&s, "/api/reload", &cookie(&s), "{}").0, 403);
     assert_eq!(
-        post(&s, "/api/reload", &format!("{}{origin}", cookie(&s)), "{}").0,
+        post(&s, &format!("{C}/api/reload"), &cookie(&s), "{}").0,
+        403
+    );
+    assert_eq!(
+        post(
+            &s,
+            &format!("{C}/api/reload"),
+            &format!("{}{origin}", cookie(&s)),
+            "{}"
+        )
+        .0,
         403
     );
     let other = "Origin: http://evil.example\r\n";
     assert_eq!(
         post(
             &s,
-            "/api/reload",
+            &format!("{C}/api/reload"),
             &format!("{}{header}{other}", cookie(&s)),
             "{}"
         )
@@ -189,7 +213,7 @@ fn only_this_start_on_this_host_gets_in() {
     assert_eq!(
         post(
             &s,
-            "/api/exclude",
+            &format!("{C}/api/exclude"),
             &format!("{}{header}{other}", cookie(&s)),
             r#"{"id":"K-1001","reason":"x"}"#
         )
@@ -199,7 +223,7 @@ fn only_this_start_on_this_host_gets_in() {
     assert!(!w.join("samples/state/christmas-2026/excluded.csv").exists());
     let (status, _, body) = post(
         &s,
-        "/api/reload",
+        &format!("{C}/api/reload"),
         &format!("{}{header}{origin}", cookie(&s)),
         "{}",
     );
@@ -207,7 +231,7 @@ fn only_this_start_on_this_host_gets_in() {
     // An exclusion without a reason is refused with words.
     let (status, _, body) = post(
         &s,
-        "/api/exclude",
+        &format!("{C}/api/exclude"),
         &format!("{}{header}{origin}", cookie(&s)),
         r#"{"id":"K-1001","reason":"  "}"#,
     );
@@ -217,22 +241,33 @@ fn only_this_start_on_this_host_gets_in() {
     // Nothing outside the output folder can be named.
     w.write("out/manifest.csv", "id\nK-1\n");
     w.write("secret.txt", "K-SECRET");
-    let (status, _, body) = get(&s, "/out/manifest.csv", &cookie(&s));
+    let (status, _, body) = get(&s, &format!("{C}/out/manifest.csv"), &cookie(&s));
     assert_eq!((status, body.as_str()), (200, "id\nK-1\n"));
-    for path in [
+    let inside = [
         "/out/../secret.txt",
         "/out/..%2Fsecret.txt",
         "/out/%2E%2E%2Fsecret.txt",
         "/out/..%2F..%2F..%2F..%2Fetc%2Fpasswd",
         "/out/%2Fetc%2Fpasswd",
         "/out/.",
+        "/api/thumb/..%2F..%2Fsecret.txt",
+    ]
+    .map(|p| format!("{C}{p}"));
+    let outside = [
         "/assets/..%2F..%2FCargo.toml",
         "/assets/../../Cargo.toml",
         "/../secret.txt",
-        "/api/thumb/..%2F..%2Fsecret.txt",
-    ] {
+        "/c/..%2Fsecret/",
+        "/c/..%2F..%2Fsamples%2Fchristmas-2026/",
+        "/c/christmas-2026/out/../../secret.txt",
+    ]
+    .map(String::from);
+    for path in inside.iter().chain(&outside) {
         let (status, _, body) = get(&s, path, &cookie(&s));
-        assert!(status == 404 || status == 400, "{path}: {status} {body}");
+        assert!(
+            status == 404 || status == 400 || status == 422,
+            "{path}: {status} {body}"
+        );
         assert!(
             !body.contains("K-SECRET") && !body.contains("root:") && !body.contains("[package]"),
             "{path}: {body}"
@@ -240,7 +275,13 @@ fn only_this_start_on_this_host_gets_in() {
     }
 
     // Every asset comes from the binary and names no other host.
-    for asset in ["/", "/assets/studio.js", "/assets/studio.css"] {
+    for asset in [
+        "/",
+        "/c/christmas-2026/",
+        "/assets/studio.js",
+        "/assets/home.js",
+        "/assets/studio.css",
+    ] {
         let (status, _, body) = get(&s, asset, &cookie(&s));
         assert_eq!(status, 200, "{asset}");
         for scheme in ["http://", "https://", "//cdn", "@import"] {
@@ -546,10 +587,10 @@ fn an_assistant_looks_excludes_edits_and_prints_in_the_browser() {
         c.find(Locator::Id("approve-by")).await.unwrap().send_keys("Jana Test").await.unwrap();
         c.find(Locator::Id("approve-confirm")).await.unwrap().click().await.unwrap();
         wait_for(&c, "the render", "return !document.getElementById('job-done').hidden", true.into()).await;
-        let links = js(&c, "return [...document.querySelectorAll('#job-links a')].map(a => a.getAttribute('href')).join(' ')").await;
+        let links = js(&c, "return [...document.querySelectorAll('#job-links a')].map(a => a.href).join(' ')").await;
         let links = links.as_str().unwrap().to_string();
-        for file in ["/out/print.pdf", "/out/proof.pdf", "/out/manifest.csv", "/out/K-1002-Gro%C3%9Fe-W%C3%B6stmann.pdf"] {
-            assert!(links.contains(file), "{file} not in {links}");
+        for file in ["/out/print.pdf", "/out/proof.pdf", "/out/manifest.csv", "/out/K-1002-Gro%C3%9Fe-W%C3%B6stmann.pdf"].map(|f| format!("{C}{f}")) {
+            assert!(links.contains(&file), "{file} not in {links}");
         }
         assert!(!links.contains("K-1003"), "{links}");
         let result = js(&c, "return document.getElementById('job-line').textContent").await;

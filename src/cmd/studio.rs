@@ -1,8 +1,10 @@
-//! `warmly studio CAMPAIGN`: serves the studio (see `studio/`) on
-//! 127.0.0.1, prints its address with this start's token, opens the
+//! `warmly studio [CAMPAIGN | FOLDER]`: serves the studio (see `studio/`)
+//! on 127.0.0.1 — a campaign's page, or the home page of a folder of
+//! campaigns — prints its address with this start's token, opens the
 //! browser (unless `--no-open`) and runs until Ctrl-C. The commands the
 //! page runs — render, proof, check — are handed to it from here.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::args::StudioArgs;
@@ -10,11 +12,10 @@ use crate::engine::Engine;
 use crate::error::{Error, Problem, Result, Severity};
 use crate::plan::Plan;
 use crate::settings::Settings;
-use crate::studio::{Commands, Finding, Level, Observer, Studio, THUMB_PPI};
+use crate::studio::desk::{self, Desk};
+use crate::studio::{Commands, Finding, Level, Observer, THUMB_PPI};
 
-pub fn run(settings: Settings, args: &StudioArgs) -> Result<u8> {
-    // The studio lives until the process ends; its engine borrows this.
-    let settings: &'static Settings = Box::leak(Box::new(settings));
+pub fn run(args: &StudioArgs) -> Result<u8> {
     let commands = Commands {
         engine,
         render: |settings: &Settings, observer: &Observer<'_>| {
@@ -24,30 +25,75 @@ pub fn run(settings: Settings, args: &StudioArgs) -> Result<u8> {
         findings,
         left_out: |plan: &Plan| super::left_out(plan, usize::MAX),
     };
-    let studio = Studio::new(settings, args.run.clone(), commands)?;
+    // A campaign file opens its studio (read now: a bad campaign stops
+    // here, as a render would), a folder — or none, the working folder —
+    // the home page with its campaigns.
+    let given = args
+        .run
+        .campaign
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("."));
+    let (folder, started) = if given.is_dir() {
+        (given, None)
+    } else {
+        let name = desk::name_of(&given).ok_or_else(|| {
+            Error::config(format!(
+                "{}: not a campaign file (.toml) or a folder",
+                given.display()
+            ))
+            .with_hint("warmly studio samples/christmas-2026.toml, or warmly studio samples/")
+        })?;
+        let parent = given.parent().filter(|p| !p.as_os_str().is_empty());
+        (
+            parent.map_or_else(|| PathBuf::from("."), PathBuf::from),
+            Some(name),
+        )
+    };
+    let mut base = args.run.clone();
+    base.campaign = None;
+    let desk = Desk::new(folder, started.clone(), base, commands)?;
     let listener = std::net::TcpListener::bind(("127.0.0.1", args.port)).map_err(|e| {
         Error::config(format!("cannot listen on 127.0.0.1:{}: {e}", args.port))
             .with_hint("choose another port with --port, or leave it out for a free one")
     })?;
-    listener
-        .set_nonblocking(true)
-        .map_err(|e| Error::config(format!("listening: {e}")))?;
     let port = listener
         .local_addr()
         .map_err(|e| Error::config(format!("listening: {e}")))?
         .port();
-    let _ = studio.port.set(port);
-    let url = format!("http://127.0.0.1:{port}/?token={}", studio.token);
+    let _ = desk.gate.port.set(port);
+    let path = match &started {
+        Some(name) => {
+            let (studio, _) = desk.studio(name)?;
+            crate::errln!(
+                "{} recipient(s) in {}; Ctrl-C ends the studio",
+                studio.snapshot().plan.pieces.len(),
+                studio.settings.run.name
+            );
+            format!("/c/{name}/")
+        }
+        None => {
+            crate::errln!(
+                "campaigns in {}; Ctrl-C ends the studio",
+                desk.folder.display()
+            );
+            "/".to_string()
+        }
+    };
+    let url = format!("http://127.0.0.1:{port}{path}?token={}", desk.gate.token);
     crate::outln!("studio: {url}");
-    crate::errln!(
-        "{} recipient(s) in {}; Ctrl-C ends the studio",
-        studio.snapshot().plan.pieces.len(),
-        settings.run.name
-    );
-    studio.start_checker();
     if !args.no_open {
         open_browser(&url);
     }
+    serve(listener, desk)?;
+    crate::errln!("studio ended");
+    Ok(crate::error::EXIT_OK)
+}
+
+/// Serves the desk until Ctrl-C.
+fn serve(listener: std::net::TcpListener, desk: Arc<Desk>) -> Result<()> {
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| Error::config(format!("listening: {e}")))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_stack_size(crate::engine::STACK_SIZE)
@@ -57,15 +103,13 @@ pub fn run(settings: Settings, args: &StudioArgs) -> Result<u8> {
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::from_std(listener)
             .map_err(|e| Error::config(format!("listening: {e}")))?;
-        axum::serve(listener, crate::studio::routes::router(Arc::clone(&studio)))
+        axum::serve(listener, desk::router(desk))
             .with_graceful_shutdown(async {
                 let _ = tokio::signal::ctrl_c().await;
             })
             .await
             .map_err(|e| Error::config(format!("serving: {e}")))
-    })?;
-    crate::errln!("studio ended");
-    Ok(crate::error::EXIT_OK)
+    })
 }
 
 /// The studio's engine: thumbnails of every page and the laid-out pages

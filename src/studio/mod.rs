@@ -14,13 +14,16 @@
 //! The studio sits below `cmd`: the commands it runs are handed in as
 //! [`Commands`].
 
+pub mod desk;
+pub mod home;
 pub mod routes;
 pub mod security;
 pub mod views;
+pub mod wizard;
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use serde::Serialize;
 
@@ -66,6 +69,7 @@ pub struct Finding {
 }
 
 /// The commands the studio runs, handed in by `cmd::studio`.
+#[derive(Clone, Copy)]
 pub struct Commands {
     /// The engine of the studio's plan (thumbnails and first pages kept).
     pub engine: for<'a> fn(&'a Settings, &Plan) -> Result<Engine<'a>>,
@@ -181,9 +185,8 @@ pub struct Studio {
     /// The command line as given, for the render (and proof) it starts.
     pub render_args: RenderArgs,
     pub commands: Commands,
-    /// The secret of this start; every request carries it.
-    pub token: String,
-    pub port: OnceLock<u16>,
+    /// This start's token and port, shared with the rest of the server.
+    pub gate: Arc<security::Gate>,
     snapshot: RwLock<Arc<Snapshot>>,
     /// One change of state at a time.
     changing: Mutex<()>,
@@ -201,6 +204,7 @@ impl Studio {
         settings: &'static Settings,
         render_args: RenderArgs,
         commands: Commands,
+        gate: Arc<security::Gate>,
     ) -> Result<Arc<Studio>> {
         if settings.run.state_dir.is_none() {
             return Err(Error::config(
@@ -219,8 +223,7 @@ impl Studio {
             settings,
             render_args,
             commands,
-            token: token()?,
-            port: OnceLock::new(),
+            gate,
             snapshot: RwLock::new(Arc::new(snapshot)),
             changing: Mutex::new(()),
             generation: AtomicUsize::new(0),
@@ -403,14 +406,6 @@ impl Studio {
         let changed = approval.changed(&snap.plan.fingerprint());
         Some((approval, changed))
     }
-}
-
-/// A random token of 32 hex digits from the operating system.
-fn token() -> Result<String> {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| Error::config(format!("no random numbers for the studio's token: {e}")))?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// The plan, engine and findings of the campaign as it is on disk.

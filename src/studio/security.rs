@@ -9,7 +9,7 @@
 //!   else `Referer`) and repeat the token in `X-Warmly-Token`, which another
 //!   site's form cannot set.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -17,7 +17,28 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::Studio;
+/// What every request is checked against: this start's token and port.
+pub struct Gate {
+    /// The secret of this start; every request carries it.
+    pub token: String,
+    /// The port on 127.0.0.1, once bound.
+    pub port: OnceLock<u16>,
+}
+
+impl Gate {
+    /// A gate with a fresh random token of 32 hex digits from the
+    /// operating system.
+    pub fn new() -> crate::error::Result<Gate> {
+        let mut bytes = [0u8; 16];
+        getrandom::fill(&mut bytes).map_err(|e| {
+            crate::error::Error::config(format!("no random numbers for the studio's token: {e}"))
+        })?;
+        Ok(Gate {
+            token: bytes.iter().map(|b| format!("{b:02x}")).collect(),
+            port: OnceLock::new(),
+        })
+    }
+}
 
 /// The cookie's name carries the port: cookies do not tell ports apart,
 /// and two studios may run side by side.
@@ -26,8 +47,8 @@ pub fn cookie_name(port: u16) -> String {
 }
 
 /// The middleware in front of every route.
-pub async fn guard(State(studio): State<Arc<Studio>>, request: Request, next: Next) -> Response {
-    let port = studio.port.get().copied().unwrap_or(0);
+pub async fn guard(State(gate): State<Arc<Gate>>, request: Request, next: Next) -> Response {
+    let port = gate.port.get().copied().unwrap_or(0);
     let headers = request.headers();
     if !host_allowed(headers, port) {
         return refuse(
@@ -45,7 +66,7 @@ pub async fn guard(State(studio): State<Arc<Studio>>, request: Request, next: Ne
                 "open the studio with the address it printed (it carries the token)",
             )
         }
-        Some(t) if !same(&t, &studio.token) => {
+        Some(t) if !same(&t, &gate.token) => {
             return refuse(
                 StatusCode::FORBIDDEN,
                 "wrong token: the studio was started again? open the address it printed last",
@@ -59,7 +80,7 @@ pub async fn guard(State(studio): State<Arc<Studio>>, request: Request, next: Ne
             .get("x-warmly-token")
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
-        if !same(header_token, &studio.token) || !same_origin(headers, port) {
+        if !same(header_token, &gate.token) || !same_origin(headers, port) {
             return refuse(
                 StatusCode::FORBIDDEN,
                 "a change must come from the studio's own page",
@@ -77,7 +98,7 @@ pub async fn guard(State(studio): State<Arc<Studio>>, request: Request, next: Ne
         let cookie = format!(
             "{}={}; Path=/; HttpOnly; SameSite=Strict",
             cookie_name(port),
-            studio.token
+            gate.token
         );
         response.headers_mut().insert(
             header::SET_COOKIE,

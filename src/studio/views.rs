@@ -13,6 +13,7 @@ use super::Studio;
 const INDEX: &str = include_str!("assets/index.html");
 const CSS: &str = include_str!("assets/studio.css");
 const JS: &str = include_str!("assets/studio.js");
+const HOME_JS: &str = include_str!("assets/home.js");
 /// The bundled Inter (the same files the templates use).
 const INTER: &[u8] = include_bytes!("../../fonts/Inter-Regular.otf");
 const INTER_SEMIBOLD: &[u8] = include_bytes!("../../fonts/Inter-SemiBold.otf");
@@ -34,7 +35,7 @@ pub async fn index(State(studio): State<Arc<Studio>>) -> Response {
         template => snap.plan.template.name.clone(),
         kind => snap.plan.template.piece_kind(),
         accent => settings.compose.theme.get("primary").cloned().unwrap_or_default(),
-        token => studio.token.clone(),
+        token => studio.gate.token.clone(),
     });
     match html {
         Ok(html) => ([(header::CACHE_CONTROL, "no-store")], Html(html)).into_response(),
@@ -47,6 +48,7 @@ pub async fn asset(Path(name): Path<String>) -> Response {
     let (kind, bytes): (&str, &[u8]) = match name.as_str() {
         "studio.css" => ("text/css; charset=utf-8", CSS.as_bytes()),
         "studio.js" => ("text/javascript; charset=utf-8", JS.as_bytes()),
+        "home.js" => ("text/javascript; charset=utf-8", HOME_JS.as_bytes()),
         "inter.otf" => ("font/otf", INTER),
         "inter-semibold.otf" => ("font/otf", INTER_SEMIBOLD),
         _ => return (StatusCode::NOT_FOUND, "not found").into_response(),

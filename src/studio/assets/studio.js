@@ -175,7 +175,7 @@ function tileHtml(r) {
   if (r.kind === "already_done") picture = '<div class="thumb placeholder"><span>already printed for this campaign (in the ledger)</span></div>';
   else if (r.status !== "due") picture = `<div class="thumb placeholder"><span>${esc(r.reason)}</span></div>`;
   else if (s === "failed") picture = `<div class="thumb failed"><span>${esc(r.info.error || "cannot be made")}</span></div>`;
-  else picture = `<div class="thumb"><img loading="lazy" alt="" src="/api/thumb/${r.n}?v=${r.v}"></div>`;
+  else picture = `<div class="thumb"><img loading="lazy" alt="" src="api/thumb/${r.n}?v=${r.v}"></div>`;
   const facts = r.info && r.info.facts != null ? `<span class="factcount" title="history facts the text uses">${plural(r.info.facts, "fact", "facts")}</span>` : "";
   const where = [r.postcode, r.city].filter(Boolean).join(" ");
   return `${picture}<div class="tile-text"><div class="name">${esc(r.name || r.company)}</div>
@@ -214,7 +214,7 @@ function renderGrid() {
 
 async function refresh() {
   try {
-    const [overview, pieces] = await Promise.all([api("/api/overview"), api("/api/pieces")]);
+    const [overview, pieces] = await Promise.all([api("api/overview"), api("api/pieces")]);
     state.overview = overview;
     state.rows = pieces.rows;
     state.byN = new Map(state.rows.map((r) => [r.n, r]));
@@ -256,7 +256,7 @@ async function openDetail(n) {
   $("d-actions").innerHTML = "";
   let p;
   try {
-    p = await api(`/api/person/${n}`);
+    p = await api(`api/person/${n}`);
   } catch (e) {
     $("d-pages").innerHTML = `<p class="bad">${esc(e.message)}</p>`;
     return;
@@ -268,7 +268,7 @@ async function openDetail(n) {
   // Pages
   if (p.status === "due" && p.info && p.info.pages) {
     $("d-pages").innerHTML = Array.from({ length: p.info.pages }, (_, i) =>
-      `<figure><img alt="page ${i + 1}" src="/api/page/${n}/${i + 1}?v=${p.v}"><figcaption>page ${i + 1} of ${p.info.pages}</figcaption></figure>`).join("");
+      `<figure><img alt="page ${i + 1}" src="api/page/${n}/${i + 1}?v=${p.v}"><figcaption>page ${i + 1} of ${p.info.pages}</figcaption></figure>`).join("");
   } else if (p.status === "due") {
     $("d-pages").innerHTML = `<div class="thumb failed big"><span>${esc((p.info && p.info.error) || p.compose_error || "This piece cannot be made.")}</span></div>`;
   } else {
@@ -283,13 +283,13 @@ async function openDetail(n) {
   $("d-actions").innerHTML = actions.join("");
   const on = (id, f) => { const b = $(id); if (b) b.addEventListener("click", f); };
   on("act-exclude", () => { $("d-exclude").hidden = false; $("d-edit").hidden = true; $("exclude-reason").value = ""; $("exclude-reason").focus(); });
-  on("act-include", () => change("/api/include", { id: p.id }, "Included again."));
+  on("act-include", () => change("api/include", { id: p.id }, "Included again."));
   on("act-edit", () => {
     $("d-edit").hidden = false; $("d-exclude").hidden = true;
     $("edit-text").value = p.edited != null ? p.edited : (p.composed || "");
     $("edit-text").focus();
   });
-  on("act-restore", () => change("/api/restore", { id: p.id }, "Back to the campaign’s text."));
+  on("act-restore", () => change("api/restore", { id: p.id }, "Back to the campaign’s text."));
   // Why it says what it says
   const parts = [];
   if (p.status !== "due") parts.push(`<p class="left-reason">Left out: <strong>${esc(p.reason)}</strong></p>`);
@@ -350,7 +350,7 @@ function toast(text, bad) {
 const editor = { messages: [], lang: null, timer: null, dirty: false };
 
 async function openEditor() {
-  const data = await api("/api/message");
+  const data = await api("api/message");
   editor.messages = data.messages;
   editor.editable = data.editable;
   $("editor").hidden = false;
@@ -385,7 +385,7 @@ async function preview() {
   const status = $("editor-status");
   status.className = "editor-status wait";
   status.textContent = "Typesetting the preview…";
-  const r = await api("/api/message/preview", { lang: editor.lang, source: $("source").value, id: $("preview-who").value }).catch((e) => ({ ok: false, error: e.message }));
+  const r = await api("api/message/preview", { lang: editor.lang, source: $("source").value, id: $("preview-who").value }).catch((e) => ({ ok: false, error: e.message }));
   if (!r.ok) {
     status.className = "editor-status bad";
     status.textContent = r.line ? `Line ${r.line}: ${r.error}` : r.error;
@@ -400,7 +400,7 @@ async function preview() {
 
 async function saveMessage() {
   try {
-    await api("/api/message/save", { lang: editor.lang, source: $("source").value });
+    await api("api/message/save", { lang: editor.lang, source: $("source").value });
     const m = editor.messages.find((x) => x.lang === editor.lang);
     if (m) m.source = $("source").value;
     toast("Message saved; every piece is checked again.");
@@ -429,7 +429,7 @@ function openApprove() {
 
 async function approve() {
   try {
-    await api("/api/approve", { by: $("approve-by").value });
+    await api("api/approve", { by: $("approve-by").value });
   } catch (e) {
     toast(e.message, true);
     return;
@@ -442,7 +442,7 @@ async function approve() {
 }
 
 async function watchJob() {
-  const job = await api("/api/job").catch(() => null);
+  const job = await api("api/job").catch(() => null);
   if (!job) return setTimeout(watchJob, 800);
   state.job = job;
   const pct = job.total ? Math.round((100 * job.done) / job.total) : 0;
@@ -463,8 +463,8 @@ async function watchJob() {
   const size = (b) => b > 1048576 ? `${(b / 1048576).toFixed(1)} MB` : `${Math.max(1, Math.round(b / 1024))} KB`;
   const main = job.outputs.filter((o) => o.kind !== "piece");
   const pieces = job.outputs.filter((o) => o.kind === "piece");
-  $("job-links").innerHTML = main.map((o) => `<li><a href="/out/${encodeURIComponent(o.name)}" target="_blank" rel="noopener">${label[o.kind] ? `<strong>${label[o.kind]}</strong> ` : ""}${esc(o.name)}</a> <span class="meta">${size(o.bytes)}</span></li>`).join("")
-    + `<li><details><summary>${plural(pieces.length, "PDF", "PDFs")}, one per recipient</summary><ul class="pdfs">${pieces.map((o) => `<li><a href="/out/${encodeURIComponent(o.name)}" target="_blank" rel="noopener">${esc(o.name)}</a></li>`).join("")}</ul></details></li>`;
+  $("job-links").innerHTML = main.map((o) => `<li><a href="out/${encodeURIComponent(o.name)}" target="_blank" rel="noopener">${label[o.kind] ? `<strong>${label[o.kind]}</strong> ` : ""}${esc(o.name)}</a> <span class="meta">${size(o.bytes)}</span></li>`).join("")
+    + `<li><details><summary>${plural(pieces.length, "PDF", "PDFs")}, one per recipient</summary><ul class="pdfs">${pieces.map((o) => `<li><a href="out/${encodeURIComponent(o.name)}" target="_blank" rel="noopener">${esc(o.name)}</a></li>`).join("")}</ul></details></li>`;
   refresh();
 }
 
@@ -491,11 +491,11 @@ document.addEventListener("DOMContentLoaded", () => {
   $("exclude-confirm").addEventListener("click", () => {
     const reason = $("exclude-reason").value.trim();
     if (!reason) { toast("Say in a few words why.", true); $("exclude-reason").focus(); return; }
-    change("/api/exclude", { id: state.person.id, reason }, "Left out. render, check and due see it too.");
+    change("api/exclude", { id: state.person.id, reason }, "Left out. render, check and due see it too.");
   });
   $("exclude-reason").addEventListener("keydown", (e) => { if (e.key === "Enter") $("exclude-confirm").click(); });
   $("edit-cancel").addEventListener("click", () => { $("d-edit").hidden = true; });
-  $("edit-save").addEventListener("click", () => change("/api/edit", { id: state.person.id, text: $("edit-text").value }, "Text saved for this person."));
+  $("edit-save").addEventListener("click", () => change("api/edit", { id: state.person.id, text: $("edit-text").value }, "Text saved for this person."));
   $("open-editor").addEventListener("click", () => openEditor().catch((e) => toast(e.message, true)));
   $("editor-close").addEventListener("click", () => { $("editor").hidden = true; refresh(); });
   $("editor-save").addEventListener("click", saveMessage);
@@ -506,7 +506,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("approve-cancel").addEventListener("click", () => { $("approve-dialog").hidden = true; });
   $("approve-confirm").addEventListener("click", approve);
   $("job-close").addEventListener("click", () => { $("job").hidden = true; });
-  $("reload").addEventListener("click", () => change("/api/reload", {}, "Data and messages read again."));
+  $("reload").addEventListener("click", () => change("api/reload", {}, "Data and messages read again."));
   document.addEventListener("keydown", (e) => {
     const typing = /^(INPUT|TEXTAREA|SELECT)$/.test(e.target.tagName);
     if (e.key === "Escape") {
