@@ -69,17 +69,7 @@ impl CheckReport {
 
 pub fn check(settings: &Settings) -> Result<CheckReport> {
     let plan = plan::prepare(settings, &Mode::Check)?;
-    let mut problems = plan.problems.clone();
-    let composer = Composer::new(&settings.compose, &plan.template)?.with_edits(plan.edits.clone());
-    let (found, empty_fields) = compose_everyone(settings, &plan, &composer);
-    problems.extend(found);
-    if settings.compose.sender.is_empty() {
-        problems.push(Problem::warning(
-            None,
-            "no sender given: letterhead and signature stay empty",
-        ));
-    }
-    problems.extend(super::notes(settings));
+    let (problems, empty_fields) = review(settings, &plan)?;
     let count = |kind: ReasonKind| {
         plan.left_out
             .iter()
@@ -116,6 +106,27 @@ pub fn check(settings: &Settings) -> Result<CheckReport> {
         history: plan.history,
         plan: people_plan,
     })
+}
+
+/// What check finds in a plan: the loader's problems, every recipient
+/// composed as a render would (`compose_everyone`), the sender, run-wide
+/// notes; and the person fields the messages use that are empty for some.
+pub fn review(
+    settings: &Settings,
+    plan: &plan::Plan,
+) -> Result<(Vec<Problem>, BTreeMap<String, Vec<String>>)> {
+    let mut problems = plan.problems.clone();
+    let composer = Composer::new(&settings.compose, &plan.template)?.with_edits(plan.edits.clone());
+    let (found, empty_fields) = compose_everyone(settings, plan, &composer);
+    problems.extend(found);
+    if settings.compose.sender.is_empty() {
+        problems.push(Problem::warning(
+            None,
+            "no sender given: letterhead and signature stay empty",
+        ));
+    }
+    problems.extend(super::notes(settings));
+    Ok((problems, empty_fields))
 }
 
 /// Composes every recipient as a render would: the ones that fail, the

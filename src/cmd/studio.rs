@@ -123,11 +123,10 @@ fn engine<'a>(settings: &'a Settings, plan: &Plan) -> Result<Engine<'a>> {
     Engine::new(settings, plan, checks)
 }
 
-/// What `warmly check` finds, for the overview.
-fn findings(settings: &Settings) -> Result<Vec<Finding>> {
-    let report = super::check::check(settings)?;
-    let mut out: Vec<Finding> = report
-        .empty_fields
+/// What `warmly check` finds in the studio's plan, for the overview.
+fn findings(settings: &Settings, plan: &Plan) -> Result<Vec<Finding>> {
+    let (problems, empty_fields) = super::check::review(settings, plan)?;
+    let mut out: Vec<Finding> = empty_fields
         .iter()
         .map(|(field, ids)| Finding {
             severity: Level::Note,
@@ -138,7 +137,7 @@ fn findings(settings: &Settings) -> Result<Vec<Finding>> {
             ),
         })
         .collect();
-    out.extend(report.problems.iter().map(|p: &Problem| Finding {
+    out.extend(problems.iter().map(|p: &Problem| Finding {
         severity: match p.severity {
             Severity::Error => Level::Error,
             Severity::Warning => Level::Warning,

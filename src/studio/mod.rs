@@ -78,7 +78,7 @@ pub struct Commands {
     /// `warmly proof`.
     pub proof: fn(&Settings) -> Result<u8>,
     /// What `warmly check` finds.
-    pub findings: fn(&Settings) -> Result<Vec<Finding>>,
+    pub findings: fn(&Settings, &Plan) -> Result<Vec<Finding>>,
     /// Left out per kind: (kind, count, ids with details).
     pub left_out: fn(&Plan) -> Vec<LeftOut>,
 }
@@ -100,7 +100,9 @@ pub struct Snapshot {
     pub piece_of: HashMap<u32, usize>,
     /// Person index → left-out reason.
     pub left_of: HashMap<u32, usize>,
-    pub findings: Vec<Finding>,
+    /// What `check` finds, once it has looked (composing everyone takes a
+    /// moment for a long list, so it happens beside the checker).
+    pub findings: std::sync::OnceLock<Vec<Finding>>,
     /// Bumped with every snapshot: the checker of an older one stops.
     pub generation: u64,
 }
@@ -310,6 +312,20 @@ impl Studio {
         let studio = self.clone();
         let snap = self.snapshot();
         self.checked.store(0, Ordering::SeqCst);
+        let (settings, findings, looked) = (self.settings, self.commands.findings, snap.clone());
+        std::thread::Builder::new()
+            .name("studio-findings".into())
+            .stack_size(STACK_SIZE)
+            .spawn(move || {
+                let found = findings(settings, &looked.plan).unwrap_or_else(|e| {
+                    vec![Finding {
+                        severity: Level::Error,
+                        text: e.to_string(),
+                    }]
+                });
+                let _ = looked.findings.set(found);
+            })
+            .expect("spawning the findings thread");
         std::thread::Builder::new()
             .name("studio-check".into())
             .spawn(move || {
@@ -413,12 +429,6 @@ fn build(settings: &'static Settings, commands: &Commands, generation: u64) -> R
     let plan = plan::prepare(settings, &Mode::Studio)?;
     let engine = (commands.engine)(settings, &plan)?;
     let plain = Composer::new(&settings.compose, &plan.template)?;
-    let findings = (commands.findings)(settings).unwrap_or_else(|e| {
-        vec![Finding {
-            severity: Level::Error,
-            text: e.to_string(),
-        }]
-    });
     let mut piece_of = HashMap::new();
     for (i, piece) in plan.pieces.iter().enumerate() {
         piece_of.insert(piece.person, i);
@@ -438,7 +448,7 @@ fn build(settings: &'static Settings, commands: &Commands, generation: u64) -> R
         plain,
         piece_of,
         left_of,
-        findings,
+        findings: Default::default(),
         generation,
     })
 }

@@ -121,7 +121,7 @@ async fn overview(State(studio): Shared) -> Response {
             "persons": plan.persons.len(),
             "recipients": plan.pieces.len(),
             "left_out": left,
-            "findings": snap.findings,
+            "findings": snap.findings.get(),
             "checked": checked,
             "total": total,
             "approval": approval,
@@ -131,39 +131,65 @@ async fn overview(State(studio): Shared) -> Response {
     )
 }
 
+/// One tile of the grid.
+#[derive(serde::Serialize)]
+struct Row<'a> {
+    n: u32,
+    id: String,
+    name: String,
+    company: String,
+    postcode: String,
+    city: String,
+    country: String,
+    /// `due` or `left`.
+    status: &'static str,
+    reason: String,
+    kind: &'static str,
+    edited: bool,
+    v: String,
+    info: Option<&'a super::Info>,
+}
+
 /// Every person: recipients with what the checker found, then the rest.
 async fn pieces(State(studio): Shared) -> Response {
-    let snap = studio.snapshot();
-    let plan = &snap.plan;
-    let mut rows = Vec::with_capacity(plan.persons.len());
-    for (n, person) in plan.persons.iter().enumerate() {
-        let n = n as u32;
-        let (status, reason, kind) = match (snap.piece_of.get(&n), snap.left_of.get(&n)) {
-            (Some(_), _) => ("due", String::new(), ""),
-            (None, Some(&l)) => {
-                let reason = &plan.left_out[l].reason;
-                ("left", reason_text(reason), reason.kind().as_str())
-            }
-            (None, None) => ("left", "left out".to_string(), ""),
-        };
-        let info = studio.info(n);
-        rows.push(json!({
-            "n": n,
-            "id": person.id,
-            "name": person.display_name(),
-            "company": person.get("company"),
-            "postcode": person.get("postal_code"),
-            "city": person.get("city"),
-            "country": person.get("country"),
-            "status": status,
-            "reason": reason,
-            "kind": kind,
-            "edited": plan.edits.get(&person.id).is_some(),
-            "v": studio.version(n),
-            "info": info.as_deref(),
-        }));
-    }
-    no_store(Json(json!({ "rows": rows })).into_response())
+    let json = blocking(move || {
+        let snap = studio.snapshot();
+        let plan = &snap.plan;
+        let infos: Vec<Option<Arc<super::Info>>> = (0..plan.persons.len() as u32)
+            .map(|n| studio.info(n))
+            .collect();
+        let mut rows = Vec::with_capacity(plan.persons.len());
+        for n in 0..plan.persons.len() as u32 {
+            // the grid shows fields only: no history row is read
+            let person = plan.persons.without_history(n as usize);
+            let (status, reason, kind) = match (snap.piece_of.get(&n), snap.left_of.get(&n)) {
+                (Some(_), _) => ("due", String::new(), ""),
+                (None, Some(&l)) => {
+                    let reason = &plan.left_out[l].reason;
+                    ("left", reason_text(reason), reason.kind().as_str())
+                }
+                (None, None) => ("left", "left out".to_string(), ""),
+            };
+            rows.push(Row {
+                n,
+                name: person.display_name(),
+                company: person.get("company").to_string(),
+                postcode: person.get("postal_code").to_string(),
+                city: person.get("city").to_string(),
+                country: person.get("country").to_string(),
+                status,
+                reason,
+                kind,
+                edited: plan.edits.get(&person.id).is_some(),
+                v: studio.version(n),
+                info: infos[n as usize].as_deref(),
+                id: person.id,
+            });
+        }
+        serde_json::to_vec(&serde_json::json!({ "rows": rows })).expect("rows are plain data")
+    })
+    .await;
+    no_store(([(header::CONTENT_TYPE, "application/json")], json).into_response())
 }
 
 fn number(n: &str) -> Result<u32, Oops> {

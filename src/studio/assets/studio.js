@@ -89,12 +89,13 @@ function renderOverview() {
   $("left-out").innerHTML = o.left_out.length
     ? o.left_out.map((l) => `<li><strong>${l.count} ${esc(l.label)}</strong>: ${esc(l.who.slice(0, 30).join(", "))}${l.who.length > 30 ? ", …" : ""}</li>`).join("")
     : "<li>Nobody.</li>";
-  $("findings").innerHTML = o.findings.length
-    ? o.findings.map((f) => `<li class="${f.severity}"><span class="sev">${f.severity}</span> ${esc(f.text)}</li>`).join("")
+  const findings = o.findings || [];
+  $("findings").innerHTML = !o.findings ? '<li class="note">Composing every piece to see what check finds…</li>'
+    : findings.length ? findings.map((f) => `<li class="${f.severity}"><span class="sev">${f.severity}</span> ${esc(f.text)}</li>`).join("")
     : '<li class="ok">No findings.</li>';
-  const serious = o.findings.filter((f) => f.severity !== "note").length;
-  $("findings-count").textContent = o.findings.length ? `${o.findings.length} finding${o.findings.length === 1 ? "" : "s"}` : "";
-  $("findings-count").hidden = !o.findings.length;
+  const serious = findings.filter((f) => f.severity !== "note").length;
+  $("findings-count").textContent = !o.findings ? "checking…" : findings.length ? `${findings.length} finding${findings.length === 1 ? "" : "s"}` : "";
+  $("findings-count").hidden = !!o.findings && !findings.length;
   $("findings-count").className = serious ? "count warn" : "count";
   // Approval
   const a = o.approval;
@@ -183,11 +184,17 @@ function tileHtml(r) {
     <div class="badges">${badges(r)}${facts}</div></div>`;
 }
 
+// Tiles are added a page at a time as the grid scrolls into view: a list
+// of twenty thousand would otherwise build twenty thousand tiles at once.
+const PAGE = 120;
+let limit = PAGE;
+let sentinel = null;
+
 function renderGrid() {
   const grid = $("grid");
   state.shown = sorted(state.rows.filter(matches));
   const fragment = document.createDocumentFragment();
-  for (const r of state.shown) {
+  for (const r of state.shown.slice(0, limit)) {
     let tile = state.tiles.get(r.n);
     const signature = JSON.stringify([r.v, r.status, r.reason, r.edited, r.info && [r.info.preflight, r.info.warnings.length, r.info.generic, r.info.facts]]);
     if (!tile) {
@@ -206,20 +213,40 @@ function renderGrid() {
     }
     fragment.appendChild(tile);
   }
+  if (state.shown.length > limit) {
+    if (!sentinel) {
+      sentinel = document.createElement("button");
+      sentinel.className = "more quiet";
+      sentinel.addEventListener("click", more);
+      new IntersectionObserver((seen) => { if (seen.some((e) => e.isIntersecting)) more(); }, { rootMargin: "600px" }).observe(sentinel);
+    }
+    sentinel.textContent = `Show more (${state.shown.length - limit} more)`;
+    fragment.appendChild(sentinel);
+  }
   grid.replaceChildren(fragment);
   $("empty").hidden = state.shown.length > 0;
   $("shown").textContent = `${state.shown.length} shown`;
   for (const b of document.querySelectorAll(".filters .chip")) b.classList.toggle("active", b.dataset.filter === state.filter);
 }
 
-async function refresh() {
+function more() {
+  if (state.shown.length <= limit) return;
+  limit += PAGE;
+  renderGrid();
+}
+
+// The overview always; every piece's row too unless `light` (while the
+// checker works through a long list, the rows are fetched less often).
+async function refresh(light) {
   try {
-    const [overview, pieces] = await Promise.all([api("api/overview"), api("api/pieces")]);
+    const [overview, pieces] = await Promise.all([api("api/overview"), light ? null : api("api/pieces")]);
     state.overview = overview;
-    state.rows = pieces.rows;
-    state.byN = new Map(state.rows.map((r) => [r.n, r]));
+    if (pieces) {
+      state.rows = pieces.rows;
+      state.byN = new Map(state.rows.map((r) => [r.n, r]));
+    }
     renderOverview();
-    renderGrid();
+    if (pieces) renderGrid();
     showError("");
     return overview;
   } catch (e) {
@@ -229,10 +256,14 @@ async function refresh() {
 }
 
 let polling = null;
+let polls = 0;
 async function poll() {
   clearTimeout(polling);
-  const o = await refresh();
-  if (o && o.checked < o.total) polling = setTimeout(poll, 1200);
+  // Rows every time for a short list, every fourth time for a long one.
+  const light = polls++ % 4 !== 0 && state.rows.length > 2000;
+  const o = await refresh(light);
+  if (o && (o.checked < o.total || !o.findings)) polling = setTimeout(poll, 1200);
+  else if (o && light) refresh(false);
 }
 
 // ---- one piece ------------------------------------------------------------
@@ -472,14 +503,15 @@ async function watchJob() {
 
 function setFilter(f) {
   state.filter = f;
+  limit = PAGE;
   renderGrid();
 }
 
 document.addEventListener("DOMContentLoaded", () => {
   const accent = document.body.dataset.accent;
   if (/^#[0-9a-fA-F]{3,8}$/.test(accent)) document.documentElement.style.setProperty("--accent", accent);
-  $("search").addEventListener("input", (e) => { state.search = e.target.value.trim().toLowerCase(); renderGrid(); });
-  $("sort").addEventListener("change", (e) => { state.sort = e.target.value; renderGrid(); });
+  $("search").addEventListener("input", (e) => { state.search = e.target.value.trim().toLowerCase(); limit = PAGE; renderGrid(); });
+  $("sort").addEventListener("change", (e) => { state.sort = e.target.value; limit = PAGE; renderGrid(); });
   document.addEventListener("click", (e) => {
     const f = e.target.closest("[data-filter]");
     if (f) setFilter(f.dataset.filter);
