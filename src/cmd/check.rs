@@ -108,13 +108,16 @@ pub fn check(settings: &Settings) -> Result<CheckReport> {
     })
 }
 
+/// Message fields that are empty for some recipients: `person.field` → ids.
+pub type EmptyFields = BTreeMap<String, Vec<String>>;
+
 /// What check finds in a plan: the loader's problems, every recipient
 /// composed as a render would (`compose_everyone`), the sender, run-wide
 /// notes; and the person fields the messages use that are empty for some.
 pub fn review(
     settings: &Settings,
     plan: &plan::Plan,
-) -> Result<(Vec<Problem>, BTreeMap<String, Vec<String>>)> {
+) -> Result<(Vec<Problem>, EmptyFields)> {
     let mut problems = plan.problems.clone();
     let composer = Composer::new(&settings.compose, &plan.template)?.with_edits(plan.edits.clone());
     let (found, empty_fields) = compose_everyone(settings, plan, &composer);
@@ -136,7 +139,7 @@ fn compose_everyone(
     settings: &Settings,
     plan: &plan::Plan,
     composer: &Composer,
-) -> (Vec<Problem>, BTreeMap<String, Vec<String>>) {
+) -> (Vec<Problem>, EmptyFields) {
     let mut problems = Vec::new();
     let used = composer.person_fields_used();
     let mut empty_fields: BTreeMap<String, Vec<String>> = BTreeMap::new();
