@@ -59,6 +59,9 @@ pub struct Manifest {
     /// A template without any takes whatever `theme.motif` says.
     #[serde(default)]
     pub motif: IndexMap<String, Motif>,
+    /// Default `[primary, accent]` colours ("#rrggbb"); see
+    /// `compose::sender::default_palette`.
+    pub palette: Option<[String; 2]>,
 }
 
 fn yes() -> bool {
@@ -78,6 +81,7 @@ impl Default for Manifest {
             format: IndexMap::new(),
             test_grid: false,
             motif: IndexMap::new(),
+            palette: None,
         }
     }
 }
@@ -118,6 +122,8 @@ pub struct Motif {
     /// `[text.<lang>]` and the campaign's.
     #[serde(default)]
     pub text: IndexMap<String, IndexMap<String, String>>,
+    /// This motif's default `[primary, accent]`, before the template's.
+    pub palette: Option<[String; 2]>,
 }
 
 /// A rectangle in mm, page coordinates (y down).

@@ -282,28 +282,190 @@ fn an_own_template_imports_the_template_library() {
     assert!(!w.join("out2").exists());
 }
 
-#[test]
-fn the_built_in_templates_carry_no_copies_of_the_library() {
-    let library = std::fs::read_to_string(repo().join("templates/warmly.typ")).unwrap();
-    let defined: Vec<String> = library
-        .lines()
-        .filter_map(|l| l.strip_prefix("#let "))
-        .map(|l| l.split(['(', ' ', '=']).next().unwrap().to_string())
-        .collect();
-    assert!(defined.len() >= 10, "{defined:?}");
-    for t in ["letter", "card", "envelope", "labels"] {
-        let source =
-            std::fs::read_to_string(repo().join(format!("templates/{t}/template.typ"))).unwrap();
-        assert!(source.contains("#import \"/warmly.typ\""), "{t}");
-        for name in &defined {
-            for form in [format!("#let {name}("), format!("#let {name} =")] {
-                assert!(
-                    !source.contains(&form),
-                    "templates/{t} defines {name} again"
+/// Names that templates define for themselves, on purpose, each with its
+/// own value: per-recipient views of `/data.json` (which `warmly.typ` may
+/// not read, so every `template.typ` reads it itself) and a template's own
+/// design tokens, geometry and parts. They may repeat only across template
+/// folders: never beside `warmly.typ`, never twice in one template.
+const OWN_IN_EACH_TEMPLATE: &[(&str, &str)] = &[
+    ("d", "the recipient's /data.json, read by each template.typ"),
+    ("recipient", "d.recipient, in the template that shows it"),
+    ("texts", "d.text, in the template that shows it"),
+    (
+        "address-lines",
+        "d.recipient.address, as the template sets it",
+    ),
+    ("W", "the page width: each template's own paper"),
+    ("H", "the page height: each template's own paper"),
+    ("fmt", "the chosen format's geometry (letter: its name)"),
+    (
+        "at",
+        "how a template places things, with the print offset or without",
+    ),
+    ("sheet", "the card's printed sheet; the labels' label sheet"),
+    (
+        "ink",
+        "design token: a template's text colour (the card's is its primary)",
+    ),
+    ("quiet", "design token: a template's small print colour"),
+    ("hair", "design token: a template's hairline weight"),
+    ("address-base", "the address size the template starts from"),
+    (
+        "address-min",
+        "the smallest address size the template allows",
+    ),
+    ("address-max-lines", "the address lines the template allows"),
+    ("address-pitch", "the address line pitch of the template"),
+    (
+        "return-block",
+        "where and how the template prints the return address",
+    ),
+    ("test-grid-page", "the template's own printer test grid"),
+];
+
+/// The names defined at the top level of a `.typ` file: `#let name = …`,
+/// `#let name(…) = …` and each name of `#let (a, b) = …` — not the names
+/// inside functions, blocks or imports.
+fn top_level_names(source: &str) -> Vec<String> {
+    let name = |s: &str| -> String {
+        s.trim()
+            .trim_start_matches("..")
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '-' || *c == '_')
+            .collect()
+    };
+    let mut names = Vec::new();
+    for line in source.lines() {
+        let Some(rest) = line.strip_prefix("#let ") else {
+            continue;
+        };
+        match rest.strip_prefix('(') {
+            Some(tuple) => {
+                let inner = tuple.split(')').next().unwrap_or("");
+                // `(a, b)` or `(key: a, …)`: the bound name is after a colon
+                names.extend(
+                    inner
+                        .split(',')
+                        .map(|part| name(part.rsplit(':').next().unwrap_or(part))),
                 );
             }
+            None => names.push(name(rest)),
         }
     }
+    names.retain(|n| !n.is_empty() && n != "_");
+    names
+}
+
+/// What is wrong with the templates' definitions, given each `.typ` file
+/// (path below `templates/`, text): a name of `warmly.typ` defined again, a
+/// name defined in two files (save [`OWN_IN_EACH_TEMPLATE`] across
+/// template folders), a module besides `warmly.typ` that reads
+/// `/campaign.json` itself, or one a whole run shares that reads
+/// `/data.json`.
+fn template_definition_problems(files: &[(String, String)]) -> Vec<String> {
+    let folder = |path: &str| path.rsplit_once('/').map_or("", |(f, _)| f).to_string();
+    let mut defined: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for (path, text) in files {
+        for name in top_level_names(text) {
+            defined.entry(name).or_default().push(path.clone());
+        }
+    }
+    let mut problems = Vec::new();
+    for (name, paths) in &defined {
+        if paths.len() < 2 {
+            continue;
+        }
+        let folders: std::collections::BTreeSet<String> = paths.iter().map(|p| folder(p)).collect();
+        let own = OWN_IN_EACH_TEMPLATE.iter().any(|(n, _)| n == name);
+        let in_library = paths.iter().any(|p| p == "warmly.typ");
+        if !own || in_library || folders.len() < paths.len() {
+            problems.push(format!("#let {name} is defined in {}", paths.join(", ")));
+        }
+    }
+    for (name, why) in OWN_IN_EACH_TEMPLATE {
+        if defined.get(*name).is_none_or(|p| p.len() < 2) {
+            problems.push(format!(
+                "{name} ({why}) is no longer defined twice: take it off OWN_IN_EACH_TEMPLATE"
+            ));
+        }
+    }
+    for (path, text) in files {
+        let code: String = text
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("//"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        if path != "warmly.typ" && code.contains("\"/campaign.json\"") {
+            problems.push(format!(
+                "{path} reads /campaign.json itself: use the prologue of /warmly.typ"
+            ));
+        }
+        let shared =
+            path == "warmly.typ" || path.ends_with("/sender.typ") || path.ends_with("/motifs.typ");
+        if shared && code.contains("\"/data.json\"") {
+            problems.push(format!(
+                "{path} reads /data.json: it is evaluated once per run and may read only the campaign"
+            ));
+        }
+    }
+    problems
+}
+
+/// One rule in one place: every helper and table of the built-in templates
+/// is defined once, across all their `.typ` files (`warmly.typ`, each
+/// `template.typ`, `sender.typ`, `motifs.typ`).
+#[test]
+fn the_built_in_templates_carry_no_copies_of_the_library() {
+    let root = repo().join("templates");
+    let mut files: Vec<(String, String)> = util::walk(&root)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "typ"))
+        .map(|p| {
+            let rel = p
+                .strip_prefix(&root)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            (rel, std::fs::read_to_string(&p).unwrap())
+        })
+        .collect();
+    files.sort();
+    let paths: Vec<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
+    for expected in [
+        "warmly.typ",
+        "card/motifs.typ",
+        "card/sender.typ",
+        "letter/sender.typ",
+    ] {
+        assert!(paths.contains(&expected), "{expected} in {paths:?}");
+    }
+    let library = &files.iter().find(|(p, _)| p == "warmly.typ").unwrap().1;
+    assert!(top_level_names(library).len() >= 10);
+    for t in ["letter", "card", "envelope", "labels"] {
+        let (_, source) = files
+            .iter()
+            .find(|(p, _)| *p == format!("{t}/template.typ"))
+            .unwrap();
+        assert!(source.contains("#import \"/warmly.typ\""), "{t}");
+    }
+    let problems = template_definition_problems(&files);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+
+    // The rule bites: a table copied into a template, a helper of the
+    // library defined again, a name twice in one template, a sender.typ
+    // that reads the recipient's data.
+    let with = |path: &str, extra: &str| -> Vec<String> {
+        let mut copy = files.clone();
+        let file = copy.iter_mut().find(|(p, _)| p == path).unwrap();
+        file.1.push_str(extra);
+        template_definition_problems(&copy)
+    };
+    assert!(!with("envelope/template.typ", "#let motifs = (:)\n").is_empty());
+    assert!(!with("labels/template.typ", "#let get(d, k) = none\n").is_empty());
+    assert!(!with("card/sender.typ", "#let H = 148mm\n").is_empty());
+    assert!(!with("letter/template.typ", "#let (lang, x) = (\"de\", 1)\n").is_empty());
+    assert!(!with("card/sender.typ", "#let d = json(\"/data.json\")\n").is_empty());
+    assert!(!with("labels/template.typ", "#let c = json(\"/campaign.json\")\n").is_empty());
 }
 
 /// The modules of `src/` and which others they use (`crate::x`, `super::x`

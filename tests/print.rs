@@ -462,6 +462,44 @@ fn envelopes_have_their_size_and_the_address_in_the_reading_zone() {
     }
 }
 
+/// The return address is warmly's, one rule for every template
+/// (`compose/sender.rs`): a US sender's town line as the US post writes
+/// it, and the sender's country only on mail abroad, in the language of
+/// the piece's country lines (English from the US, whatever the piece's
+/// language) — on the envelope and in the US letter's return block alike.
+#[test]
+fn return_addresses_follow_the_senders_post_and_name_the_country_only_abroad() {
+    for (template, format) in [("envelope", "dl"), ("letter", "us-letter")] {
+        let w = Workdir::new();
+        samples(&w);
+        w.write(
+            "c.toml",
+            format!(
+                "name = \"t\"\ntemplate = \"{template}\"\ndate = \"2026-12-01\"\n[data]\npeople = \"samples/customers.csv\"\n[sender]\ncompany = \"Maple & Oak LLC\"\nname = \"Ruth Baker\"\nstreet = \"12 Brattle Street\"\npostal_code = \"02138\"\ncity = \"Cambridge\"\nregion = \"ma\"\ncountry = \"USA\"\n[print]\nformat = \"{format}\"\n"
+            ),
+        );
+        w.run(&["render", "c.toml", "--out", "out", "-q"])
+            .expect_code(0);
+        let page = |id: &str| page_text(&w.pdf_of("out", id), 1);
+        // to London (English) and to Vienna (German): abroad
+        for id in ["K-1006", "K-1011"] {
+            let text = page(id);
+            assert_contains_all(
+                &text,
+                &[
+                    "12 Brattle Street",
+                    "Cambridge, MA 02138",
+                    "UNITED STATES OF AMERICA",
+                ],
+            );
+        }
+        // to Cambridge, MA: domestic, no country line for either address
+        let home = page("K-1008");
+        assert_contains_all(&home, &["12 Brattle Street", "Cambridge, MA 02138"]);
+        assert!(!home.contains("UNITED STATES"), "{template}: {home}");
+    }
+}
+
 /// (x, y) or (width, height) in mm.
 type Pair = (f64, f64);
 

@@ -61,7 +61,7 @@ fn lines(person: &Person, joint: Option<&str>, lang: &str, sender_country: &str)
         person.get("city"),
         person.get("region"),
     ));
-    if !country.is_empty() && country != sender {
+    if super::sender::abroad(&country, &sender) {
         lines.push(country_line(
             &country,
             country_line_language(&lang, &sender),

@@ -6,6 +6,7 @@
 pub mod address;
 pub mod model;
 pub mod repeat;
+pub mod sender;
 
 use indexmap::IndexMap;
 use minijinja::Environment;
@@ -126,8 +127,10 @@ pub struct Composer<'a> {
     /// Source of every message and text by template name, so an error can
     /// quote the expression that failed.
     sources: std::collections::HashMap<String, String>,
-    /// The campaign's theme with the motif resolved.
+    /// The campaign's theme with the motif and the colours resolved.
     theme: IndexMap<String, String>,
+    /// The sender with the return address (`sender.rs`).
+    sender: sender::Sender,
     /// Texts written by hand for single recipients, used instead of the
     /// message (`state/<campaign>/edits/`).
     edits: crate::state::Edits,
@@ -165,6 +168,8 @@ impl<'a> Composer<'a> {
         if let Some(motif) = &motif {
             theme.insert("motif".into(), motif.clone());
         }
+        let palette = sender::default_palette(&template.manifest, motif.as_deref())?;
+        sender::resolve_palette(&mut theme, &palette);
         let texts = add_texts(&mut env, &mut sources, template, motif.as_deref(), settings)?;
         let occasion_used = messages
             .iter()
@@ -189,14 +194,16 @@ impl<'a> Composer<'a> {
             test_grid: false,
             skip: p.skip,
         };
+        let scope = Scope::new(settings.date, &settings.campaign, &settings.sender);
         Ok(Composer {
+            sender: sender::Sender::new(scope.sender.clone()),
             sources,
             print,
             has_message: template.manifest.message,
             theme,
             occasion_used,
             env,
-            scope: Scope::new(settings.date, &settings.campaign, &settings.sender),
+            scope,
             settings,
             messages,
             texts,
@@ -463,9 +470,9 @@ impl<'a> Composer<'a> {
         address: Vec<String>,
         link: Option<crate::links::Link>,
     ) -> Model {
-        let mut sender = self.scope.sender.clone();
+        let mut sender = self.sender.for_language(lang);
         if let Some(role) = text.get("role") {
-            sender.insert("role".into(), role.clone());
+            sender.fields.insert("role".into(), role.clone());
         }
         let labels = crate::lang::labels(lang);
         let date_text =
@@ -476,7 +483,7 @@ impl<'a> Composer<'a> {
             (labels.phone, "phone"),
             (labels.email, "email"),
         ] {
-            if let Some(v) = sender.get(key).filter(|v| !v.is_empty()) {
+            if let Some(v) = sender.fields.get(key).filter(|v| !v.is_empty()) {
                 info.push(Info::new(label, v));
             }
         }
@@ -498,6 +505,7 @@ impl<'a> Composer<'a> {
                     .unwrap_or_else(|| person.display_name()),
                 address,
             },
+            abroad: sender::abroad(person.get("country"), &self.scope.sender["country"]),
             info,
             print: self.print.clone(),
             labels: None,

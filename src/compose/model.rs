@@ -20,8 +20,11 @@ pub struct Model {
     /// The campaign's and template's texts, rendered.
     pub text: IndexMap<String, String>,
     pub theme: IndexMap<String, String>,
-    pub sender: IndexMap<String, String>,
+    pub sender: super::sender::Sender,
     pub recipient: Recipient,
+    /// The recipient lives in another country than the sender: the return
+    /// address adds `sender.country_name` (`sender::abroad`).
+    pub abroad: bool,
     /// The letter's information block (customer number, contact, date).
     pub info: Vec<Info>,
     pub print: PrintData,
