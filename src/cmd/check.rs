@@ -114,10 +114,7 @@ pub type EmptyFields = BTreeMap<String, Vec<String>>;
 /// What check finds in a plan: the loader's problems, every recipient
 /// composed as a render would (`compose_everyone`), the sender, run-wide
 /// notes; and the person fields the messages use that are empty for some.
-pub fn review(
-    settings: &Settings,
-    plan: &plan::Plan,
-) -> Result<(Vec<Problem>, EmptyFields)> {
+pub fn review(settings: &Settings, plan: &plan::Plan) -> Result<(Vec<Problem>, EmptyFields)> {
     let mut problems = plan.problems.clone();
     let composer = Composer::new(&settings.compose, &plan.template)?.with_edits(plan.edits.clone());
     let (found, empty_fields) = compose_everyone(settings, plan, &composer);
