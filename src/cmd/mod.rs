@@ -60,6 +60,7 @@ pub fn checks(
         overflow_is_error: settings.typeset.overflow == Strictness::Error,
         window_is_error: settings.typeset.window == Strictness::Error,
         render_ppi,
+        render_page: None,
         keep_pages,
     }
 }

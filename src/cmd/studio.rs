@@ -119,7 +119,11 @@ fn engine<'a>(settings: &'a Settings, plan: &Plan) -> Result<Engine<'a>> {
         settings.compose.print.format.as_deref(),
         &plan.template.name,
     )?;
-    let checks = super::checks(settings, plan, &format, Some(THUMB_PPI), true);
+    let mut checks = super::checks(settings, plan, &format, Some(THUMB_PPI), true);
+    // A card's outside is the same for everyone: its inside, with the
+    // address and the text, tells the pieces apart.
+    let card = plan.template.closing_style() == "card";
+    checks.render_page = Some(usize::from(card));
     Engine::new(settings, plan, checks)
 }
 

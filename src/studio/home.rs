@@ -114,6 +114,7 @@ impl Home {
             std::thread::Builder::new()
                 .name("home".into())
                 .spawn(move || {
+                    super::in_background();
                     let today = chrono::Local::now().date_naive();
                     let campaigns: Vec<Summary> =
                         seen.iter().filter_map(|(p, _)| look(&desk, p)).collect();

@@ -196,6 +196,9 @@ pub struct Studio {
     cache: Mutex<Cache>,
     /// Pieces the current checker has done, and how many there are.
     checked: AtomicUsize,
+    /// Requests a person waits for (a thumbnail, a page, a preview): the
+    /// checker makes no new piece while there are any.
+    waiting: AtomicUsize,
     pub job: Mutex<Job>,
 }
 
@@ -231,6 +234,7 @@ impl Studio {
             generation: AtomicUsize::new(0),
             cache: Mutex::default(),
             checked: AtomicUsize::new(0),
+            waiting: AtomicUsize::new(0),
             job: Mutex::new(Job::default()),
         }))
     }
@@ -317,6 +321,7 @@ impl Studio {
             .name("studio-findings".into())
             .stack_size(STACK_SIZE)
             .spawn(move || {
+                in_background();
                 let found = findings(settings, &looked.plan).unwrap_or_else(|e| {
                     vec![Finding {
                         severity: Level::Error,
@@ -329,15 +334,25 @@ impl Studio {
         std::thread::Builder::new()
             .name("studio-check".into())
             .spawn(move || {
+                in_background();
                 let todo: Vec<usize> = (0..snap.plan.pieces.len())
                     .filter(|&i| studio.info(snap.plan.pieces[i].person).is_none())
                     .collect();
-                let current = || studio.generation.load(Ordering::SeqCst) as u64 == snap.generation;
+                // A person waiting for a picture goes first: the checker's
+                // workers finish the piece they have and wait.
+                let current = || loop {
+                    let current =
+                        studio.generation.load(Ordering::SeqCst) as u64 == snap.generation;
+                    if !current || studio.waiting.load(Ordering::SeqCst) == 0 {
+                        return current;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(3));
+                };
                 snap.engine.stream_while(
                     &snap.plan,
                     &todo,
                     current,
-                    |_, made| Ok(info_of(&snap, made).0),
+                    |_, made| Ok(info_of(made).0),
                     |i, result| {
                         let info = result.unwrap_or_else(failed);
                         studio.store(&snap, snap.plan.pieces[i].person, Arc::new(info));
@@ -359,12 +374,20 @@ impl Studio {
         }
     }
 
+    /// While the returned guard lives, the checker makes no new piece:
+    /// a person is waiting for this request.
+    pub fn waiting(&self) -> Waiting<'_> {
+        self.waiting.fetch_add(1, Ordering::SeqCst);
+        Waiting(&self.waiting)
+    }
+
     /// The thumbnail of a person's first page (made now if the checker
     /// has not come to it yet).
     pub fn thumbnail(&self, person: u32) -> Option<Arc<Vec<u8>>> {
         if let Some(info) = self.info(person) {
             return info.thumb.clone();
         }
+        let _first = self.waiting();
         let snap = self.snapshot();
         let i = *snap.piece_of.get(&person)?;
         let info = Arc::new(on_stack(|| make(&snap, i).0));
@@ -374,6 +397,7 @@ impl Studio {
 
     /// One page of a person's piece at reading size (PNG).
     pub fn page(&self, person: u32, page: usize) -> std::result::Result<Arc<Vec<u8>>, String> {
+        let _first = self.waiting();
         let snap = self.snapshot();
         let (messages, version) = {
             let cache = self.cache.lock().expect("cache lock");
@@ -421,6 +445,29 @@ impl Studio {
         let approval = snap.plan.approval.clone()?;
         let changed = approval.changed(&snap.plan.fingerprint());
         Some((approval, changed))
+    }
+}
+
+/// Lowers this thread's priority (and that of the threads it starts):
+/// checking every piece and composing for the findings must not slow the
+/// pictures and previews a person is waiting for. Linux only; elsewhere
+/// the `waiting` guard alone gives requests the way.
+pub fn in_background() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: sets the nice value of the calling thread (its kernel id);
+    // a failure leaves the priority as it was.
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        libc::setpriority(libc::PRIO_PROCESS, tid, 10);
+    }
+}
+
+/// A request a person waits for; see [`Studio::waiting`].
+pub struct Waiting<'a>(&'a AtomicUsize);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -472,15 +519,12 @@ fn make(snap: &Snapshot, i: usize) -> (Info, Option<ecow::EcoVec<typst_layout::P
         }
     };
     match snap.engine.typesetter.typeset(&piece) {
-        Ok(typeset) => info_of(
-            snap,
-            Made {
-                person,
-                piece,
-                typeset,
-                print_only: false,
-            },
-        ),
+        Ok(typeset) => info_of(Made {
+            person,
+            piece,
+            typeset,
+            print_only: false,
+        }),
         Err(e) => {
             let why = e.into();
             (
@@ -508,7 +552,7 @@ fn failed(unmade: Unmade) -> Info {
 }
 
 /// What the grid shows of a made piece, and its laid-out pages.
-fn info_of(snap: &Snapshot, made: Made) -> (Info, Option<ecow::EcoVec<typst_layout::Page>>) {
+fn info_of(made: Made) -> (Info, Option<ecow::EcoVec<typst_layout::Page>>) {
     let Made { piece, typeset, .. } = made;
     let mut warnings: Vec<String> = piece
         .warnings
@@ -521,9 +565,7 @@ fn info_of(snap: &Snapshot, made: Made) -> (Info, Option<ecow::EcoVec<typst_layo
         .warnings
         .iter()
         .any(|w| w.kind == crate::compose::WarningKind::Generic);
-    // A card's outside is the same for everyone: its inside, with the
-    // address and the text, tells the pieces apart.
-    let inside = snap.plan.template.closing_style() == "card" && typeset.images.len() > 1;
+    // The engine renders the one page a thumbnail shows (cmd/studio.rs).
     let info = Info {
         preflight: typeset.preflight,
         warnings,
@@ -531,11 +573,7 @@ fn info_of(snap: &Snapshot, made: Made) -> (Info, Option<ecow::EcoVec<typst_layo
         facts: (!piece.edited).then_some(piece.facts),
         pages: typeset.pages,
         error: None,
-        thumb: typeset
-            .images
-            .into_iter()
-            .nth(usize::from(inside))
-            .map(Arc::new),
+        thumb: typeset.images.into_iter().next().map(Arc::new),
     };
     (info, typeset.laid_out)
 }

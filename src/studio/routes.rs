@@ -431,6 +431,7 @@ fn error_line(text: &str) -> Option<u64> {
 
 async fn message_preview(State(studio): Shared, Json(draft): Json<Draft>) -> Response {
     let value = blocking(move || {
+        let _first = studio.waiting();
         let snap = studio.snapshot();
         let plan = &snap.plan;
         let failed = |e: String| json!({ "ok": false, "line": error_line(&e), "error": e });

@@ -55,6 +55,9 @@ pub struct Checks {
     pub window_is_error: bool,
     /// Render the pages to PNG at this resolution (pixels per inch).
     pub render_ppi: Option<f32>,
+    /// Render only this page (0-based; the first when there are fewer),
+    /// not all of them: a thumbnail shows one.
+    pub render_page: Option<usize>,
     /// Keep the laid-out pages for the print file.
     pub keep_pages: bool,
 }
@@ -273,9 +276,16 @@ impl Typesetter {
             true => time(Stage::Export, export_pdf)?,
             false => Vec::new(),
         };
+        let pages_to_render = match self.checks.render_page {
+            None => document.pages(),
+            Some(p) => {
+                let p = if p < document.pages().len() { p } else { 0 };
+                &document.pages()[p..(p + 1).min(document.pages().len())]
+            }
+        };
         let images = match self.checks.render_ppi {
             None => Vec::new(),
-            Some(ppi) => render_pages(document.pages(), ppi).map_err(Failed::Typst)?,
+            Some(ppi) => render_pages(pages_to_render, ppi).map_err(Failed::Typst)?,
         };
         warnings.dedup();
         let laid_out =
