@@ -390,6 +390,7 @@ mod tests {
                 kind: ext.to_uppercase(),
                 encoding: None,
                 delimiter: None,
+                detail: None,
                 sheet: Some(name),
             },
         })
