@@ -264,10 +264,7 @@ fn print_source(label: &str, s: &SourceReport) {
             Some(_) => "kept on each event",
             None => "usable as person.<name>",
         };
-        outln!(
-            "  other columns ({usable}): {}",
-            s.other_columns.join(", ")
-        );
+        outln!("  other columns ({usable}): {}", s.other_columns.join(", "));
     }
     if s.derived_ids {
         outln!("  ids: derived from name and address (no id column)");

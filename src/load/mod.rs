@@ -8,6 +8,7 @@
 //! Input files are only ever read.
 
 pub mod columns;
+pub mod inspect;
 pub mod orders;
 pub mod read;
 pub mod returns;
@@ -25,6 +26,9 @@ use crate::error::{Error, Location, Problem, Result, Severity};
 use crate::lang::normalize_country;
 use crate::model::{Event, Fields, Person, PERSON_FIELDS};
 use columns::Mapping;
+pub use inspect::{
+    inspect, inspect_files, missing_required, InspectOptions, Inspected, Inspection,
+};
 pub use read::{read_table, Format, Row, Rows, Table};
 pub use sources::Source;
 

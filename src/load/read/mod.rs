@@ -315,6 +315,26 @@ pub fn read_table(path: &Path, sheet: Option<&str>) -> Result<Table> {
     }
 }
 
+/// The sheets of a workbook, in order; none for a text file.
+pub fn sheet_names(path: &Path) -> Result<Vec<String>> {
+    use calamine::Reader;
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_lowercase)
+        .unwrap_or_default();
+    match ext.as_str() {
+        "xlsx" | "xlsm" => calamine::open_workbook::<calamine::Xlsx<_>, _>(path)
+            .map(|w| w.sheet_names())
+            .map_err(|e| sheet::cannot_open(path, e)),
+        "xlsb" => calamine::open_workbook::<calamine::Xlsb<_>, _>(path)
+            .map(|w| w.sheet_names())
+            .map_err(|e| sheet::cannot_open(path, e)),
+        "ods" => ods::sheet_names(path),
+        _ => Ok(Vec::new()),
+    }
+}
+
 /// Refuses a table larger than [`TABLE_BYTES`] before reading it: the
 /// table is kept in memory for the run, and a file larger than the machine's
 /// memory must end the run with words, not with the kernel's OOM killer.
