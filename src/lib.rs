@@ -48,6 +48,7 @@ pub mod print_file;
 pub mod report;
 pub mod select;
 pub mod settings;
+pub mod setup;
 pub mod shard;
 pub mod state;
 pub mod studio;

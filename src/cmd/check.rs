@@ -263,20 +263,27 @@ fn print_source(label: &str, s: &SourceReport) {
         how.join(", "),
         s.rows
     );
-    outln!("  columns: {}", s.header_set.describe());
+    outln!("  recognised: {}", s.source.name());
+    if let Some(detail) = &s.format.detail {
+        outln!("  file says: {detail}");
+    }
     for (field, header) in &s.mapped {
         outln!("    {field:<16} ← {header}");
     }
     if !s.other_columns.is_empty() {
-        outln!(
-            "  other columns (usable as person.<name>): {}",
-            s.other_columns.join(", ")
-        );
+        let usable = match s.join {
+            Some(_) => "kept on each event",
+            None => "usable as person.<name>",
+        };
+        outln!("  other columns ({usable}): {}", s.other_columns.join(", "));
     }
     if s.derived_ids {
         outln!("  ids: derived from name and address (no id column)");
     }
     outln!("  dates: {}", s.date_order_reason);
+    if let Some(join) = &s.join {
+        outln!("  joined by {}: {}", join.key, join.describe());
+    }
 }
 
 /// Who gets a piece, who is left out and why, and the households.

@@ -7,6 +7,8 @@
 
 use indexmap::IndexMap;
 
+use super::read::Format;
+use super::sources::Source;
 use crate::model::PERSON_FIELDS;
 
 /// `Kunde seit` → `kunde_seit`, `E-mail 1 - Value` → `e_mail_1_value`:
@@ -298,6 +300,17 @@ const HISTORY_ALIASES: &[(&str, &[&str])] = &[
             "contact_id",
         ],
     ),
+    (
+        "email",
+        &[
+            "email",
+            "e_mail",
+            "customer_email",
+            "billing_email",
+            "e_mail_adresse",
+            "e_mail_address",
+        ],
+    ),
     ("date", &["date", "datum", "tag", "when"]),
     (
         "kind",
@@ -335,56 +348,6 @@ const HISTORY_ALIASES: &[(&str, &[&str])] = &[
     ("product", &["product", "produkt", "artikel", "item"]),
 ];
 
-/// The known header sets, for the report and for decisions such as the
-/// date order of an export.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub enum HeaderSet {
-    Outlook,
-    GoogleContacts,
-    German,
-    Generic,
-}
-
-impl HeaderSet {
-    pub fn describe(self) -> &'static str {
-        match self {
-            HeaderSet::Outlook => "Outlook contacts export",
-            HeaderSet::GoogleContacts => "Google Contacts export",
-            HeaderSet::German => "German column names (Excel)",
-            HeaderSet::Generic => "generic column names",
-        }
-    }
-}
-
-fn detect(normalized: &[String]) -> HeaderSet {
-    let has = |h: &str| normalized.iter().any(|n| n == h);
-    if has("business_street") || has("home_street") || has("e_mail_address") && has("middle_name") {
-        HeaderSet::Outlook
-    } else if has("e_mail_1_value")
-        || has("address_1_street")
-        || has("organization_name") && has("given_name")
-    {
-        HeaderSet::GoogleContacts
-    } else if [
-        "vorname",
-        "nachname",
-        "plz",
-        "ort",
-        "anrede",
-        "kundennr",
-        "kundennummer",
-        "strasse",
-        "straße",
-    ]
-    .iter()
-    .any(|h| has(h))
-    {
-        HeaderSet::German
-    } else {
-        HeaderSet::Generic
-    }
-}
-
 /// Which columns feed which field.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Mapping {
@@ -392,7 +355,12 @@ pub struct Mapping {
     pub fields: IndexMap<String, Vec<usize>, rustc_hash::FxBuildHasher>,
     /// Other columns, under their normalised names.
     pub extra: Vec<(String, usize)>,
-    pub header_set: HeaderSet,
+    /// The program that wrote the file.
+    pub source: Source,
+    /// Address blocks taken as a whole (Outlook): per block, the columns
+    /// of each field.
+    #[serde(skip)]
+    pub blocks: Vec<Vec<(String, Vec<usize>)>>,
 }
 
 impl Mapping {
@@ -406,6 +374,26 @@ impl Mapping {
                     .find(|v| !v.trim().is_empty())
             })
             .unwrap_or("")
+    }
+
+    /// Sets the address fields from the first block that has a street,
+    /// city or postcode (see [`Source::address_blocks`]).
+    pub fn apply_blocks(&self, row: &super::read::Row<'_>, fields: &mut crate::model::Fields) {
+        let value = |cols: &[usize]| {
+            let parts: Vec<&str> = cols.iter().map(|&c| row.get(c)).collect();
+            crate::model::join_nonempty(&parts)
+        };
+        let filled = |block: &&Vec<(String, Vec<usize>)>| {
+            block.iter().any(|(field, cols)| {
+                ["street", "city", "postal_code"].contains(&field.as_str())
+                    && !value(cols).is_empty()
+            })
+        };
+        if let Some(block) = self.blocks.iter().find(filled) {
+            for (field, cols) in block {
+                fields.insert(field.clone(), value(cols));
+            }
+        }
     }
 
     /// The first column of a field (1-based), for messages.
@@ -433,22 +421,35 @@ impl Mapping {
     }
 }
 
-/// Maps the people headers: explicit mapping first, then the aliases.
-pub fn map_people(
-    headers: &[String],
-    explicit: &IndexMap<String, String>,
-) -> Result<Mapping, String> {
-    let known: Vec<&str> = PERSON_FIELDS
+/// The fields `[columns]` can name: the canonical person fields and
+/// `salutation_line`.
+pub fn people_fields() -> Vec<&'static str> {
+    PERSON_FIELDS
         .iter()
         .copied()
         .chain(["salutation_line"])
-        .collect();
-    map(headers, explicit, PERSON_ALIASES, &known)
+        .collect()
 }
 
-pub fn map_history(headers: &[String]) -> Result<Mapping, String> {
+/// The program that wrote a table with these headers, read this way.
+pub fn detect(headers: &[String], format: &Format) -> Source {
+    let normalized: Vec<String> = headers.iter().map(|h| normalize(h)).collect();
+    Source::detect(&normalized, format)
+}
+
+/// Maps the people headers: explicit mapping first, then the source's own
+/// names, then the aliases.
+pub fn map_people(
+    headers: &[String],
+    explicit: &IndexMap<String, String>,
+    format: &Format,
+) -> Result<Mapping, String> {
+    map(headers, explicit, PERSON_ALIASES, &people_fields(), format)
+}
+
+pub fn map_history(headers: &[String], format: &Format) -> Result<Mapping, String> {
     let known: Vec<&str> = HISTORY_ALIASES.iter().map(|(k, _)| *k).collect();
-    map(headers, &IndexMap::new(), HISTORY_ALIASES, &known)
+    map(headers, &IndexMap::new(), HISTORY_ALIASES, &known, format)
 }
 
 fn map(
@@ -456,9 +457,10 @@ fn map(
     explicit: &IndexMap<String, String>,
     aliases: &[(&str, &[&str])],
     known: &[&str],
+    format: &Format,
 ) -> Result<Mapping, String> {
     let normalized: Vec<String> = headers.iter().map(|h| normalize(h)).collect();
-    let header_set = detect(&normalized);
+    let source = Source::detect(&normalized, format);
     let mut used = vec![false; headers.len()];
     let mut fields: IndexMap<String, Vec<usize>, rustc_hash::FxBuildHasher> = IndexMap::default();
     for (field, header) in explicit {
@@ -477,29 +479,42 @@ fn map(
         fields.insert(field.clone(), vec![col]);
         used[col] = true;
     }
+    let blocks = if std::ptr::eq(aliases, PERSON_ALIASES) {
+        map_blocks(source, &normalized, explicit, &mut used, &mut fields)
+    } else {
+        Vec::new()
+    };
+    let own: &[(&str, &[&str])] = if std::ptr::eq(aliases, PERSON_ALIASES) {
+        source.aliases()
+    } else {
+        &[]
+    };
     for (field, names) in aliases {
         if fields.contains_key(*field) {
             continue;
         }
-        // Outlook's "Title" is the form of address (Mr., Dr.), not a degree.
-        let names: Vec<&str> = match (*field, header_set) {
-            ("salutation", HeaderSet::Outlook) => vec!["title"],
-            ("title", HeaderSet::Outlook) => vec![],
+        let names: Vec<&str> = match own.iter().find(|(f, _)| f == field) {
+            Some((_, own)) => own.iter().chain(names.iter()).copied().collect(),
             // "Name" is the last name only beside a first-name column.
-            ("last_name", _)
-                if !normalized.iter().any(|n| {
+            None if *field == "last_name"
+                && !normalized.iter().any(|n| {
                     ["vorname", "first_name", "firstname", "given_name", "first"]
                         .contains(&n.as_str())
                 }) =>
             {
                 names.iter().copied().filter(|n| *n != "name").collect()
             }
-            _ => names.to_vec(),
+            None => names.to_vec(),
         };
+        // A source that names a field's columns itself (or none: Outlook's
+        // "Title" is not a degree) keeps the general names off them.
+        let own_only = own.iter().any(|(f, o)| f == field && o.is_empty());
         let mut cols = Vec::new();
-        for name in names {
+        for name in names.iter().take(if own_only { 0 } else { names.len() }) {
+            let own_name = own.iter().any(|(f, o)| f == field && o.contains(name));
             for (i, n) in normalized.iter().enumerate() {
-                if n == name && !used[i] {
+                let ignored = !own_name && source.ignored().contains(&n.as_str());
+                if n == name && !used[i] && !ignored {
                     cols.push(i);
                     used[i] = true;
                 }
@@ -518,8 +533,41 @@ fn map(
     Ok(Mapping {
         fields,
         extra,
-        header_set,
+        source,
+        blocks,
     })
+}
+
+/// The source's address blocks as columns (fields the explicit mapping
+/// names stay out); each field lists every block's columns, for the report.
+fn map_blocks(
+    source: Source,
+    normalized: &[String],
+    explicit: &IndexMap<String, String>,
+    used: &mut [bool],
+    fields: &mut IndexMap<String, Vec<usize>, rustc_hash::FxBuildHasher>,
+) -> Vec<Vec<(String, Vec<usize>)>> {
+    let mut blocks = Vec::new();
+    for block in source.address_blocks() {
+        let mut resolved = Vec::new();
+        for (field, names) in block.iter() {
+            if explicit.contains_key(*field) {
+                continue;
+            }
+            let cols: Vec<usize> = names
+                .iter()
+                .filter_map(|name| normalized.iter().position(|n| n == name))
+                .filter(|&c| !used[c])
+                .collect();
+            for &c in &cols {
+                used[c] = true;
+            }
+            fields.entry(field.to_string()).or_default().extend(&cols);
+            resolved.push((field.to_string(), cols));
+        }
+        blocks.push(resolved);
+    }
+    blocks
 }
 
 /// History kinds in the words offices use → warmly's kinds.
@@ -545,11 +593,21 @@ mod tests {
         s.split(sep).map(str::to_string).collect()
     }
 
+    fn csv() -> Format {
+        Format {
+            kind: "CSV".into(),
+            encoding: None,
+            delimiter: None,
+            sheet: None,
+            detail: None,
+        }
+    }
+
     #[test]
     fn german_excel_headers_map_without_help() {
         let h = headers("Kundennr;Anrede;Titel;Vorname;Nachname;Firma;Straße;PLZ;Ort;Land;Geburtstag;Kunde seit;Bemerkung", ';');
-        let m = map_people(&h, &IndexMap::new()).unwrap();
-        assert_eq!(m.header_set, HeaderSet::German);
+        let m = map_people(&h, &IndexMap::new(), &csv()).unwrap();
+        assert_eq!(m.source, Source::German);
         for (field, col) in [
             ("id", 0),
             ("salutation", 1),
@@ -572,8 +630,8 @@ mod tests {
     #[test]
     fn outlook_title_is_the_form_of_address_and_home_is_a_fallback() {
         let h = headers("Title,First Name,Last Name,Company,Business Street,Business City,Home Street,Home City,E-mail Address", ',');
-        let m = map_people(&h, &IndexMap::new()).unwrap();
-        assert_eq!(m.header_set, HeaderSet::Outlook);
+        let m = map_people(&h, &IndexMap::new(), &csv()).unwrap();
+        assert_eq!(m.source, Source::Outlook);
         assert_eq!(m.fields["salutation"], vec![0]);
         assert!(!m.fields.contains_key("title"));
         assert_eq!(m.fields["street"], vec![4, 6]);
@@ -603,11 +661,11 @@ mod tests {
         let mut explicit = IndexMap::new();
         explicit.insert("first_name".to_string(), "Kontakt Vorname".to_string());
         explicit.insert("last_name".to_string(), "kontakt name".to_string());
-        let m = map_people(&h, &explicit).unwrap();
+        let m = map_people(&h, &explicit, &csv()).unwrap();
         assert_eq!(m.fields["first_name"], vec![1]);
         assert_eq!(m.fields["last_name"], vec![2]);
         explicit.insert("nickname".to_string(), "Nr".to_string());
-        assert!(map_people(&h, &explicit)
+        assert!(map_people(&h, &explicit, &csv())
             .unwrap_err()
             .contains("not a field"));
     }

@@ -8,8 +8,11 @@
 //! Input files are only ever read.
 
 pub mod columns;
+pub mod inspect;
+pub mod orders;
 pub mod read;
 pub mod returns;
+pub mod sources;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -22,8 +25,12 @@ use crate::date::{self as dates, DateOrder};
 use crate::error::{Error, Location, Problem, Result, Severity};
 use crate::lang::normalize_country;
 use crate::model::{Event, Fields, Person, PERSON_FIELDS};
-use columns::{HeaderSet, Mapping};
+use columns::Mapping;
+pub use inspect::{
+    inspect, inspect_files, missing_required, InspectOptions, Inspected, Inspection,
+};
 pub use read::{read_table, Format, Row, Rows, Table};
+pub use sources::Source;
 
 /// What to read and how.
 #[derive(Debug, Clone)]
@@ -45,7 +52,10 @@ pub struct LoadOptions {
 pub struct SourceReport {
     pub file: PathBuf,
     pub format: Format,
-    pub header_set: HeaderSet,
+    /// The program that wrote the file.
+    pub source: Source,
+    /// "DATEV Debitoren/Kreditoren export (EXTF 700, …), 6 rows, windows-1252"
+    pub description: String,
     /// canonical field ← header(s)
     pub mapped: Vec<(String, String)>,
     /// Columns kept under their own names.
@@ -55,6 +65,48 @@ pub struct SourceReport {
     pub date_order_reason: String,
     /// Ids were derived from the content (the file has no id column).
     pub derived_ids: bool,
+    /// History: how its rows found their people.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub join: Option<Join>,
+}
+
+/// How the history's rows (an orders export's orders) were joined to the
+/// people: by customer number, else by e-mail (without regard to case).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Join {
+    /// "person_id ← Kundennr", "email ← Email", or both ("…, else …").
+    pub key: String,
+    pub by_id: usize,
+    pub by_email: usize,
+    /// Rows that found nobody in the people file (ignored).
+    pub nobody: usize,
+    /// An orders export: its rows, orders and the orders left out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub orders: Option<orders::OrdersReport>,
+}
+
+impl Join {
+    /// "12 joined by Kundennr, 3 by e-mail, 1 found nobody": for the terminal.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(o) = &self.orders {
+            let mut text = format!("{} rows → {} orders", o.rows, o.orders);
+            if o.left_out > 0 {
+                let by: Vec<String> = o
+                    .left_out_by
+                    .iter()
+                    .map(|(k, n)| format!("{n} {k}"))
+                    .collect();
+                text += &format!(" ({} left out: {})", o.left_out, by.join(", "));
+            }
+            parts.push(text);
+        }
+        parts.push(format!(
+            "{} joined by customer number, {} by e-mail, {} found nobody",
+            self.by_id, self.by_email, self.nobody
+        ));
+        parts.join("; ")
+    }
 }
 
 impl SourceReport {
@@ -68,13 +120,15 @@ impl SourceReport {
         SourceReport {
             file: file.to_path_buf(),
             format: table.format.clone(),
-            header_set: mapping.header_set,
+            source: mapping.source,
+            description: mapping.source.describe(&table.format, table.rows.len()),
             mapped: mapping.describe(&table.headers),
             other_columns: mapping.extra.iter().map(|(n, _)| n.clone()).collect(),
             rows: table.rows.len(),
             date_order,
             date_order_reason: reason.to_string(),
             derived_ids: false,
+            join: None,
         }
     }
 }
@@ -100,12 +154,14 @@ impl Loaded {
 pub fn load(options: &LoadOptions) -> Result<Loaded> {
     let mut problems = Vec::new();
     let table = read_table(&options.people, options.sheet.as_deref())?;
-    let mapping = columns::map_people(&table.headers, &options.columns).map_err(|message| {
-        Error::config(format!("{}: {message}", options.people.display())).with_hint(
-            "[columns] maps warmly's field names to your headers, e.g. last_name = \"Name\"",
-        )
-    })?;
-    let (date_order, date_order_reason) = decide_date_order(options.date_order, mapping.header_set);
+    let mapping = columns::map_people(&table.headers, &options.columns, &table.format).map_err(
+        |message| {
+            Error::config(format!("{}: {message}", options.people.display())).with_hint(
+                "[columns] maps warmly's field names to your headers, e.g. last_name = \"Name\"",
+            )
+        },
+    )?;
+    let (date_order, date_order_reason) = decide_date_order(options.date_order, mapping.source);
     let people_file = &options.people;
     let mut people = SourceReport::new(
         people_file,
@@ -121,7 +177,7 @@ pub fn load(options: &LoadOptions) -> Result<Loaded> {
         pivot: options.pivot_year,
         derived: people.derived_ids,
     };
-    let (rows, ids) = people_rows(&table, &mapping, &rule, &mut problems);
+    let (rows, keys) = people_rows(&table, &mapping, &rule, &mut problems);
     let mut persons = Persons {
         table,
         mapping,
@@ -133,25 +189,13 @@ pub fn load(options: &LoadOptions) -> Result<Loaded> {
     };
     let history = match &options.history {
         Some(path) => {
-            let table = read_table(path, None)?;
-            let mapping = columns::map_history(&table.headers)
-                .map_err(|message| Error::config(format!("{}: {message}", path.display())))?;
-            let report = SourceReport::new(path, &table, &mapping, date_order, &date_order_reason);
             let rule = EventRule {
                 path: path.clone(),
                 order: date_order,
                 pivot: options.pivot_year,
             };
-            let mut table = table;
-            attach_history(
-                &mut table,
-                &mapping,
-                &rule,
-                &ids,
-                &mut persons,
-                &mut problems,
-            )?;
-            persons.history = Some((table, mapping, rule));
+            let report =
+                load_history(rule, &date_order_reason, &keys, &mut persons, &mut problems)?;
             Some(report)
         }
         None => None,
@@ -169,10 +213,10 @@ pub fn load(options: &LoadOptions) -> Result<Loaded> {
     })
 }
 
-fn decide_date_order(setting: Option<DateOrder>, set: HeaderSet) -> (DateOrder, String) {
-    match (setting, set) {
+fn decide_date_order(setting: Option<DateOrder>, source: Source) -> (DateOrder, String) {
+    match (setting, source.date_order()) {
         (Some(order), _) => (order, "set by date_format".into()),
-        (None, HeaderSet::Outlook) => (
+        (None, Some(DateOrder::Mdy)) => (
             DateOrder::Mdy,
             "Outlook exports write month/day/year; set date_format = \"dmy\" if not".into(),
         ),
@@ -195,14 +239,22 @@ struct PersonRule {
     derived: bool,
 }
 
+/// Who a history row can name: a person's id, or (lower case) e-mail.
+#[derive(Default)]
+struct Keys {
+    ids: HashMap<String, u32>,
+    emails: HashMap<String, u32>,
+}
+
 /// The first pass over the people table: every problem, once; the rows
-/// that are persons and their ids (for the history; dropped after it).
+/// that are persons and their ids and e-mails (for the history; dropped
+/// after it).
 fn people_rows(
     table: &Table,
     mapping: &Mapping,
     rule: &PersonRule,
     problems: &mut Vec<Problem>,
-) -> (Vec<u32>, HashMap<String, u32>) {
+) -> (Vec<u32>, Keys) {
     let path = &rule.path;
     if table.rows.is_empty() {
         problems.push(Problem::warning(
@@ -218,6 +270,7 @@ fn people_rows(
     }
     let mut rows = Vec::with_capacity(table.rows.len());
     let mut by_id: HashMap<String, u32> = HashMap::new();
+    let mut by_email: HashMap<String, u32> = HashMap::new();
     // address key → (id, line), as hashes: a duplicate check, not a store
     let mut by_address: HashMap<[u8; 32], (String, u64)> = HashMap::new();
     for (index, row) in table.rows.iter().enumerate() {
@@ -251,10 +304,19 @@ fn people_rows(
                 ).of_kind("duplicate"));
             }
         }
+        let email = fields["email"].trim().to_lowercase();
+        if !email.is_empty() {
+            // two people with one address (a household): the first
+            by_email.entry(email).or_insert(rows.len() as u32);
+        }
         by_id.insert(id, rows.len() as u32);
         rows.push(index as u32);
     }
-    (rows, by_id)
+    let keys = Keys {
+        ids: by_id,
+        emails: by_email,
+    };
+    (rows, keys)
 }
 
 /// A row's fields, normalised (dates ISO, country code, postcode with its
@@ -284,6 +346,8 @@ fn person_fields(
             .entry(name.clone())
             .or_insert_with(|| cells.get(*col).copied().unwrap_or("").to_string());
     }
+    mapping.apply_blocks(row, &mut fields);
+    mapping.source.adjust(&mut fields);
     split_salutation(&mut fields);
     for field in DATE_FIELDS {
         let value = fields[field].clone();
@@ -598,26 +662,72 @@ fn event_of(row: &Row, mapping: &Mapping, date: NaiveDate) -> Event {
     }
 }
 
-/// The first pass over the history: every problem once, and which rows
-/// belong to whom, in date order. The table keeps only those rows, in
-/// that order.
-fn attach_history(
-    table: &mut Table,
-    mapping: &Mapping,
-    rule: &EventRule,
-    ids: &HashMap<String, u32>,
+/// Reads the history (an orders export grouped into orders first), joins
+/// it to the people and reports how.
+fn load_history(
+    rule: EventRule,
+    reason: &str,
+    keys: &Keys,
     persons: &mut Persons,
     problems: &mut Vec<Problem>,
-) -> Result<()> {
-    let path = &rule.path;
-    if !mapping.fields.contains_key("person_id") {
+) -> Result<SourceReport> {
+    let path = rule.path.clone();
+    let table = read_table(&path, None)?;
+    let source = columns::detect(&table.headers, &table.format);
+    let (mut table, orders) = match source.is_orders() {
+        true => orders::group(&path, table, source).map(|(t, r)| (t, Some(r)))?,
+        false => (table, None),
+    };
+    let mut mapping = columns::map_history(&table.headers, &table.format)
+        .map_err(|message| Error::config(format!("{}: {message}", path.display())))?;
+    mapping.source = source;
+    let mut report = SourceReport::new(&path, &table, &mapping, rule.order, reason);
+    if let Some(orders) = &orders {
+        // the export's own headers, not the orders table's
+        for (_, header) in report.mapped.iter_mut() {
+            let origin = orders.origin.iter().find(|(k, _)| k == header);
+            if let Some((_, original)) = origin {
+                *header = original.clone();
+            }
+        }
+    }
+    let mut join = attach_history(&mut table, &mapping, &rule, keys, persons, problems)?;
+    join.orders = orders;
+    // "customer_id ← customer_id, else email ← customer_email"
+    let key = report
+        .mapped
+        .iter()
+        .filter(|(f, _)| f == "person_id" || f == "email");
+    let key: Vec<String> = key.map(|(f, h)| format!("{f} ← {h}")).collect();
+    join.key = key.join(", else ");
+    report.join = Some(join);
+    persons.history = Some((table, mapping, rule));
+    Ok(report)
+}
+
+/// The history cannot be joined at all: it has no key, or it is keyed by
+/// e-mail and the people have none.
+fn check_join_key(path: &Path, table: &Table, mapping: &Mapping, keys: &Keys) -> Result<()> {
+    let (by_id, by_email) = (
+        mapping.fields.contains_key("person_id"),
+        mapping.fields.contains_key("email"),
+    );
+    if !by_id && !by_email {
         return Err(Error::input(
             Location::at(path, 1, None),
-            "the history has no person_id column",
+            "the history has no column that names the person (a customer number or an e-mail)",
         )
-        .with_hint(
-            "name the column that holds the customer's id person_id, customer_id or Kundennr",
-        ));
+        .with_hint("name the column with the customer's id person_id, customer_id or Kundennr, or the one with the e-mail email"));
+    }
+    if !by_id && keys.emails.is_empty() {
+        return Err(Error::input(
+            Location::at(path, 1, None),
+            format!(
+                "the history names people by e-mail (column \"{}\"), but the people file has no e-mail addresses",
+                header_of(table, mapping, "email")
+            ),
+        )
+        .with_hint("map the people file's e-mail column, e.g. --column email=\"E-Mail\" (or `email = \"…\"` under [columns])"));
     }
     if !mapping.fields.contains_key("date") {
         return Err(Error::input(
@@ -626,6 +736,43 @@ fn attach_history(
         )
         .with_hint("add a column named date (YYYY-MM-DD)"));
     }
+    Ok(())
+}
+
+/// The person a history row names: by customer number, else by e-mail
+/// (without regard to case); and whether it was the number.
+fn person_of(row: &Row, mapping: &Mapping, keys: &Keys) -> Option<(u32, bool)> {
+    let id = mapping.get(row, "person_id").trim();
+    let email = mapping.get(row, "email").trim().to_lowercase();
+    let by_id = (!id.is_empty()).then(|| keys.ids.get(id)).flatten();
+    let by_email = (!email.is_empty())
+        .then(|| keys.emails.get(&email))
+        .flatten();
+    by_id
+        .map(|&i| (i, true))
+        .or_else(|| by_email.map(|&i| (i, false)))
+}
+
+/// The first pass over the history: every problem once, and which rows
+/// belong to whom, in date order. The table keeps only those rows, in
+/// that order.
+fn attach_history(
+    table: &mut Table,
+    mapping: &Mapping,
+    rule: &EventRule,
+    keys: &Keys,
+    persons: &mut Persons,
+    problems: &mut Vec<Problem>,
+) -> Result<Join> {
+    let path = &rule.path;
+    check_join_key(path, table, mapping, keys)?;
+    let mut join = Join {
+        key: String::new(),
+        by_id: 0,
+        by_email: 0,
+        nobody: 0,
+        orders: None,
+    };
     let mut unknown = Vec::new();
     // (person, date, line, row)
     let mut found: Vec<(u32, NaiveDate, u64, u32)> = Vec::new();
@@ -633,13 +780,24 @@ fn attach_history(
         let Some(date) = event_date(table, &row, mapping, rule, Some(problems)) else {
             continue;
         };
-        let person_id = mapping.get(&row, "person_id");
-        let Some(&i) = ids.get(person_id) else {
-            unknown.push(format!("{person_id} (line {})", row.line));
+        let Some((i, by_id)) = person_of(&row, mapping, keys) else {
+            let id = mapping.get(&row, "person_id");
+            let who = if id.is_empty() {
+                mapping.get(&row, "email")
+            } else {
+                id
+            };
+            unknown.push(format!("{who} (line {})", row.line));
             continue;
         };
+        if by_id {
+            join.by_id += 1;
+        } else {
+            join.by_email += 1;
+        }
         found.push((i, date, row.line, r as u32));
     }
+    join.nobody = unknown.len();
     found.sort_unstable();
     let mut starts = Vec::with_capacity(persons.len() + 1);
     let mut next = 0usize;
@@ -652,24 +810,47 @@ fn attach_history(
     starts.push(next as u32);
     persons.event_starts = starts;
     // Kept for the whole run, so only what the pieces read: the matched
-    // rows in person and date order, without the id they were matched by
-    // (a tenth of a typical history; BENCHMARKS.md).
+    // rows in person and date order, without the id or e-mail they were
+    // matched by (a tenth of a typical history; BENCHMARKS.md).
     let keep: Vec<u32> = found.iter().map(|f| f.3).collect();
-    let ids = mapping.fields.get("person_id").cloned().unwrap_or_default();
-    table.rows = table.rows.subset(&keep, &ids);
-    if !unknown.is_empty() {
-        let shown: Vec<_> = unknown.iter().take(5).cloned().collect();
+    let mut blank = mapping.fields.get("person_id").cloned().unwrap_or_default();
+    blank.extend(mapping.fields.get("email").cloned().unwrap_or_default());
+    table.rows = table.rows.subset(&keep, &blank);
+    report_unknown(path, &join, &unknown, problems);
+    Ok(join)
+}
+
+/// Rows that found nobody: a warning naming the first few; none found
+/// anybody at all is an error (the wrong file, or the wrong key).
+fn report_unknown(path: &Path, join: &Join, unknown: &[String], problems: &mut Vec<Problem>) {
+    if unknown.is_empty() {
+        return;
+    }
+    let shown: Vec<_> = unknown.iter().take(5).cloned().collect();
+    let list = format!(
+        "{}{}",
+        shown.join(", "),
+        if unknown.len() > 5 { ", …" } else { "" }
+    );
+    if join.by_id + join.by_email > 0 {
         problems.push(Problem::warning(
             Some(Location::file(path)),
             format!(
-                "{} event(s) name a person that is not in the list and were ignored: {}{}",
-                unknown.len(),
-                shown.join(", "),
-                if unknown.len() > 5 { ", …" } else { "" }
+                "{} event(s) name a person that is not in the list and were ignored: {list}",
+                unknown.len()
             ),
         ));
+        return;
     }
-    Ok(())
+    problems.push(Problem::error(
+        Location::file(path),
+        format!(
+            "none of the {} event(s) names a person of the people file (joined by {}): {list}",
+            unknown.len(),
+            join.key
+        ),
+        Some("is it the history of these people? The people file needs the same customer numbers (its id) or e-mail addresses (its email column; map it with --column email=…)"),
+    ));
 }
 
 #[cfg(test)]

@@ -11,9 +11,9 @@ use crate::limits::COLUMNS;
 pub(super) fn read_csv(path: &Path) -> Result<Table> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     let (text, encoding) = decode(&bytes);
-    let text = text.as_ref();
+    let (detail, text, skipped) = datev_preamble(path, text.as_ref())?;
     let delimiter = detect_delimiter(text);
-    check_records(path, text, delimiter)?;
+    check_records(path, text, delimiter, skipped)?;
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .has_headers(true)
@@ -21,7 +21,7 @@ pub(super) fn read_csv(path: &Path) -> Result<Table> {
         .from_reader(text.as_bytes());
     let headers: Vec<String> = reader
         .headers()
-        .map_err(|e| csv_error(path, e))?
+        .map_err(|e| csv_error(path, e, skipped))?
         .iter()
         .map(|h| h.trim().to_string())
         .collect();
@@ -32,9 +32,9 @@ pub(super) fn read_csv(path: &Path) -> Result<Table> {
         match reader.read_record(&mut record) {
             Ok(true) => {}
             Ok(false) => break,
-            Err(e) => return Err(csv_error(path, e)),
+            Err(e) => return Err(csv_error(path, e, skipped)),
         }
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let line = record.position().map(|p| p.line()).unwrap_or(0) + skipped;
         if record.iter().all(|f| f.trim().is_empty()) {
             continue; // blank line at the end of an Excel export
         }
@@ -52,8 +52,36 @@ pub(super) fn read_csv(path: &Path) -> Result<Table> {
             encoding: Some(encoding),
             delimiter: Some(delimiter),
             sheet: None,
+            detail,
         },
     })
+}
+
+/// DATEV's files start with a format line (`"EXTF";700;16;"Debitoren/
+/// Kreditoren";5;…`, or `DTVF` from older versions) before the column
+/// names: it is taken off and described (`EXTF 700, Debitoren/Kreditoren`);
+/// the lines below keep their numbers in the file. A file that ends after
+/// it was cut off.
+fn datev_preamble<'t>(path: &Path, text: &'t str) -> Result<(Option<String>, &'t str, u64)> {
+    let first = text.lines().next().unwrap_or("");
+    let unquote = |f: &str| f.trim().trim_matches('"').to_string();
+    let fields: Vec<String> = first.split(';').map(unquote).collect();
+    if !matches!(fields[0].as_str(), "EXTF" | "DTVF") {
+        return Ok((None, text, 0));
+    }
+    let mut detail = fields[..2].join(" ");
+    if let Some(name) = fields.get(3).filter(|n| !n.is_empty()) {
+        detail += &format!(", {name}");
+    }
+    let rest = text[first.len()..].trim_start_matches(['\r', '\n']);
+    if rest.trim().is_empty() {
+        return Err(Error::input(
+            Location::at(path, 2, None),
+            format!("the DATEV export ends after its format line ({detail}): the line with the column names and the accounts are missing"),
+        )
+        .with_hint("the file was cut off: export it again from DATEV (Stammdaten → Debitoren/Kreditoren → Export) and do not open and save it in between"));
+    }
+    Ok((Some(detail), rest, 1))
 }
 
 /// Decodes bytes as the office wrote them: a BOM decides (UTF-8, UTF-16);
@@ -104,9 +132,9 @@ fn detect_delimiter(text: &str) -> u8 {
 /// [`COLUMNS`], before the CSV parser sees them: it would read the first to
 /// the end of the file as one field (we want the line where it opened), and
 /// hold 8 bytes for every field of the second.
-fn check_records(path: &Path, text: &str, delimiter: u8) -> Result<()> {
+fn check_records(path: &Path, text: &str, delimiter: u8, skipped: u64) -> Result<()> {
     let delimiter = char::from(delimiter);
-    let (mut line, mut col) = (1u64, 0u64);
+    let (mut line, mut col) = (1 + skipped, 0u64);
     let mut in_quotes = false;
     let mut at_field_start = true;
     let mut opened = (0, 0);
@@ -167,8 +195,8 @@ fn check_records(path: &Path, text: &str, delimiter: u8) -> Result<()> {
     Ok(())
 }
 
-fn csv_error(path: &Path, e: csv::Error) -> Error {
-    let line = e.position().map(|p| p.line());
+fn csv_error(path: &Path, e: csv::Error, skipped: u64) -> Error {
+    let line = e.position().map(|p| p.line() + skipped);
     match e.kind() {
         csv::ErrorKind::UnequalLengths {
             expected_len, len, ..
@@ -209,12 +237,18 @@ mod tests {
     #[test]
     fn unclosed_quote_names_where_it_opened() {
         let err =
-            check_records(Path::new("x.csv"), "id,name\n1,\"Anna\n2,Bob\n", b',').unwrap_err();
+            check_records(Path::new("x.csv"), "id,name\n1,\"Anna\n2,Bob\n", b',', 0).unwrap_err();
         assert_eq!(
             err.to_string(),
             "x.csv:2:3: a quoted field starts here and is never closed"
         );
-        assert!(check_records(Path::new("x.csv"), "id,name\n1,\"An \"\"na\"\"\"\n", b',').is_ok());
+        assert!(check_records(
+            Path::new("x.csv"),
+            "id,name\n1,\"An \"\"na\"\"\"\n",
+            b',',
+            0
+        )
+        .is_ok());
     }
 
     #[test]
@@ -228,8 +262,8 @@ mod tests {
             wide(100_000),
             wide(200_000)
         );
-        assert!(check_records(path, &ok, b';').is_ok());
-        let err = check_records(path, &format!("id\n{}\n", wide(100_001)), b';').unwrap_err();
+        assert!(check_records(path, &ok, b';', 0).is_ok());
+        let err = check_records(path, &format!("id\n{}\n", wide(100_001)), b';', 0).unwrap_err();
         assert_eq!(
             err.to_string(),
             "x.csv:2:200000: more than 100000 columns in one line"

@@ -16,6 +16,7 @@ use crate::limits::TABLE_BYTES;
 mod csv;
 mod ods;
 mod sheet;
+mod vcard;
 mod workbook;
 
 pub use self::csv::decode;
@@ -283,6 +284,10 @@ pub struct Format {
     pub delimiter: Option<String>,
     /// The sheet a workbook was read from.
     pub sheet: Option<String>,
+    /// What the file says about itself before its table: DATEV's format
+    /// line (`EXTF 700, Debitoren/Kreditoren`), a vCard file's versions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 /// Reads a people or history table. `sheet` picks a workbook sheet by name.
@@ -297,6 +302,7 @@ pub fn read_table(path: &Path, sheet: Option<&str>) -> Result<Table> {
         "xlsx" | "xlsm" | "xlsb" => workbook::read_excel(path, sheet, &ext),
         "ods" => ods::read_ods(path, sheet),
         "xls" => Err(workbook::refuse_xls(path)),
+        "vcf" | "vcard" => vcard::read_vcard(path),
         _ => {
             if sheet.is_some() {
                 return Err(Error::config(format!(
@@ -306,6 +312,26 @@ pub fn read_table(path: &Path, sheet: Option<&str>) -> Result<Table> {
             }
             self::csv::read_csv(path)
         }
+    }
+}
+
+/// The sheets of a workbook, in order; none for a text file.
+pub fn sheet_names(path: &Path) -> Result<Vec<String>> {
+    use calamine::Reader;
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_lowercase)
+        .unwrap_or_default();
+    match ext.as_str() {
+        "xlsx" | "xlsm" => calamine::open_workbook::<calamine::Xlsx<_>, _>(path)
+            .map(|w| w.sheet_names())
+            .map_err(|e| sheet::cannot_open(path, e)),
+        "xlsb" => calamine::open_workbook::<calamine::Xlsb<_>, _>(path)
+            .map(|w| w.sheet_names())
+            .map_err(|e| sheet::cannot_open(path, e)),
+        "ods" => ods::sheet_names(path),
+        _ => Ok(Vec::new()),
     }
 }
 

@@ -23,6 +23,34 @@ type OdsXml<'z> = quick_xml::Reader<BufReader<zip::read::ZipFile<'z, BufReader<F
 /// cell with content is that content each time, and counts each time. The
 /// values are those calamine 0.38 reads (`ods.rs` `get_datatype`), so a
 /// cell reads as it did.
+/// The names of the sheets, in order, each sheet skipped unread.
+pub(super) fn sheet_names(path: &Path) -> Result<Vec<String>> {
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut zip = zip::ZipArchive::new(BufReader::new(file)).map_err(|e| cannot_open(path, e))?;
+    check_ods_package(&mut zip).map_err(|e| cannot_open(path, e))?;
+    let content = zip
+        .by_name("content.xml")
+        .map_err(|e| cannot_open(path, format!("content.xml: {e}")))?;
+    let mut xml = quick_xml::Reader::from_reader(BufReader::new(content));
+    xml.config_mut().check_end_names = false;
+    let (mut names, mut buf, mut skipped) = (Vec::new(), Vec::new(), Vec::new());
+    loop {
+        buf.clear();
+        match xml.read_event_into(&mut buf) {
+            Ok(Event::Start(e)) if e.name() == QName("table:table") => {
+                let name = attr(&e, "table:name").map_err(|e| cannot_open(path, e))?;
+                names.extend(name);
+                xml.read_to_end_into(e.name(), &mut skipped)
+                    .map_err(|e| cannot_open(path, e))?;
+                skipped.clear();
+            }
+            Ok(Event::Eof) => return Ok(names),
+            Ok(_) => {}
+            Err(e) => return Err(cannot_open(path, e)),
+        }
+    }
+}
+
 pub(super) fn read_ods(path: &Path, sheet: Option<&str>) -> Result<Table> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     let mut zip = zip::ZipArchive::new(BufReader::new(file)).map_err(|e| cannot_open(path, e))?;
@@ -390,6 +418,7 @@ mod tests {
                 kind: ext.to_uppercase(),
                 encoding: None,
                 delimiter: None,
+                detail: None,
                 sheet: Some(name),
             },
         })

@@ -199,6 +199,7 @@ impl<'p> SheetCells<'p> {
                 kind: ext.to_uppercase(),
                 encoding: None,
                 delimiter: None,
+                detail: None,
                 sheet: Some(self.name),
             },
         })
