@@ -30,16 +30,24 @@ const C: &str = "/c/christmas-2026";
 
 impl Studio {
     fn start(w: &Workdir) -> Studio {
+        let args = [
+            "samples/christmas-2026.toml",
+            "--no-open",
+            "--out",
+            "out",
+            "--jobs",
+            "2",
+        ];
+        let s = Studio::start_with(w, &args);
+        assert!(s.url.contains("/c/christmas-2026/?token="), "{}", s.url);
+        s
+    }
+
+    /// `warmly studio ARGS…` in the workdir.
+    fn start_with(w: &Workdir, args: &[&str]) -> Studio {
         let mut child = Command::new(env!("CARGO_BIN_EXE_warmly"))
-            .args([
-                "studio",
-                "samples/christmas-2026.toml",
-                "--no-open",
-                "--out",
-                "out",
-                "--jobs",
-                "2",
-            ])
+            .arg("studio")
+            .args(args)
             .current_dir(w.path())
             .env_remove("WARMLY_DATE")
             .stdout(Stdio::piped())
@@ -56,7 +64,6 @@ impl Studio {
             .unwrap_or_else(|| panic!("no address printed: {line:?}"));
         let rest = url.strip_prefix("http://127.0.0.1:").expect(url);
         let (port, path) = rest.split_once('/').expect(url);
-        assert!(path.starts_with("c/christmas-2026/?token="), "{url}");
         let (_, token) = path.split_once("?token=").expect(url);
         assert_eq!(token.len(), 32, "{token}");
         Studio {
@@ -683,4 +690,174 @@ fn an_assistant_looks_excludes_edits_and_prints_in_the_browser() {
         .as_str()
         .unwrap()
         .contains("left out: excluded — Laden geschlossen"));
+}
+
+/// The files of a folder, sorted, with their contents' hashes: what
+/// "nothing in the folder changed" compares.
+fn folder_state(dir: &Path) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = util::walk(dir)
+        .into_iter()
+        .map(|p| {
+            let bytes = std::fs::read(&p).unwrap();
+            let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+            (
+                rel,
+                format!("{:x}", bytes.len()) + &format!("{:?}", &bytes[..bytes.len().min(64)]),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Sets a form field as a person types or picks, so the page hears it.
+async fn set_value(c: &Client, id: &str, value: &str, event: &str) {
+    let script = format!(
+        "const e = document.getElementById({id:?}); e.value = {value:?}; e.dispatchEvent(new Event({event:?}, {{ bubbles: true }}));"
+    );
+    js(c, &script).await;
+}
+
+async fn next_step(c: &Client, step: usize) {
+    wait_for(
+        c,
+        "the wizard's Next button",
+        "return !document.getElementById('wizard-next').disabled",
+        true.into(),
+    )
+    .await;
+    c.find(Locator::Id("wizard-next"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let current =
+        format!("return document.querySelector('#steps li.current span').textContent === '{step}'");
+    wait_for(c, &format!("step {step}"), &current, true.into()).await;
+}
+
+/// From a fresh folder with nothing but a DATEV export to a printed
+/// Christmas mailing, in the browser, the way an assistant without a
+/// terminal goes: warmly recognises the export, maps its columns, asks
+/// what the campaign is for and who sends it, shows three real cards
+/// while the message is written, writes the campaign only at "Create",
+/// and then the usual studio approves and prints it.
+#[test]
+fn an_assistant_makes_a_campaign_from_a_datev_export_in_the_browser() {
+    let Some((chromium, driver)) = browser() else {
+        return;
+    };
+    let w = Workdir::new();
+    let export = std::fs::read(repo().join("tests/fixtures/exports/datev-debitoren.csv")).unwrap();
+    w.write("Debitoren.csv", &export);
+    w.write(
+        "kaputt.csv",
+        "Kundennr;Name;Ort\n1;\"Weiß;Dresden\n2;Müller;Leipzig\n",
+    );
+    let before = folder_state(w.path());
+    let studio = Studio::start_with(&w, &["--no-open", "--jobs", "2"]);
+    assert!(
+        studio.url.contains(":") && studio.url.contains("/?token="),
+        "{}",
+        studio.url
+    );
+    let driver = start_driver(&driver);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let c = connect(&driver, &chromium, 1280, 860).await;
+        c.goto(&studio.url()).await.unwrap();
+        wait_for(&c, "the empty folder", "return !document.getElementById('no-campaigns').hidden", true.into()).await;
+        screenshot(&c, "wizard-0-home.png").await;
+        c.find(Locator::Id("new-campaign")).await.unwrap().click().await.unwrap();
+        wait_for(&c, "the list of files", "return document.querySelectorAll('#people-file option').length", 3.into()).await;
+
+        // A broken file says which file, which line, and what to do.
+        set_value(&c, "people-file", "kaputt.csv", "change").await;
+        wait_for(&c, "the broken file's message", "return !!document.querySelector('#recognised .banner.error')", true.into()).await;
+        let broken = js(&c, "return document.querySelector('#recognised').textContent").await;
+        let broken = broken.as_str().unwrap();
+        assert!(broken.contains("kaputt.csv") && broken.contains("line 2"), "{broken}");
+        assert_eq!(js(&c, "return document.getElementById('wizard-next').disabled").await, true);
+
+        // The DATEV export is recognised, with its rows.
+        set_value(&c, "people-file", "Debitoren.csv", "change").await;
+        wait_for(&c, "the recognised export", "return (document.querySelector('#recognised .recognised') || {}).textContent?.includes('DATEV') || false", true.into()).await;
+        screenshot(&c, "wizard-1-file.png").await;
+        next_step(&c, 2).await;
+        wait_for(&c, "the rows as warmly reads them", "return document.querySelectorAll('#rows-preview tbody tr').length > 3", true.into()).await;
+        let rows = js(&c, "return document.querySelector('#rows-preview').textContent").await;
+        let rows = rows.as_str().unwrap();
+        assert!(rows.contains("Bäckerei Größl & Söhne GmbH") && rows.contains("Größe-Straße 12"), "{rows}");
+        // Without a street column nothing goes on, and the page says why.
+        set_value(&c, "map-street", "Ort", "change").await;
+        wait_for(&c, "the refusal", "return document.getElementById('wizard-note').textContent.includes('street') || document.getElementById('wizard-next').disabled", true.into()).await;
+        set_value(&c, "map-street", "", "change").await;
+        wait_for(&c, "the mapping back", "return document.querySelectorAll('#rows-preview tbody tr').length > 3 && !document.getElementById('wizard-next').disabled", true.into()).await;
+        screenshot(&c, "wizard-2-columns.png").await;
+
+        next_step(&c, 3).await;
+        set_value(&c, "c-name", "weihnachten", "input").await;
+        screenshot(&c, "wizard-3-occasion.png").await;
+        next_step(&c, 4).await;
+        for (id, value) in [
+            ("s-company", "Holzwerk Lindner GmbH"),
+            ("s-name", "Marie Lindner"),
+            ("s-street", "Am Elbufer 12"),
+            ("s-postal_code", "01069"),
+            ("s-city", "Dresden"),
+            ("s-country", "DE"),
+        ] {
+            set_value(&c, id, value, "input").await;
+        }
+        screenshot(&c, "wizard-4-sender.png").await;
+        next_step(&c, 5).await;
+        wait_for(&c, "three real cards", "return document.querySelectorAll('#w-preview figure img').length", 3.into()).await;
+        let shown = js(&c, "return document.querySelector('#w-preview').textContent").await;
+        assert!(shown.as_str().unwrap().contains("Jürgen Weiß"), "{shown}");
+        // The message is the person's own: a sentence added shows in the preview.
+        let source = js(&c, "return document.getElementById('w-source').value").await;
+        let source = format!("{}\nHerzliche Grüße aus der Werkstatt am Elbufer.\n", source.as_str().unwrap());
+        set_value(&c, "w-source", &source, "input").await;
+        wait_for(&c, "the new preview", "return document.getElementById('w-status').className.includes('ok') && document.getElementById('w-status').textContent.includes('Preview in')", true.into()).await;
+        screenshot(&c, "wizard-5-message.png").await;
+        next_step(&c, 6).await;
+        wait_for(&c, "the files to write", "return document.querySelector('.files')?.textContent.includes('weihnachten.toml') || false", true.into()).await;
+        screenshot(&c, "wizard-6-create.png").await;
+        // Nothing in the folder changed so far.
+        assert_eq!(folder_state(w.path()), before);
+
+        c.find(Locator::Id("wizard-next")).await.unwrap().click().await.unwrap();
+        let opened = "const e = document.getElementById('wizard-error'); \
+            return location.pathname === '/c/weihnachten/' || (!!e && !e.hidden)";
+        wait_for(&c, "the campaign's studio", opened, true.into()).await;
+        assert_eq!(js(&c, "return location.pathname").await, "/c/weihnachten/", "{}",
+            js(&c, "return document.getElementById('wizard-error')?.textContent").await);
+        wait_for(&c, "every piece checked", "return !document.getElementById('approve').disabled", true.into()).await;
+        screenshot(&c, "wizard-7-studio.png").await;
+        c.find(Locator::Id("approve")).await.unwrap().click().await.unwrap();
+        c.find(Locator::Id("approve-by")).await.unwrap().send_keys("Jana Test").await.unwrap();
+        c.find(Locator::Id("approve-confirm")).await.unwrap().click().await.unwrap();
+        wait_for(&c, "the render", "return !document.getElementById('job-done').hidden", true.into()).await;
+        c.close().await.unwrap();
+    });
+
+    // The campaign is a readable file with comments, and it was printed.
+    let campaign = std::fs::read_to_string(w.join("weihnachten.toml")).unwrap();
+    assert!(
+        campaign.contains("# ") && campaign.contains("Debitoren.csv"),
+        "{campaign}"
+    );
+    let message = std::fs::read_to_string(w.join("weihnachten/message.de.j2")).unwrap();
+    assert!(message.contains("Werkstatt am Elbufer"), "{message}");
+    let check = w.run(&["check", "weihnachten.toml"]);
+    check.expect_code(0);
+    let print = w.join("out/weihnachten/print.pdf");
+    assert!(print.exists(), "{:?}", w.tree());
+    let printed = text(&print);
+    assert!(printed.contains("Werkstatt am Elbufer"), "{printed}");
+    assert!(printed.contains("Sehr geehrte Frau Größl"), "{printed}");
 }

@@ -44,6 +44,8 @@ pub struct Desk {
     /// moment; two requests for it must not read it twice).
     opening: Mutex<()>,
     pub home: super::home::Home,
+    /// The new-campaign wizard's preview plan.
+    pub wizard: super::wizard::Drafts,
 }
 
 impl Desk {
@@ -61,6 +63,7 @@ impl Desk {
         }
         Ok(Arc::new(Desk {
             home: super::home::Home::new(&folder),
+            wizard: Default::default(),
             folder,
             gate: Arc::new(Gate::new()?),
             commands,

@@ -120,11 +120,14 @@ function renderSteps() {
 function blocked() {
   if (wiz.busy) return "One moment…";
   switch (wiz.step) {
-    case 0: return !wiz.inspect ? "Choose your customer list." : wiz.inspect.error ? "This file cannot be used: see the message above." : "";
+    case 0: return !wiz.inspect ? "Choose your customer list."
+      : wiz.inspect.error ? "This file cannot be used: see the message above."
+      : wiz.inspect.rows === 0 ? "This file has no customers below its header." : "";
     case 1: return wiz.check && wiz.check.missing.length ? `Choose a column for: ${wiz.check.missing.join(", ")}.` : "";
     case 2: return !wiz.name.trim() ? "Give the campaign a name." : "";
     case 3: return !(wiz.sender.company || wiz.sender.name) ? "Give at least your company or your name." : "";
     case 4: return wiz.draft && !wiz.draft.ok ? "Fix the message first (see below it)." : "";
+    case 5: return wiz.exists ? "Choose another name: this one is taken." : "";
     default: return "";
   }
 }
@@ -135,7 +138,12 @@ function refreshFoot() {
   note(why);
 }
 
+// The message step waits a moment after each keystroke before it asks
+// for a new preview; leaving the step forgets that wait.
+let messageTimer = null;
+
 async function showStep() {
+  clearTimeout(messageTimer);
   renderSteps();
   wizardError("");
   const body = $("wizard-body");
@@ -210,20 +218,25 @@ async function inspect() {
     box.innerHTML = `<div class="banner error" role="alert"><strong>${esc(wiz.people)} cannot be read.</strong><br>${esc(i.error)}</div>`;
     return;
   }
-  wiz.mapping = Object.assign({}, i.mapping);
+  wiz.mapping = {};
   const history = i.history ? `<p><strong>${esc(i.history.file)}</strong>: ${esc(i.history.source)} — ${esc(i.history.summary)}</p>` : "";
+  const problems = i.problems.length ? `<details><summary>${plural(i.problems.length, "thing", "things")} to look at in the file</summary><ul class="plain">${i.problems.map((p) => `<li>${esc(p)}</li>`).join("")}</ul></details>` : "";
   box.innerHTML = `<div class="recognised">
     <p class="big-line">warmly recognised <strong>${esc(i.source)}</strong></p>
+    <p class="meta">${esc(i.description)}</p>
     <p class="meta">${esc(i.format)} · ${plural(i.rows, "row", "rows")}</p>
     ${history}
-    ${i.failing.length ? `<p class="bad">${plural(i.failing.length, "row", "rows")} will not get a piece as they are — the next step shows which.</p>` : ""}
+    ${i.errors ? `<p class="bad">${plural(i.errors, "row has", "rows have")} an error — the next step shows which.</p>` : ""}
+    ${problems}
   </div>`;
 }
 
 // Step 2: which column is which, with real rows.
 async function stepColumns(body) {
   const i = wiz.inspect;
-  const choices = (field) => `<option value="">— none —</option>` + i.headers.map((h) => `<option ${wiz.mapping[field.field] === h ? "selected" : ""}>${esc(h)}</option>`).join("");
+  // The empty choice keeps warmly's own (or none, where it found none).
+  const choices = (field) => `<option value="">${field.header ? `${esc(field.header)} (found by warmly)` : "— none —"}</option>`
+    + i.headers.map((h) => `<option ${wiz.mapping[field.field] === h ? "selected" : ""}>${esc(h)}</option>`).join("");
   body.innerHTML = `<p>Each field warmly needs, and the column of <strong>${esc(wiz.people)}</strong> it comes from. warmly chose what it recognised; change what is wrong.</p>
     <div class="mapping-grid">
       <table class="mapping"><thead><tr><th>Field</th><th>Column in your file</th></tr></thead>
@@ -333,11 +346,10 @@ async function stepMessage(body) {
   </div>`;
   await draft(true);
   const source = $("w-source");
-  let timer = null;
   source.addEventListener("input", () => {
     wiz.messages[wiz.lang] = source.value;
-    clearTimeout(timer);
-    timer = setTimeout(() => draft(false), 350);
+    clearTimeout(messageTimer);
+    messageTimer = setTimeout(() => draft(false), 350);
   });
 }
 
@@ -363,6 +375,8 @@ async function draft(first) {
   } finally {
     wiz.busy = false;
   }
+  // The person went on meanwhile: the message step is not on the page.
+  if (!$("w-status")) return refreshFoot();
   const d = wiz.draft;
   if (d.messages) {
     for (const [l, text] of Object.entries(d.messages)) if (!(l in wiz.messages)) wiz.messages[l] = text;
@@ -374,7 +388,7 @@ async function draft(first) {
   }
   const status = $("w-status");
   status.className = `editor-status ${d.ok ? "ok" : "bad"}`;
-  status.textContent = d.ok ? `${plural(d.pieces, "customer gets", "customers get")} a piece. Preview in ${Math.round(performance.now() - started)} ms.` : d.error;
+  status.textContent = d.ok ? `${plural(d.pieces, "customer gets", "customers get")} a piece in the coming year. Preview in ${Math.round(performance.now() - started)} ms.` : d.error;
   $("w-facts").innerHTML = d.facts && d.facts.length ? `<h3>What the history offers</h3><ul class="plain facts-list">${d.facts.map((f) =>
     `<li><button class="link insert" data-snippet="${esc(f.snippet)}" title="Insert at the cursor"><code>${esc(f.snippet)}</code></button> <span class="meta">${esc(f.text)}</span></li>`).join("")}</ul>` : "";
   $("w-facts").querySelectorAll("button.insert").forEach((b) => b.addEventListener("click", () => insert(b.dataset.snippet)));
@@ -395,8 +409,10 @@ function insert(snippet) {
 // Step 6: what will be written.
 async function stepCreate(body) {
   const d = await api("/home/api/draft", Object.assign(setup(), { preview_lang: wiz.lang, files_only: true }));
+  wiz.exists = d.exists;
   body.innerHTML = `<p class="big-line">Ready: <strong>${esc(wiz.name)}</strong></p>
-    <p>${plural(d.pieces, "customer gets", "customers get")} a ${esc(wiz.template)}. “Create campaign” writes these files into the folder; nothing else is changed:</p>
+    ${d.exists ? `<div class="banner error" role="alert">A campaign named “${esc(wiz.name)}” is in the folder already: go back one step and give this one another name.</div>` : ""}
+    <p>${plural(d.pieces, "customer gets", "customers get")} a ${esc(wiz.template)} in the coming year. “Create campaign” writes these files into the folder; nothing else is changed:</p>
     <ul class="plain files">${(d.files || []).map((f) => `<li><code>${esc(f)}</code></li>`).join("")}</ul>
     <p class="meta">Then the campaign opens: look at every piece, fix what needs fixing, approve and print.</p>`;
 }
