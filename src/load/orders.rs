@@ -73,43 +73,7 @@ struct Order {
 /// The report's `origin` says which of the export's headers each column
 /// of the new table comes from.
 pub fn group(path: &Path, table: Table, source: Source) -> Result<(Table, OrdersReport)> {
-    let normalized: Vec<String> = table.headers.iter().map(|h| normalize(h)).collect();
-    let col = |names: &[&str]| {
-        names
-            .iter()
-            .find_map(|n| normalized.iter().position(|h| h == n))
-    };
-    let need = |names: &[&str], what: &str| {
-        col(names).ok_or_else(|| {
-            Error::input(
-                Location::at(path, 1, None),
-                format!(
-                    "the orders export has no {what} column ({})",
-                    names.join(", ")
-                ),
-            )
-            .with_hint("export the orders again with all columns")
-        })
-    };
-    let shopify = source == Source::ShopifyOrders;
-    let key = if shopify {
-        need(&["name"], "order name")?
-    } else {
-        need(&["order_id", "order_number"], "order number")?
-    };
-    let date = need(&["created_at", "order_date", "date"], "date")?;
-    let c = Columns {
-        email: col(&["email", "customer_email", "billing_email"]),
-        customer: col(&["customer_id"]).filter(|_| !shopify),
-        total: col(&["total", "order_total"]),
-        currency: col(&["currency", "order_currency"]),
-        cancelled: col(&["cancelled_at"]),
-        status: col(&["status", "order_status"]).filter(|_| !shopify),
-        line_items: col(&["line_items"]),
-        item: col(&["lineitem_name", "item_name", "product_name"]),
-        quantity: col(&["lineitem_quantity", "item_quantity", "quantity", "qty"]),
-        date,
-    };
+    let (key, c) = Columns::find(path, &table.headers, source)?;
     let mut orders: IndexMap<String, Order> = IndexMap::new();
     for row in table.rows.iter() {
         let name = row.get(key).trim().to_string();
@@ -126,36 +90,16 @@ pub fn group(path: &Path, table: Table, source: Source) -> Result<(Table, Orders
     };
     let mut rows = Rows::default();
     for (name, order) in &orders {
-        if let Some(why) = &order.void {
-            report.left_out += 1;
-            *report.left_out_by.entry(why.clone()).or_default() += 1;
-            continue;
+        match &order.void {
+            Some(why) => {
+                report.left_out += 1;
+                *report.left_out_by.entry(why.clone()).or_default() += 1;
+            }
+            None => {
+                report.orders += 1;
+                order_row(&mut rows, name, order, c.customer.is_some());
+            }
         }
-        report.orders += 1;
-        let products = products(&order.items);
-        let summary = if products.is_empty() {
-            name.clone()
-        } else {
-            products.clone()
-        };
-        let count: f64 = order.items.iter().map(|(q, _)| quantity(q)).sum();
-        let cells: [&str; 10] = [
-            name,
-            &order.customer_id,
-            &order.email,
-            &order.date,
-            "order",
-            &summary,
-            &order.amount,
-            &products,
-            &format_quantity(count),
-            &order.currency,
-        ];
-        // Shopify has no customer number: no such column, so the join
-        // says it goes by e-mail alone.
-        let cells = cells.iter().enumerate();
-        let cells = cells.filter(|(i, _)| *i != 1 || c.customer.is_some());
-        rows.push(order.line, cells.map(|(_, cell)| *cell));
     }
     let headers = HEADERS
         .iter()
@@ -166,6 +110,33 @@ pub fn group(path: &Path, table: Table, source: Source) -> Result<(Table, Orders
         format: table.format,
     };
     Ok((table, report))
+}
+
+/// One order as a row under [`HEADERS`]; without a customer number
+/// column (Shopify) the join says it goes by e-mail alone.
+fn order_row(rows: &mut Rows, name: &str, order: &Order, with_customer: bool) {
+    let products = products(&order.items);
+    let summary = if products.is_empty() {
+        name.to_string()
+    } else {
+        products.clone()
+    };
+    let count: f64 = order.items.iter().map(|(q, _)| quantity(q)).sum();
+    let cells: [&str; 10] = [
+        name,
+        &order.customer_id,
+        &order.email,
+        &order.date,
+        "order",
+        &summary,
+        &order.amount,
+        &products,
+        &format_quantity(count),
+        &order.currency,
+    ];
+    let cells = cells.iter().enumerate();
+    let cells = cells.filter(|(i, _)| *i != 1 || with_customer);
+    rows.push(order.line, cells.map(|(_, cell)| *cell));
 }
 
 /// Where an export keeps what an order needs.
@@ -183,6 +154,45 @@ struct Columns {
 }
 
 impl Columns {
+    /// The export's columns: the order's name or number (the key) and
+    /// the date are needed, the rest is read where it is there.
+    fn find(path: &Path, headers: &[String], source: Source) -> Result<(usize, Columns)> {
+        let normalized: Vec<String> = headers.iter().map(|h| normalize(h)).collect();
+        let col = |names: &[&str]| {
+            names
+                .iter()
+                .find_map(|n| normalized.iter().position(|h| h == n))
+        };
+        let need = |names: &[&str], what: &str| {
+            col(names).ok_or_else(|| {
+                let message = format!(
+                    "the orders export has no {what} column ({})",
+                    names.join(", ")
+                );
+                Error::input(Location::at(path, 1, None), message)
+                    .with_hint("export the orders again with all columns")
+            })
+        };
+        let shopify = source == Source::ShopifyOrders;
+        let key = match shopify {
+            true => need(&["name"], "order name")?,
+            false => need(&["order_id", "order_number"], "order number")?,
+        };
+        let columns = Columns {
+            email: col(&["email", "customer_email", "billing_email"]),
+            customer: col(&["customer_id"]).filter(|_| !shopify),
+            total: col(&["total", "order_total"]),
+            currency: col(&["currency", "order_currency"]),
+            cancelled: col(&["cancelled_at"]),
+            status: col(&["status", "order_status"]).filter(|_| !shopify),
+            line_items: col(&["line_items"]),
+            item: col(&["lineitem_name", "item_name", "product_name"]),
+            quantity: col(&["lineitem_quantity", "item_quantity", "quantity", "qty"]),
+            date: need(&["created_at", "order_date", "date"], "date")?,
+        };
+        Ok((key, columns))
+    }
+
     /// Which header each column of the orders table comes from.
     fn origin(&self, headers: &[String], key: usize) -> Vec<(String, String)> {
         let name = |c: Option<usize>| c.map(|c| headers[c].clone());
@@ -286,9 +296,13 @@ fn format_quantity(q: f64) -> String {
 fn products(items: &[(String, String)]) -> String {
     items
         .iter()
-        .map(|(q, name)| match quantity(q) {
-            q if q == 1.0 => name.clone(),
-            q => format!("{} × {name}", format_quantity(q)),
+        .map(|(q, name)| {
+            let q = quantity(q);
+            if q == 1.0 {
+                name.clone()
+            } else {
+                format!("{} × {name}", format_quantity(q))
+            }
         })
         .collect::<Vec<_>>()
         .join(", ")
