@@ -426,3 +426,69 @@ fn warmly_new_refuses_without_a_name_or_an_address_and_says_how_to_map() {
         run.stdout()
     );
 }
+
+#[test]
+fn inspection_is_data_for_the_wizard() {
+    let seen = inspect(&fixture("customers.xlsx"), None).unwrap();
+    assert_eq!(seen.sheets, ["Kunden", "Notizen"]);
+    assert_eq!(seen.sample.len(), 6);
+    assert_eq!(seen.sample[0].line, 2);
+    assert_eq!(seen.sample[0].cells[3], "Jürgen");
+    assert_eq!(seen.mapping["postal_code"], "PLZ");
+    let json = serde_json::to_value(&seen).unwrap();
+    assert_eq!(json["source"], "german");
+    assert_eq!(json["format"]["sheet"], "Kunden");
+    let both = warmly::load::inspect_files(&warmly::load::InspectOptions {
+        people: fixture("shopify-customers.csv"),
+        history: Some(fixture("shopify-orders.csv")),
+        ..Default::default()
+    })
+    .unwrap();
+    let history = both.history.unwrap();
+    assert_eq!(history.source, Source::ShopifyOrders);
+    assert_eq!(
+        history.description,
+        "Shopify orders export, 5 orders, UTF-8"
+    );
+    assert_eq!(history.mapping["amount"], "Total");
+    assert_eq!(history.sample.len(), 9, "the rows as the file has them");
+    assert_eq!(history.join.unwrap().by_email, 4);
+}
+
+#[test]
+fn warmly_new_shows_the_join_and_a_dry_run_writes_nothing() {
+    let w = Workdir::new();
+    w.write(
+        "kunden.csv",
+        std::fs::read(fixture("shopify-customers.csv")).unwrap(),
+    );
+    w.write(
+        "orders.csv",
+        std::fs::read(fixture("shopify-orders.csv")).unwrap(),
+    );
+    let run = w.run(&[
+        "new",
+        "danke.toml",
+        "-p",
+        "kunden.csv",
+        "--history",
+        "orders.csv",
+        "--occasion",
+        "after-order",
+        "--dry-run",
+    ]);
+    run.expect_code(0);
+    let out = run.stdout();
+    assert!(out.contains("  joined by email ← Email: 9 rows → 5 orders (1 left out: 1 cancelled); 0 joined by customer number, 4 by e-mail, 1 found nobody"), "{out}");
+    assert!(
+        out.contains(
+            "--- danke.toml (not written)\n# danke: a thank-you some days after each order"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("kind = \"after_event\"\nevent = \"order\"\ndays = 7 "),
+        "{out}"
+    );
+    assert!(!w.join("danke.toml").exists() && !w.join("danke").exists());
+}
