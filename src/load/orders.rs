@@ -318,4 +318,51 @@ mod tests {
         assert_eq!(products(&items), "Esstisch Nussbaum, 2 × Stuhl Eiche");
         assert_eq!(products(&[("1.5".into(), "Holzöl".into())]), "1.5 × Holzöl");
     }
+
+    #[test]
+    fn an_export_with_a_row_per_item_gives_one_order_each() {
+        let headers = "order_id,order_date,status,order_total,customer_id,billing_email,item_name,item_quantity";
+        let mut rows = Rows::default();
+        rows.push(
+            2,
+            "7,2026-11-02,wc-completed,2270.00,0,a@example.de,Esstisch,1".split(','),
+        );
+        rows.push(
+            3,
+            "7,2026-11-02,wc-completed,2270.00,0,a@example.de,Stuhl,2".split(','),
+        );
+        rows.push(
+            4,
+            "8,2026-11-03,wc-cancelled,59.00,12,b@example.de,Brett,1".split(','),
+        );
+        let table = Table {
+            headers: headers.split(',').map(str::to_string).collect(),
+            rows,
+            format: crate::load::Format {
+                kind: "CSV".into(),
+                encoding: None,
+                delimiter: None,
+                sheet: None,
+                detail: None,
+            },
+        };
+        let (orders, report) = group(Path::new("o.csv"), table, Source::WoocommerceOrders).unwrap();
+        assert_eq!((report.rows, report.orders, report.left_out), (3, 1, 1));
+        assert_eq!(report.left_out_by["cancelled"], 1);
+        let row = orders.rows.get(0);
+        assert_eq!(row.line, 2);
+        // order, customer (a guest: none), e-mail, date, kind, summary, amount
+        assert_eq!(
+            &row.cells()[..7],
+            [
+                "7",
+                "",
+                "a@example.de",
+                "2026-11-02",
+                "order",
+                "Esstisch, 2 × Stuhl",
+                "2270.00"
+            ]
+        );
+    }
 }
