@@ -41,6 +41,11 @@ pub enum Command {
     /// warmly on 127.0.0.1 only; Ctrl-C ends it.
     #[command(after_help = STUDIO_EXAMPLES)]
     Studio(StudioArgs),
+    /// Make a campaign from the office's own files: says what the people
+    /// (and history) file is and how its columns are read, then writes a
+    /// commented campaign file and starter messages to change.
+    #[command(after_help = NEW_EXAMPLES)]
+    New(NewArgs),
     /// Join the output folders of a sharded run (`render --shard`) into
     /// what one run would have written: manifest, PDFs, print file,
     /// postcode counts.
@@ -69,6 +74,140 @@ pub struct StudioArgs {
     /// Only print the address; do not open the browser.
     #[arg(long)]
     pub no_open: bool,
+}
+
+const NEW_EXAMPLES: &str = "\
+Examples:
+  warmly new weihnachten.toml --people Kunden.csv                 → weihnachten.toml, weihnachten/message.*.j2
+  warmly new danke.toml --people shopify-customers.csv --history orders_export.csv --occasion after-order
+  warmly new geburtstag.toml --people DATEV.csv --occasion birthday --sender-from weihnachten.toml
+  warmly new brief.toml --people Adressen.xlsx --sheet Kunden --column last_name=\"Name des Kunden\"
+  warmly new weihnachten.toml --people Kunden.csv --dry-run       shows the campaign, writes nothing
+
+Recognises DATEV, lexoffice, sevDesk, Outlook, Google Contacts, Shopify, WooCommerce,
+HubSpot and vCard exports and lists made in Excel. Then: warmly check CAMPAIGN, warmly studio CAMPAIGN.
+Exit codes: 0 written, 2 nothing written (a file unreadable, a required column missing,
+the campaign already there).";
+
+/// `warmly new`: the files, the occasion, the sender; everything has a default.
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// The campaign file to write, e.g. `weihnachten.toml`; its messages go
+    /// into the folder of the same name beside it (`weihnachten/`).
+    pub campaign: PathBuf,
+
+    /// The people file: CSV, .xlsx, .ods or .vcf, as the program exported it.
+    #[arg(long, short = 'p', required = true)]
+    pub people: PathBuf,
+
+    /// The history: an orders export (Shopify, WooCommerce) or a table of
+    /// orders, calls and meetings.
+    #[arg(long)]
+    pub history: Option<PathBuf>,
+
+    /// Sheet of an .xlsx/.ods people file [default: the first].
+    #[arg(long)]
+    pub sheet: Option<String>,
+
+    /// Read a field from a column warmly did not find, e.g.
+    /// `--column last_name="Name des Kunden"` (repeatable; kept in the
+    /// campaign's [columns]).
+    #[arg(long = "column", value_name = "FIELD=HEADER", value_parser = parse_column)]
+    pub columns: Vec<(String, String)>,
+
+    /// How to read dates like 04/03/2026: `dmy` or `mdy` [default: from the export].
+    #[arg(long, value_name = "ORDER")]
+    pub date_format: Option<String>,
+
+    /// What the campaign is for.
+    #[arg(long, default_value = "christmas", value_parser = ["christmas", "new-year", "birthday", "anniversary", "after-order", "keep-in-touch"])]
+    pub occasion: String,
+
+    /// after-order: days after the order [default: 7]; keep-in-touch: days
+    /// without contact [default: 180].
+    #[arg(long)]
+    pub days: Option<i64>,
+
+    /// `card` or `letter` [default: card for christmas, new-year and
+    /// birthday; letter otherwise].
+    #[arg(long, value_parser = ["card", "letter"])]
+    pub template: Option<String>,
+
+    /// The card's motif: christmas, new-year, birthday, anniversary,
+    /// thank-you, botanical [default: the occasion's].
+    #[arg(long)]
+    pub motif: Option<String>,
+
+    /// Language for people whose row names none.
+    #[arg(long, default_value = "de", value_parser = ["de", "en"])]
+    pub language: String,
+
+    /// The campaign's name (output folder, ledger) [default: the file name].
+    #[arg(long)]
+    pub name: Option<String>,
+
+    /// A fixed run date (YYYY-MM-DD) [default: none — each run uses its day].
+    #[arg(long)]
+    pub date: Option<String>,
+
+    /// Take the sender ([sender]) from another campaign file.
+    #[arg(long, value_name = "CAMPAIGN")]
+    pub sender_from: Option<PathBuf>,
+
+    /// The sender's company (letterhead, return address).
+    #[arg(long)]
+    pub sender_company: Option<String>,
+    /// The name under the message.
+    #[arg(long)]
+    pub sender_name: Option<String>,
+    /// Under the name, e.g. Geschäftsführerin.
+    #[arg(long)]
+    pub sender_role: Option<String>,
+    #[arg(long)]
+    pub sender_street: Option<String>,
+    #[arg(long)]
+    pub sender_postal_code: Option<String>,
+    #[arg(long)]
+    pub sender_city: Option<String>,
+    /// ISO code or name [default: DE].
+    #[arg(long)]
+    pub sender_country: Option<String>,
+    #[arg(long)]
+    pub sender_phone: Option<String>,
+    #[arg(long)]
+    pub sender_email: Option<String>,
+    #[arg(long)]
+    pub sender_web: Option<String>,
+
+    /// Replace a campaign file and message folder that are there.
+    #[arg(long)]
+    pub force: bool,
+
+    /// Show what would be written, and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+impl NewArgs {
+    /// The `--sender-*` flags that were given, by the campaign's keys.
+    pub fn sender_flags(&self) -> Vec<(&'static str, &str)> {
+        let flags = [
+            ("company", &self.sender_company),
+            ("name", &self.sender_name),
+            ("role", &self.sender_role),
+            ("street", &self.sender_street),
+            ("postal_code", &self.sender_postal_code),
+            ("city", &self.sender_city),
+            ("country", &self.sender_country),
+            ("phone", &self.sender_phone),
+            ("email", &self.sender_email),
+            ("web", &self.sender_web),
+        ];
+        flags
+            .into_iter()
+            .filter_map(|(k, v)| Some((k, v.as_deref()?)))
+            .collect()
+    }
 }
 
 const MERGE_EXAMPLES: &str = "\

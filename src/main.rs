@@ -56,6 +56,7 @@ fn main() -> ExitCode {
         Command::Due(args) => cmd::due::run(&args),
         Command::Studio(args) => cmd::studio::run(&args),
         Command::Merge(args) => cmd::merge::run(&args),
+        Command::New(args) => cmd::new::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

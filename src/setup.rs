@@ -283,8 +283,9 @@ fn quoted(value: &str) -> String {
     toml_edit::Value::from(value).to_string().trim().to_string()
 }
 
-/// `to` as seen from the folder `from` (relative when both are on one
-/// root, else absolute).
+/// `to` as the campaign in the folder `from` names it: relative when it
+/// lies in that folder or one above (campaign and data move together),
+/// else absolute (a file far away stays found when the campaign moves).
 pub fn relative_path(from: &Path, to: &Path) -> PathBuf {
     let abs = |p: &Path| {
         std::path::absolute(if p.as_os_str().is_empty() {
@@ -297,7 +298,7 @@ pub fn relative_path(from: &Path, to: &Path) -> PathBuf {
     let (from, to) = (abs(from), abs(to));
     let (a, b): (Vec<_>, Vec<_>) = (from.components().collect(), to.components().collect());
     let common = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
-    if common == 0 {
+    if common == 0 || a.len() - common > 1 {
         return to;
     }
     let mut out = PathBuf::new();
@@ -308,6 +309,11 @@ pub fn relative_path(from: &Path, to: &Path) -> PathBuf {
         out.push(c);
     }
     out
+}
+
+/// `key = value` with a comment beside it, the comments aligned.
+fn commented(key: &str, value: &str, comment: &str) -> String {
+    format!("{:<30}# {comment}\n", format!("{key} = {value}"))
 }
 
 /// The campaign file's text, with a comment on every part.
@@ -324,21 +330,30 @@ fn campaign_text(
         "# {name}: {} — made by `warmly new`.\n\
          # Check it:    warmly check {stem}.toml\n\
          # Look at it:  warmly studio {stem}.toml\n\
-         # Every key is explained in docs/guide/campaigns.md.\n\
-         name = {}\n\
-         template = {}           # card or letter\n\
-         language = {}            # for people whose row names no language\n\
-         messages = {}     # message.de.j2 and message.en.j2 in this folder\n",
+         # Every key is explained in docs/guide/campaigns.md.\n",
         occasion_words(setup.occasion),
-        quoted(&name),
-        quoted(setup.template.word()),
-        quoted(&setup.language),
-        quoted(stem),
+    );
+    t += &commented(
+        "name",
+        &quoted(&name),
+        "the output folder and the ledger go by it",
+    );
+    t += &commented("template", &quoted(setup.template.word()), "card or letter");
+    t += &commented(
+        "language",
+        &quoted(&setup.language),
+        "for people whose row names no language",
+    );
+    t += &commented(
+        "messages",
+        &quoted(stem),
+        "message.de.j2 and message.en.j2 in this folder",
     );
     if let Some(date) = &setup.date {
-        t += &format!(
-            "date = {}         # the run date; without it, the day of each run\n",
-            quoted(date)
+        t += &commented(
+            "date",
+            &quoted(date),
+            "the run date; without it, the day of each run",
         );
     }
     t += &format!(
@@ -353,9 +368,10 @@ fn campaign_text(
         t += &format!("sheet = {}\n", quoted(sheet));
     }
     if let Some(order) = &setup.date_format {
-        t += &format!(
-            "date_format = {}      # how to read dates like 04/03/2026\n",
-            quoted(order)
+        t += &commented(
+            "date_format",
+            &quoted(order),
+            "how to read dates like 04/03/2026",
         );
     }
     t += &columns_text(setup, people);
@@ -404,32 +420,72 @@ fn occasion_words(occasion: Occasion) -> &'static str {
 
 fn occasion_text(setup: &NewCampaign) -> String {
     let days = setup.days.or(setup.occasion.default_days()).unwrap_or(0);
+    let fixed = |date: &str, name: &str| {
+        format!("kind = \"fixed\"\ndate = \"{date}\"\nname = \"{name}\"\n")
+    };
     let body = match setup.occasion {
-        Occasion::Christmas => "kind = \"fixed\"\ndate = \"12-24\"\nname = \"christmas\"\nwithin = \"45d\"              # due from 45 days before; the ledger sends each card once a year\n".to_string(),
-        Occasion::NewYear => "kind = \"fixed\"\ndate = \"01-01\"\nname = \"new-year\"\nwithin = \"40d\"              # due from 40 days before; once a year\n".to_string(),
-        Occasion::Birthday => "kind = \"birthday\"             # the birthday column; a year is not needed\nwithin = \"14d\"              # two weeks ahead\n".to_string(),
-        Occasion::Anniversary => "kind = \"anniversary\"          # counts from customer_since, else the first event\nwithin = \"7d\"\n".to_string(),
-        Occasion::AfterOrder => format!("kind = \"after_event\"\nevent = \"order\"\ndays = {days}                     # run it daily: each order gets its thank-you once\n"),
-        Occasion::KeepInTouch => format!("kind = \"silence\"\ndays = {days}                   # no order, call or card for this long\n"),
+        Occasion::Christmas => {
+            fixed("12-24", "christmas")
+                + &commented(
+                    "within",
+                    "\"45d\"",
+                    "due from 45 days before; each card once a year",
+                )
+        }
+        Occasion::NewYear => {
+            fixed("01-01", "new-year")
+                + &commented("within", "\"40d\"", "due from 40 days before; once a year")
+        }
+        Occasion::Birthday => {
+            commented(
+                "kind",
+                "\"birthday\"",
+                "the birthday column; a year is not needed",
+            ) + &commented("within", "\"14d\"", "two weeks ahead")
+        }
+        Occasion::Anniversary => {
+            commented(
+                "kind",
+                "\"anniversary\"",
+                "counts from customer_since, else the first event",
+            ) + &commented("within", "\"7d\"", "a week ahead")
+        }
+        Occasion::AfterOrder => {
+            "kind = \"after_event\"\nevent = \"order\"\n".to_string()
+                + &commented(
+                    "days",
+                    &days.to_string(),
+                    "run it daily: each order gets its thank-you once",
+                )
+        }
+        Occasion::KeepInTouch => {
+            "kind = \"silence\"\n".to_string()
+                + &commented(
+                    "days",
+                    &days.to_string(),
+                    "no order, call or card for this long",
+                )
+        }
     };
     let mut t = format!("\n[occasion]\n{body}");
     if setup.occasion == Occasion::KeepInTouch {
-        t += "\n[policy]\nmin_days_between = 60        # at most one such letter in two months\n";
+        t += "\n[policy]\n";
+        t += &commented(
+            "min_days_between",
+            "60",
+            "at most one such letter in two months",
+        );
     }
     t
 }
 
 fn sender_text(setup: &NewCampaign) -> String {
-    let mut t = String::from(
-        "\n[sender]                        # letterhead, return address and signature\n",
-    );
-    let keys = SENDER_KEYS.iter().copied().chain(
-        setup
-            .sender
-            .keys()
-            .map(String::as_str)
-            .filter(|k| !SENDER_KEYS.contains(k)),
-    );
+    let mut t = String::from("\n# letterhead, return address and signature\n[sender]\n");
+    let others = setup.sender.keys().map(String::as_str);
+    let keys = SENDER_KEYS
+        .iter()
+        .copied()
+        .chain(others.filter(|k| !SENDER_KEYS.contains(k)));
     for key in keys {
         if let Some(value) = setup.sender.get(key).filter(|v| !v.trim().is_empty()) {
             t += &format!("{key} = {}\n", quoted(value.trim()));
@@ -443,10 +499,8 @@ fn texts_text(setup: &NewCampaign) -> String {
     let mut t = String::new();
     if setup.template == Template::Letter {
         for lang in LANGUAGES {
-            t += &format!(
-                "\n[text.{lang}]\nsubject = {}\n",
-                quoted(subject(setup.occasion, lang))
-            );
+            let subject = quoted(subject(setup.occasion, lang));
+            t += &format!("\n[text.{lang}]\nsubject = {subject}\n");
         }
     }
     let motif = setup
@@ -454,7 +508,9 @@ fn texts_text(setup: &NewCampaign) -> String {
         .clone()
         .unwrap_or_else(|| setup.occasion.motif().to_string());
     if setup.template == Template::Card {
-        t += &format!("\n[theme]\nmotif = {}     # christmas, new-year, birthday, anniversary, thank-you, botanical\n", quoted(&motif));
+        t += "\n[theme]\n";
+        let motifs = "christmas, new-year, birthday, anniversary, thank-you, botanical";
+        t += &commented("motif", &quoted(&motif), motifs);
     }
     t
 }
@@ -505,6 +561,8 @@ mod tests {
     fn paths_are_relative_to_the_campaign() {
         let p = relative_path(Path::new("/a/b"), Path::new("/a/c/d.csv"));
         assert_eq!(p, PathBuf::from("../c/d.csv"));
+        let far = relative_path(Path::new("/a/b/c"), Path::new("/a/d.csv"));
+        assert_eq!(far, PathBuf::from("/a/d.csv"));
         assert_eq!(
             relative_path(Path::new("/a"), Path::new("/a/x.csv")),
             PathBuf::from("x.csv")

@@ -8,6 +8,7 @@ pub mod due;
 pub mod export;
 pub mod grid;
 pub mod merge;
+pub mod new;
 pub mod preview;
 pub mod proof;
 pub mod render;

@@ -493,33 +493,7 @@ fn map(
         if fields.contains_key(*field) {
             continue;
         }
-        let names: Vec<&str> = match own.iter().find(|(f, _)| f == field) {
-            Some((_, own)) => own.iter().chain(names.iter()).copied().collect(),
-            // "Name" is the last name only beside a first-name column.
-            None if *field == "last_name"
-                && !normalized.iter().any(|n| {
-                    ["vorname", "first_name", "firstname", "given_name", "first"]
-                        .contains(&n.as_str())
-                }) =>
-            {
-                names.iter().copied().filter(|n| *n != "name").collect()
-            }
-            None => names.to_vec(),
-        };
-        // A source that names a field's columns itself (or none: Outlook's
-        // "Title" is not a degree) keeps the general names off them.
-        let own_only = own.iter().any(|(f, o)| f == field && o.is_empty());
-        let mut cols = Vec::new();
-        for name in names.iter().take(if own_only { 0 } else { names.len() }) {
-            let own_name = own.iter().any(|(f, o)| f == field && o.contains(name));
-            for (i, n) in normalized.iter().enumerate() {
-                let ignored = !own_name && source.ignored().contains(&n.as_str());
-                if n == name && !used[i] && !ignored {
-                    cols.push(i);
-                    used[i] = true;
-                }
-            }
-        }
+        let cols = alias_columns(field, names, own, source, &normalized, &mut used);
         if !cols.is_empty() {
             fields.insert(field.to_string(), cols);
         }
@@ -536,6 +510,45 @@ fn map(
         source,
         blocks,
     })
+}
+
+/// The columns the aliases `names` (after the source's own names for
+/// `field`, `own`) find among the columns not used yet; marks them used.
+fn alias_columns(
+    field: &str,
+    names: &[&str],
+    own: &[(&str, &[&str])],
+    source: Source,
+    normalized: &[String],
+    used: &mut [bool],
+) -> Vec<usize> {
+    let names: Vec<&str> = match own.iter().find(|(f, _)| *f == field) {
+        Some((_, own)) => own.iter().chain(names.iter()).copied().collect(),
+        // "Name" is the last name only beside a first-name column.
+        None if field == "last_name"
+            && !normalized.iter().any(|n| {
+                ["vorname", "first_name", "firstname", "given_name", "first"].contains(&n.as_str())
+            }) =>
+        {
+            names.iter().copied().filter(|n| *n != "name").collect()
+        }
+        None => names.to_vec(),
+    };
+    // A source that names a field's columns itself (or none: Outlook's
+    // "Title" is not a degree) keeps the general names off them.
+    let own_only = own.iter().any(|(f, o)| *f == field && o.is_empty());
+    let mut cols = Vec::new();
+    for name in names.iter().take(if own_only { 0 } else { names.len() }) {
+        let own_name = own.iter().any(|(f, o)| *f == field && o.contains(name));
+        for (i, n) in normalized.iter().enumerate() {
+            let ignored = !own_name && source.ignored().contains(&n.as_str());
+            if n == name && !used[i] && !ignored {
+                cols.push(i);
+                used[i] = true;
+            }
+        }
+    }
+    cols
 }
 
 /// The source's address blocks as columns (fields the explicit mapping

@@ -88,7 +88,7 @@ pub struct SampleRow {
 pub struct Incomplete {
     pub line: u64,
     pub id: String,
-    /// In words: "no name (last_name or company)", "no postal_code".
+    /// In words: "no last_name or company", "no postal_code".
     pub missing: Vec<String>,
 }
 
@@ -232,7 +232,10 @@ fn incomplete(persons: &super::Persons) -> Vec<Incomplete> {
             out.push(Incomplete {
                 line: person.line,
                 id: person.id.clone(),
-                missing: missing.iter().map(|r| format!("no {}", r.words)).collect(),
+                missing: missing
+                    .iter()
+                    .map(|r| format!("no {}", r.fields.join(" or ")))
+                    .collect(),
             });
         }
     }

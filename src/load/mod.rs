@@ -691,15 +691,15 @@ fn load_history(
             }
         }
     }
-    let mut join = attach_history(&mut table, &mapping, &rule, keys, persons, problems)?;
-    join.orders = orders;
     // "customer_id ← customer_id, else email ← customer_email"
     let key = report
         .mapped
         .iter()
         .filter(|(f, _)| f == "person_id" || f == "email");
     let key: Vec<String> = key.map(|(f, h)| format!("{f} ← {h}")).collect();
-    join.key = key.join(", else ");
+    let on = (&rule, keys, key.join(", else "));
+    let mut join = attach_history(&mut table, &mapping, on, persons, problems)?;
+    join.orders = orders;
     report.join = Some(join);
     persons.history = Some((table, mapping, rule));
     Ok(report)
@@ -759,15 +759,14 @@ fn person_of(row: &Row, mapping: &Mapping, keys: &Keys) -> Option<(u32, bool)> {
 fn attach_history(
     table: &mut Table,
     mapping: &Mapping,
-    rule: &EventRule,
-    keys: &Keys,
+    (rule, keys, key): (&EventRule, &Keys, String),
     persons: &mut Persons,
     problems: &mut Vec<Problem>,
 ) -> Result<Join> {
     let path = &rule.path;
     check_join_key(path, table, mapping, keys)?;
     let mut join = Join {
-        key: String::new(),
+        key,
         by_id: 0,
         by_email: 0,
         nobody: 0,

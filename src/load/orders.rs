@@ -73,43 +73,7 @@ struct Order {
 /// The report's `origin` says which of the export's headers each column
 /// of the new table comes from.
 pub fn group(path: &Path, table: Table, source: Source) -> Result<(Table, OrdersReport)> {
-    let normalized: Vec<String> = table.headers.iter().map(|h| normalize(h)).collect();
-    let col = |names: &[&str]| {
-        names
-            .iter()
-            .find_map(|n| normalized.iter().position(|h| h == n))
-    };
-    let need = |names: &[&str], what: &str| {
-        col(names).ok_or_else(|| {
-            Error::input(
-                Location::at(path, 1, None),
-                format!(
-                    "the orders export has no {what} column ({})",
-                    names.join(", ")
-                ),
-            )
-            .with_hint("export the orders again with all columns")
-        })
-    };
-    let shopify = source == Source::ShopifyOrders;
-    let key = if shopify {
-        need(&["name"], "order name")?
-    } else {
-        need(&["order_id", "order_number"], "order number")?
-    };
-    let date = need(&["created_at", "order_date", "date"], "date")?;
-    let c = Columns {
-        email: col(&["email", "customer_email", "billing_email"]),
-        customer: col(&["customer_id"]).filter(|_| !shopify),
-        total: col(&["total", "order_total"]),
-        currency: col(&["currency", "order_currency"]),
-        cancelled: col(&["cancelled_at"]),
-        status: col(&["status", "order_status"]).filter(|_| !shopify),
-        line_items: col(&["line_items"]),
-        item: col(&["lineitem_name", "item_name", "product_name"]),
-        quantity: col(&["lineitem_quantity", "item_quantity", "quantity", "qty"]),
-        date,
-    };
+    let (key, c) = Columns::find(path, &table.headers, source)?;
     let mut orders: IndexMap<String, Order> = IndexMap::new();
     for row in table.rows.iter() {
         let name = row.get(key).trim().to_string();
@@ -126,36 +90,16 @@ pub fn group(path: &Path, table: Table, source: Source) -> Result<(Table, Orders
     };
     let mut rows = Rows::default();
     for (name, order) in &orders {
-        if let Some(why) = &order.void {
-            report.left_out += 1;
-            *report.left_out_by.entry(why.clone()).or_default() += 1;
-            continue;
+        match &order.void {
+            Some(why) => {
+                report.left_out += 1;
+                *report.left_out_by.entry(why.clone()).or_default() += 1;
+            }
+            None => {
+                report.orders += 1;
+                order_row(&mut rows, name, order, c.customer.is_some());
+            }
         }
-        report.orders += 1;
-        let products = products(&order.items);
-        let summary = if products.is_empty() {
-            name.clone()
-        } else {
-            products.clone()
-        };
-        let count: f64 = order.items.iter().map(|(q, _)| quantity(q)).sum();
-        let cells: [&str; 10] = [
-            name,
-            &order.customer_id,
-            &order.email,
-            &order.date,
-            "order",
-            &summary,
-            &order.amount,
-            &products,
-            &format_quantity(count),
-            &order.currency,
-        ];
-        // Shopify has no customer number: no such column, so the join
-        // says it goes by e-mail alone.
-        let cells = cells.iter().enumerate();
-        let cells = cells.filter(|(i, _)| *i != 1 || c.customer.is_some());
-        rows.push(order.line, cells.map(|(_, cell)| *cell));
     }
     let headers = HEADERS
         .iter()
@@ -166,6 +110,33 @@ pub fn group(path: &Path, table: Table, source: Source) -> Result<(Table, Orders
         format: table.format,
     };
     Ok((table, report))
+}
+
+/// One order as a row under [`HEADERS`]; without a customer number
+/// column (Shopify) the join says it goes by e-mail alone.
+fn order_row(rows: &mut Rows, name: &str, order: &Order, with_customer: bool) {
+    let products = products(&order.items);
+    let summary = if products.is_empty() {
+        name.to_string()
+    } else {
+        products.clone()
+    };
+    let count: f64 = order.items.iter().map(|(q, _)| quantity(q)).sum();
+    let cells: [&str; 10] = [
+        name,
+        &order.customer_id,
+        &order.email,
+        &order.date,
+        "order",
+        &summary,
+        &order.amount,
+        &products,
+        &format_quantity(count),
+        &order.currency,
+    ];
+    let cells = cells.iter().enumerate();
+    let cells = cells.filter(|(i, _)| *i != 1 || with_customer);
+    rows.push(order.line, cells.map(|(_, cell)| *cell));
 }
 
 /// Where an export keeps what an order needs.
@@ -183,6 +154,45 @@ struct Columns {
 }
 
 impl Columns {
+    /// The export's columns: the order's name or number (the key) and
+    /// the date are needed, the rest is read where it is there.
+    fn find(path: &Path, headers: &[String], source: Source) -> Result<(usize, Columns)> {
+        let normalized: Vec<String> = headers.iter().map(|h| normalize(h)).collect();
+        let col = |names: &[&str]| {
+            names
+                .iter()
+                .find_map(|n| normalized.iter().position(|h| h == n))
+        };
+        let need = |names: &[&str], what: &str| {
+            col(names).ok_or_else(|| {
+                let message = format!(
+                    "the orders export has no {what} column ({})",
+                    names.join(", ")
+                );
+                Error::input(Location::at(path, 1, None), message)
+                    .with_hint("export the orders again with all columns")
+            })
+        };
+        let shopify = source == Source::ShopifyOrders;
+        let key = match shopify {
+            true => need(&["name"], "order name")?,
+            false => need(&["order_id", "order_number"], "order number")?,
+        };
+        let columns = Columns {
+            email: col(&["email", "customer_email", "billing_email"]),
+            customer: col(&["customer_id"]).filter(|_| !shopify),
+            total: col(&["total", "order_total"]),
+            currency: col(&["currency", "order_currency"]),
+            cancelled: col(&["cancelled_at"]),
+            status: col(&["status", "order_status"]).filter(|_| !shopify),
+            line_items: col(&["line_items"]),
+            item: col(&["lineitem_name", "item_name", "product_name"]),
+            quantity: col(&["lineitem_quantity", "item_quantity", "quantity", "qty"]),
+            date: need(&["created_at", "order_date", "date"], "date")?,
+        };
+        Ok((key, columns))
+    }
+
     /// Which header each column of the orders table comes from.
     fn origin(&self, headers: &[String], key: usize) -> Vec<(String, String)> {
         let name = |c: Option<usize>| c.map(|c| headers[c].clone());
@@ -286,9 +296,13 @@ fn format_quantity(q: f64) -> String {
 fn products(items: &[(String, String)]) -> String {
     items
         .iter()
-        .map(|(q, name)| match quantity(q) {
-            q if q == 1.0 => name.clone(),
-            q => format!("{} × {name}", format_quantity(q)),
+        .map(|(q, name)| {
+            let q = quantity(q);
+            if q == 1.0 {
+                name.clone()
+            } else {
+                format!("{} × {name}", format_quantity(q))
+            }
         })
         .collect::<Vec<_>>()
         .join(", ")
@@ -303,5 +317,52 @@ mod tests {
         let items = line_items("name:Esstisch Nussbaum|quantity:1|total:1890.00;name:Stuhl Eiche|quantity:2|total:380.00");
         assert_eq!(products(&items), "Esstisch Nussbaum, 2 × Stuhl Eiche");
         assert_eq!(products(&[("1.5".into(), "Holzöl".into())]), "1.5 × Holzöl");
+    }
+
+    #[test]
+    fn an_export_with_a_row_per_item_gives_one_order_each() {
+        let headers = "order_id,order_date,status,order_total,customer_id,billing_email,item_name,item_quantity";
+        let mut rows = Rows::default();
+        rows.push(
+            2,
+            "7,2026-11-02,wc-completed,2270.00,0,a@example.de,Esstisch,1".split(','),
+        );
+        rows.push(
+            3,
+            "7,2026-11-02,wc-completed,2270.00,0,a@example.de,Stuhl,2".split(','),
+        );
+        rows.push(
+            4,
+            "8,2026-11-03,wc-cancelled,59.00,12,b@example.de,Brett,1".split(','),
+        );
+        let table = Table {
+            headers: headers.split(',').map(str::to_string).collect(),
+            rows,
+            format: crate::load::Format {
+                kind: "CSV".into(),
+                encoding: None,
+                delimiter: None,
+                sheet: None,
+                detail: None,
+            },
+        };
+        let (orders, report) = group(Path::new("o.csv"), table, Source::WoocommerceOrders).unwrap();
+        assert_eq!((report.rows, report.orders, report.left_out), (3, 1, 1));
+        assert_eq!(report.left_out_by["cancelled"], 1);
+        let row = orders.rows.get(0);
+        assert_eq!(row.line, 2);
+        // order, customer (a guest: none), e-mail, date, kind, summary, amount
+        assert_eq!(
+            &row.cells()[..7],
+            [
+                "7",
+                "",
+                "a@example.de",
+                "2026-11-02",
+                "order",
+                "Esstisch, 2 × Stuhl",
+                "2270.00"
+            ]
+        );
     }
 }

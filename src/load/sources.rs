@@ -161,10 +161,9 @@ impl Source {
     pub(crate) fn ignored(self) -> &'static [&'static str] {
         match self {
             // Outlook's "Ort" is the meeting place (English "Location").
-            Source::OutlookDe => &["ort", "konto", "sprache"],
-            Source::Outlook => &["location", "language", "account"],
+            Source::OutlookDe => &["ort"],
             // DATEV's own name columns are decided by Adressatentyp.
-            Source::Datev => &["kurzbezeichnung", "name_adressatentyp_keine_angabe"],
+            Source::Datev => &["name_adressatentyp_keine_angabe"],
             _ => &[],
         }
     }
