@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """How fast the studio answers an assistant with a long list.
 
-Usage: studio.py WARMLY DIR [--port P]
+Usage: studio.py WARMLY DIR [--port P] [--browser]
 
 DIR holds people.csv, history.csv and cards.toml (bench/generate.py N DIR).
 Starts `WARMLY studio DIR --no-open`, then measures, as a browser would ask:
@@ -12,8 +12,14 @@ Starts `WARMLY studio DIR --no-open`, then measures, as a browser would ask:
   thumbs    thumbnails of pieces not looked at yet, 8 requests at a time
             (p50, p95, max over 96 requests)
   preview   the message editor's live preview of one recipient (10 edits)
-  wizard    the new-campaign wizard's live preview of three recipients
-            (10 edits of the message; needs the wizard)
+  wizard    the new-campaign wizard: the file recognised, the columns
+            with real rows, the first preview (the list read), then its live
+            preview of three recipients (10 edits of the message)
+
+With --browser, first the same in headless Chromium (chromedriver): from
+each page's start until the home page shows the calendar, the grid its
+first hundred tiles, and the first twenty thumbnails are drawn; then the
+studio starts again, fresh, for the rest.
 
 Prints one line per measurement and a JSON line for BENCHMARKS.md.
 Only the standard library: urllib and threads.
@@ -125,9 +131,13 @@ def wizard(s, folder):
              "sender": {"company": "Holzwerk Lindner GmbH", "name": "Marie Lindner"},
              "messages": {}, "preview_lang": "de"}
     try:
-        first = s.json("/home/api/draft", setup)
+        t_inspect, _ = timed(lambda: s.json("/home/api/inspect", {"file": "people.csv", "history": "history.csv"}))
+        t_mapping, _ = timed(lambda: s.json("/home/api/mapping", {"file": "people.csv", "mapping": {}}))
+        t_first, first = timed(lambda: s.json("/home/api/draft", setup))
     except Exception as e:  # the wizard is not there
         return None, str(e)
+    print(f"wizard: file recognised in {t_inspect * 1000:.0f} ms, columns with rows in {t_mapping * 1000:.0f} ms, "
+          f"first preview (reads the list) in {t_first * 1000:.0f} ms")
     text = first["messages"]["de"]
     times = []
     for i in range(10):
@@ -136,6 +146,68 @@ def wizard(s, folder):
         assert answer.get("ok"), answer
         times.append(t)
     return sorted(times), None
+
+
+class Browser:
+    """Headless Chromium through chromedriver's HTTP API (WebDriver)."""
+
+    def __init__(self, port=9516):
+        self.driver = subprocess.Popen(["chromedriver", f"--port={port}"],
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                self.call("GET", "/status")
+                break
+            except Exception:
+                time.sleep(0.1)
+        args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage", "--window-size=1280,800"]
+        caps = {"capabilities": {"alwaysMatch": {"goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": args}}}}
+        self.session = self.call("POST", "/session", caps)["value"]["sessionId"]
+
+    def call(self, method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.base + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=120) as r:
+            return json.loads(r.read())
+
+    def goto(self, url):
+        self.call("POST", f"/session/{self.session}/url", {"url": url})
+
+    def js(self, script):
+        return self.call("POST", f"/session/{self.session}/execute/sync", {"script": script, "args": []})["value"]
+
+    def until(self, probe, limit=30):
+        """Milliseconds from the page's navigation start until `probe` is true."""
+        deadline = time.time() + limit
+        while time.time() < deadline:
+            at = self.js(f"return ({probe}) ? performance.now() : null")
+            if at is not None:
+                return at
+            time.sleep(0.02)
+        raise SystemExit(f"waited in vain for {probe}")
+
+    def close(self):
+        try:
+            self.call("DELETE", f"/session/{self.session}")
+        finally:
+            self.driver.kill()
+
+
+def in_browser(s, name):
+    b = Browser()
+    try:
+        b.goto(f"{s.base}/?token={s.token}")
+        home = b.until("document.querySelectorAll('.month').length === 12 && document.getElementById('looking').textContent === ''")
+        b.goto(f"{s.base}/c/{name}/?token={s.token}")
+        grid = b.until("document.querySelectorAll('#grid .tile img').length >= 100")
+        thumbs = b.until("[...document.querySelectorAll('#grid .tile img')].slice(0, 20).every((i) => i.complete && i.naturalWidth > 0)")
+        return home, grid, thumbs
+    finally:
+        b.close()
 
 
 def quantile(times, q):
@@ -148,6 +220,13 @@ def main():
     s = Studio(warmly, folder, port)
     result = {}
     try:
+        if "--browser" in sys.argv:
+            home_ms, grid_ms, thumbs_ms = in_browser(s, "cards")
+            print(f"in Chromium: home with calendar {home_ms:.0f} ms, grid with 100 tiles {grid_ms:.0f} ms, "
+                  f"first 20 thumbnails shown {thumbs_ms:.0f} ms (from each page's start)")
+            result["browser_ms"] = {"home": round(home_ms), "grid": round(grid_ms), "thumbs": round(thumbs_ms)}
+            s.close()
+            s = Studio(warmly, folder, port)
         first, full, n = home(s)
         print(f"home: list shown after {first * 1000:.0f} ms, {n} campaigns looked at after {full * 1000:.0f} ms")
         result["home_ms"] = [round(first * 1000), round(full * 1000)]

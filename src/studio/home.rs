@@ -116,8 +116,7 @@ impl Home {
                 .spawn(move || {
                     super::in_background();
                     let today = chrono::Local::now().date_naive();
-                    let campaigns: Vec<Summary> =
-                        seen.iter().filter_map(|(p, _)| look(&desk, p)).collect();
+                    let campaigns = look_all(&desk, &seen);
                     let mut state = shared.lock().expect("home lock");
                     state.campaigns = campaigns;
                     state.today = Some(today);
@@ -132,6 +131,28 @@ impl Home {
     pub fn forget(&self) {
         self.state.lock().expect("home lock").seen.clear();
     }
+}
+
+/// Every campaign, on as many threads as there are cores (each reads its
+/// own data files), in the folder's order.
+fn look_all(desk: &Desk, seen: &[(PathBuf, Option<SystemTime>)]) -> Vec<Summary> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let found: Mutex<Vec<(usize, Summary)>> = Mutex::default();
+    std::thread::scope(|scope| {
+        for _ in 0..cores.min(seen.len()).max(1) {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some((path, _)) = seen.get(i) else { break };
+                if let Some(summary) = look(desk, path) {
+                    found.lock().expect("home lock").push((i, summary));
+                }
+            });
+        }
+    });
+    let mut found = found.into_inner().expect("home lock");
+    found.sort_by_key(|(i, _)| *i);
+    found.into_iter().map(|(_, s)| s).collect()
 }
 
 /// The campaign files of the folder, sorted, with their modification times.

@@ -509,6 +509,8 @@ pub struct DraftPlan {
     shown: Vec<(usize, Option<crate::occasion::Occasion>)>,
     /// Customers who get a piece in the coming year.
     due: usize,
+    /// The starter message per language, as "Create" would write it.
+    starters: IndexMap<String, String>,
     facts: Vec<serde_json::Value>,
 }
 
@@ -526,6 +528,14 @@ impl DraftPlan {
             .path()
             .join(answers.file_name().unwrap_or_else(|_| "draft.toml".into()));
         let files = setup::campaign_files(new, &campaign)?;
+        let starters = files
+            .messages
+            .iter()
+            .map(|(name, text)| {
+                let lang = name.trim_start_matches("message.").trim_end_matches(".j2");
+                (lang.to_string(), text.clone())
+            })
+            .collect();
         std::fs::create_dir_all(&files.messages_dir)
             .map_err(|e| Error::io(&files.messages_dir, e))?;
         for (name, text) in &files.messages {
@@ -568,6 +578,7 @@ impl DraftPlan {
             typesetter,
             shown,
             due,
+            starters,
             facts,
         })
     }
@@ -746,32 +757,20 @@ async fn draft(
     let new = answers.new_campaign(&desk)?;
     let file = answers.file_name()?;
     let value = blocking(move || -> Result<serde_json::Value> {
-        let campaign = desk.folder.join(&file);
-        let files = setup::campaign_files(&new, &campaign)?;
-        let written: Vec<String> = std::iter::once(file.clone())
-            .chain(files.messages.iter().map(|(name, _)| {
-                let dir = files
-                    .messages_dir
-                    .file_name()
-                    .map(|d| d.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                format!("{dir}/{name}")
-            }))
-            .collect();
-        let exists = campaign.exists() || files.messages_dir.exists();
-        let starters: IndexMap<String, String> = files
-            .messages
-            .iter()
-            .map(|(name, text)| {
-                (
-                    name.trim_start_matches("message.")
-                        .trim_end_matches(".j2")
-                        .to_string(),
-                    text.clone(),
-                )
-            })
-            .collect();
+        // Reading the list is what takes time: the files and the plan are
+        // made again only when more than the message changed.
         let draft = desk.wizard.plan(&desk, &answers, &new)?;
+        let stem = file.trim_end_matches(".toml");
+        let exists = desk.folder.join(&file).exists() || desk.folder.join(stem).exists();
+        let starters = draft.starters.clone();
+        let written: Vec<String> = std::iter::once(file.clone())
+            .chain(
+                draft
+                    .starters
+                    .keys()
+                    .map(|lang| format!("{stem}/message.{lang}.j2")),
+            )
+            .collect();
         let mut answers = answers;
         for (lang, text) in &starters {
             answers
