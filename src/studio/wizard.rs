@@ -200,7 +200,8 @@ impl Chosen {
 struct Field {
     field: &'static str,
     label: &'static str,
-    required: bool,
+    /// "needed", or "needed, or Company" where either of two will do.
+    required: Option<String>,
     header: Option<String>,
 }
 
@@ -234,16 +235,12 @@ async fn inspect(
     let options = chosen.options(&desk)?;
     let inspected = blocking(move || inspect_files(&options)).await?;
     let people = &inspected.people;
-    let required: Vec<&str> = crate::load::inspect::REQUIRED
-        .iter()
-        .flat_map(|(any, _)| any.iter().copied())
-        .collect();
     let fields: Vec<Field> = FIELDS
         .iter()
         .map(|&(field, label)| Field {
             field,
             label,
-            required: required.contains(&field),
+            required: required_words(field),
             header: people.mapping.get(field).cloned(),
         })
         .collect();
@@ -261,6 +258,23 @@ async fn inspect(
         "history": history,
     }))
     .into_response())
+}
+
+/// Whether a campaign needs the field, in words: "needed", or "needed, or
+/// company" where another field would do as well.
+fn required_words(field: &str) -> Option<String> {
+    let (any, _) = crate::load::inspect::REQUIRED
+        .iter()
+        .find(|(any, _)| any.contains(&field))?;
+    let others: Vec<&str> = any
+        .iter()
+        .filter(|f| **f != field)
+        .filter_map(|f| FIELDS.iter().find(|(name, _)| name == f).map(|(_, l)| *l))
+        .collect();
+    Some(match others.as_slice() {
+        [] => "needed".to_string(),
+        others => format!("needed, or {}", others.join(" or ").to_lowercase()),
+    })
 }
 
 /// "CSV, windows-1252, delimiter ;" or "XLSX, sheet Kunden".

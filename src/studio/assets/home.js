@@ -240,7 +240,7 @@ async function stepColumns(body) {
   body.innerHTML = `<p>Each field warmly needs, and the column of <strong>${esc(wiz.people)}</strong> it comes from. warmly chose what it recognised; change what is wrong.</p>
     <div class="mapping-grid">
       <table class="mapping"><thead><tr><th>Field</th><th>Column in your file</th></tr></thead>
-      <tbody>${i.fields.map((f) => `<tr class="${f.required ? "required" : ""}"><th scope="row"><label for="map-${f.field}">${esc(f.label)}${f.required ? ' <span class="req" title="needed">needed</span>' : ""}</label></th>
+      <tbody>${i.fields.map((f) => `<tr class="${f.required ? "required" : ""}"><th scope="row"><label for="map-${f.field}">${esc(f.label)}${f.required ? ` <span class="req">${esc(f.required)}</span>` : ""}</label></th>
         <td><select id="map-${f.field}" data-field="${f.field}">${choices(f)}</select></td></tr>`).join("")}</tbody></table>
       <div><h3>As warmly reads the first rows</h3><div id="rows-preview"></div><div id="rows-failing"></div></div>
     </div>`;
