@@ -137,6 +137,34 @@ fn why(occasion: Option<&Occasion>, campaign: &str) -> String {
             None => "no contact on record".to_string(),
         },
         OccasionKind::Fixed => o.key.clone(),
+        OccasionKind::Lapsing => lapse(o),
+    }
+}
+
+/// "ordered 9 times, every 41 days (±6); last order on 2026-07-26, 128
+/// days ago, 3.1× the rhythm" — or, with too few orders for a rhythm,
+/// "ordered once; last order on 2026-01-10, 203 days ago (lapsing after
+/// 180 days)".
+fn lapse(o: &Occasion) -> String {
+    let times = match o.orders.unwrap_or(0) {
+        1 => "ordered once".to_string(),
+        n => format!("ordered {n} times"),
+    };
+    let last = o
+        .event
+        .as_ref()
+        .map(|e| format!("last order on {}", e.date))
+        .unwrap_or_else(|| "last order".into());
+    let silent = o.days_silent.unwrap_or(0);
+    match (o.interval_days, o.spread_days) {
+        (Some(every), Some(spread)) if every > 0 => format!(
+            "{times}, every {every} days (±{spread}); {last}, {silent} days ago, {:.1}× the rhythm",
+            silent as f64 / every as f64
+        ),
+        _ => format!(
+            "{times}; {last}, {silent} days ago (lapsing after {} days)",
+            o.threshold_days.unwrap_or(0)
+        ),
     }
 }
 

@@ -279,7 +279,7 @@ fn occasion(src: &Sources) -> Result<(Option<crate::occasion::Rule>, i64)> {
             let rule: crate::occasion::Rule = table.try_into().map_err(|e: toml::de::Error| {
                 Error::config(format!("[occasion]: {}", e.message())).with_hint(
                     "kind = \"fixed\" | \"birthday\" | \"anniversary\" | \"after_event\" | \
-                         \"silence\" (docs/guide/occasions.md)",
+                         \"silence\" | \"lapsing\" (docs/guide/occasions.md)",
                 )
             })?;
             rule.validate().map_err(Error::config)?;
