@@ -10,7 +10,7 @@ use crate::mode::{self, Mode};
 use crate::occasion::{Occasion, OccasionKind};
 use crate::outln;
 use crate::plan;
-use crate::select::{Due, Reason};
+use crate::select::{Due, Reason, ReasonKind};
 use crate::settings::Settings;
 
 /// One line of the answer.
@@ -20,13 +20,17 @@ pub struct DueRow {
     pub id: String,
     pub name: String,
     /// `due`, `done` (the ledger holds it), `held` (returned mail),
-    /// `excluded` (by hand) or `capped` (piece too recent).
+    /// `excluded` (by hand), `capped` (piece too recent), `control` (kept
+    /// back for comparison) or `back` (ordered again after the run date).
     pub status: String,
     pub occasion: Option<Occasion>,
     /// The ledger key.
     pub key: String,
     /// The triggering fact in words.
     pub why: String,
+    /// Segment, scores and rhythm, for a campaign about them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub insight: Option<crate::insights::Summary>,
 }
 
 /// Answers for every campaign, in order.
@@ -64,6 +68,7 @@ fn campaign_rows(settings: &Settings) -> Result<Vec<DueRow>> {
     let row = |person: u32, due: &Due, status: &str, why_extra: Option<String>| {
         let person = plan.persons.get(person as usize);
         DueRow {
+            insight: plan.shown_summary(&person),
             campaign: name.clone(),
             id: person.id.clone(),
             name: person.display_name(),
@@ -105,6 +110,28 @@ fn campaign_rows(settings: &Settings) -> Result<Vec<DueRow>> {
                 due,
                 "capped",
                 Some(format!("{}; last piece {last}", why(due.occasion(), name))),
+            )),
+            Reason::Control(due) => rows.push(row(
+                left.person,
+                due,
+                "control",
+                Some(format!(
+                    "{}; {}",
+                    why(due.occasion(), name),
+                    ReasonKind::Control.describe()
+                )),
+            )),
+            Reason::OrderedSince { due, since } => rows.push(row(
+                left.person,
+                due,
+                "back",
+                Some(format!(
+                    "{}; but {} on {}: {}",
+                    why(due.occasion(), name),
+                    since.kind,
+                    since.date,
+                    since.summary
+                )),
             )),
             _ => {}
         }

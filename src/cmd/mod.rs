@@ -164,6 +164,9 @@ pub fn left_out_of(plan: &Plan, kind: ReasonKind, shown: usize) -> Vec<String> {
                 Reason::Capped { last, .. } => format!("{id} (last piece {last})"),
                 Reason::Returned { held, .. } => format!("{id} {}", held.describe()),
                 Reason::Excluded { reason, .. } => format!("{id} (excluded — {reason})"),
+                Reason::OrderedSince { since, .. } => {
+                    format!("{id} ({} on {})", since.kind, since.date)
+                }
                 _ => id,
             }
         })

@@ -25,4 +25,4 @@ pub mod segment;
 
 pub use control::{in_control, Comparison, Observation, Verdict};
 pub use rhythm::{parse_amount, Params, Rhythm};
-pub use segment::{Profile, Scale, Scores, Segment, RULES};
+pub use segment::{Profile, Scale, Scores, Segment, Summary, RULES};

@@ -338,7 +338,9 @@ pub struct Summary {
     pub ratio: Option<f64>,
     pub lapsing: bool,
     pub total: f64,
-    /// The rhythm and the segment in words.
+    /// The rhythm in words ("ordered 9 times, every 41 days (±6); …").
+    pub rhythm: String,
+    /// The segment, scores and rhythm in words ("at risk (R1 F3 M2): …").
     pub why: String,
 }
 
@@ -358,6 +360,7 @@ impl Profile {
             ratio: r.ratio().map(|x| (x * 10.0).round() / 10.0),
             lapsing: r.is_lapsing(params),
             total: (r.total * 100.0).round() / 100.0,
+            rhythm: r.describe(params),
             why: self.describe(params),
         }
     }

@@ -417,7 +417,7 @@ fn token() -> Result<String> {
 fn build(settings: &'static Settings, commands: &Commands, generation: u64) -> Result<Snapshot> {
     let plan = plan::prepare(settings, &Mode::Studio)?;
     let engine = (commands.engine)(settings, &plan)?;
-    let plain = Composer::new(&settings.compose, &plan.template)?;
+    let plain = Composer::new(&settings.compose, &plan.template)?.with_scale(plan.scale.clone());
     let findings = (commands.findings)(settings).unwrap_or_else(|e| {
         vec![Finding {
             severity: Level::Error,

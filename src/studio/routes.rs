@@ -418,7 +418,7 @@ async fn message_preview(State(studio): Shared, Json(draft): Json<Draft>) -> Res
             None => return failed(format!("there is no message in \"{}\"", draft.lang)),
         }
         let composer = match crate::compose::Composer::new(&studio.settings.compose, &template) {
-            Ok(c) => c,
+            Ok(c) => c.with_scale(plan.scale.clone()),
             Err(e) => return failed(e.to_string()),
         };
         let i = plan
