@@ -58,6 +58,7 @@ fn main() -> ExitCode {
             mode::settings(&args.run, &Mode::Studio).and_then(|s| cmd::studio::run(s, &args))
         }
         Command::Merge(args) => cmd::merge::run(&args),
+        Command::Insights(args) => cmd::insights::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

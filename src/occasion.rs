@@ -381,15 +381,15 @@ pub struct Occasion {
     pub event: Option<EventRef>,
     /// `lapsing` only (absent otherwise): the customer's rhythm as the
     /// message may tell it — order days, the usual interval and its
-    /// spread in whole days (none with too few orders for a rhythm), the
-    /// days since the last order on the run date, and the silence after
-    /// which they count as lapsing.
+    /// spread in whole days (`Some(None)`, shown as none, with too few
+    /// orders for a rhythm), the days since the last order on the run
+    /// date, and the silence after which they count as lapsing.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub orders: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub interval_days: Option<i64>,
+    pub interval_days: Option<Option<i64>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub spread_days: Option<i64>,
+    pub spread_days: Option<Option<i64>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub days_silent: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -530,8 +530,8 @@ fn lapsing(
     let key = format!("lapsing-{}", rhythm.last);
     Some(Occasion {
         orders: Some(rhythm.orders),
-        interval_days: rhythm.interval.map(|i| i.median.round() as i64),
-        spread_days: rhythm.interval.map(|i| i.spread.round() as i64),
+        interval_days: Some(rhythm.interval.map(|i| i.median.round() as i64)),
+        spread_days: Some(rhythm.interval.map(|i| i.spread.round() as i64)),
         days_silent: Some(rhythm.days_silent),
         threshold_days: Some(threshold),
         ..occasion(rule, reached.max(from), key, None, Some(last))
@@ -1326,7 +1326,7 @@ mod tests {
                 o.days_silent,
                 o.threshold_days
             ),
-            (Some(18), Some(42), Some(0), Some(120), Some(63))
+            (Some(18), Some(Some(42)), Some(Some(0)), Some(120), Some(63))
         );
         assert_eq!(o.date, d("2026-04-14"));
         // An order comes back: the lapse is over; the next one has a new key.

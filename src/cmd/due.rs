@@ -183,7 +183,7 @@ fn lapse(o: &Occasion) -> String {
         .map(|e| format!("last order on {}", e.date))
         .unwrap_or_else(|| "last order".into());
     let silent = o.days_silent.unwrap_or(0);
-    match (o.interval_days, o.spread_days) {
+    match (o.interval_days.flatten(), o.spread_days.flatten()) {
         (Some(every), Some(spread)) if every > 0 => format!(
             "{times}, every {every} days (±{spread}); {last}, {silent} days ago, {:.1}× the rhythm",
             silent as f64 / every as f64

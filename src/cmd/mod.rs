@@ -7,11 +7,13 @@ pub mod dry_run;
 pub mod due;
 pub mod export;
 pub mod grid;
+pub mod insights;
 pub mod merge;
 pub mod preview;
 pub mod proof;
 pub mod render;
 pub mod studio;
+pub mod win_back;
 
 use crate::engine::Engine;
 use crate::error::{Problem, Result};

@@ -27,7 +27,7 @@ pub const DEFAULT_DAYS: i64 = 180;
 
 /// How a rhythm is judged: the numbers of a campaign's `lapsing` rule, or
 /// their defaults, so that segments and the lapsing occasion agree.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Params {
     /// A customer with a rhythm lapses after `multiple` × their interval.
     pub multiple: f64,
