@@ -23,6 +23,13 @@ pub fn run(settings: Settings, args: &StudioArgs) -> Result<u8> {
         proof: super::proof::run,
         findings,
         left_out: |plan: &Plan| super::left_out(plan, usize::MAX),
+        insights: |settings: &Settings, plan: &Plan, within: i64| {
+            serde_json::to_value(super::insights::report_of(settings, plan, within))
+                .expect("the report is plain data")
+        },
+        win_back: |settings: &Settings, path: &std::path::Path| {
+            super::win_back::write(settings, path).map(|w| (w.campaign, w.messages))
+        },
     };
     let studio = Studio::new(settings, args.run.clone(), commands)?;
     let listener = std::net::TcpListener::bind(("127.0.0.1", args.port)).map_err(|e| {
