@@ -142,8 +142,9 @@ pub fn prepare(settings: &Settings, mode: &Mode) -> Result<Plan> {
     let sheet_file = (template.manifest.kind == Kind::Sheet)
         .then(|| format!("{}.pdf", write::sanitize_component(&template.name)));
     let (run, sender) = (&settings.run, &settings.compose.sender);
-    let scale = scale(settings, &persons);
-    crate::timing::mark("rhythms measured");
+    let scale = needs_scale(settings, &template, mode)
+        .then(|| measure(settings, &persons))
+        .flatten();
     let scope = Scope::new(run.date, &run.name, sender).with_scale(scale.clone());
     let selector = Selector {
         settings: &settings.select,
@@ -197,10 +198,35 @@ pub fn prepare(settings: &Settings, mode: &Mode) -> Result<Plan> {
     })
 }
 
+/// Whether this run measures every customer's rhythm (a pass over the
+/// whole history, about 1 s for 100 000 people): for the studio, and for
+/// campaigns that select by segment, lapse, or name segments or rhythms
+/// in `where` or a text. Other runs do without (`person.segment` is then
+/// undefined for their texts).
+fn needs_scale(settings: &Settings, template: &Template, mode: &Mode) -> bool {
+    let select = &settings.select;
+    let names = |text: &str| {
+        ["segment", "rfm", "rhythm"]
+            .iter()
+            .any(|w| text.contains(w))
+    };
+    *mode == Mode::Studio
+        || matches!(select.occasion, Some(crate::occasion::Rule::Lapsing { .. }))
+        || !select.segments.is_empty()
+        || select.where_.as_deref().is_some_and(names)
+        || template.messages.values().any(|(_, source)| names(source))
+        || settings
+            .compose
+            .text
+            .values()
+            .flat_map(|t| t.values())
+            .any(|t| names(t))
+}
+
 /// The scale of the run: every customer's rhythm on the run date, judged
 /// by the campaign's `lapsing` rule (else its defaults); none without a
 /// history file.
-fn scale(settings: &Settings, persons: &Persons) -> Option<Arc<Scale>> {
+pub fn measure(settings: &Settings, persons: &Persons) -> Option<Arc<Scale>> {
     settings.load.history.as_ref()?;
     let params = settings
         .select
@@ -212,7 +238,9 @@ fn scale(settings: &Settings, persons: &Persons) -> Option<Arc<Scale>> {
     let rhythms = persons
         .iter()
         .filter_map(|p| Rhythm::of(&p.events, date, params.min_orders));
-    Some(Arc::new(Scale::new(date, params, rhythms)))
+    let scale = Scale::new(date, params, rhythms);
+    crate::timing::mark("rhythms measured");
+    Some(Arc::new(scale))
 }
 
 /// Whether the campaign is about rhythms and segments (see

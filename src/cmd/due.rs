@@ -84,56 +84,8 @@ fn campaign_rows(settings: &Settings) -> Result<Vec<DueRow>> {
         .map(|p| row(p.person, &p.due, "due", None))
         .collect();
     for left in &plan.left_out {
-        match &left.reason {
-            Reason::AlreadyDone(due) => rows.push(row(left.person, due, "done", None)),
-            Reason::Returned { due, held } => rows.push(row(
-                left.person,
-                due,
-                "held",
-                Some(format!(
-                    "{}; held back: {}",
-                    why(due.occasion(), name),
-                    held.describe()
-                )),
-            )),
-            Reason::Excluded { due, reason } => rows.push(row(
-                left.person,
-                due,
-                "excluded",
-                Some(format!(
-                    "{}; left out: excluded — {reason}",
-                    why(due.occasion(), name)
-                )),
-            )),
-            Reason::Capped { due, last } => rows.push(row(
-                left.person,
-                due,
-                "capped",
-                Some(format!("{}; last piece {last}", why(due.occasion(), name))),
-            )),
-            Reason::Control(due) => rows.push(row(
-                left.person,
-                due,
-                "control",
-                Some(format!(
-                    "{}; {}",
-                    why(due.occasion(), name),
-                    ReasonKind::Control.describe()
-                )),
-            )),
-            Reason::OrderedSince { due, since } => rows.push(row(
-                left.person,
-                due,
-                "back",
-                Some(format!(
-                    "{}; but {} on {}: {}",
-                    why(due.occasion(), name),
-                    since.kind,
-                    since.date,
-                    since.summary
-                )),
-            )),
-            _ => {}
+        if let Some((due, status, why)) = left_status(&left.reason, name) {
+            rows.push(row(left.person, due, status, Some(why)));
         }
     }
     rows.sort_by(|a, b| {
@@ -141,6 +93,38 @@ fn campaign_rows(settings: &Settings) -> Result<Vec<DueRow>> {
         (date(a), &a.id).cmp(&(date(b), &b.id))
     });
     Ok(rows)
+}
+
+/// A left-out person who was due: the occasion, the status and why in
+/// words (none for those never due: opted out, not matching, not due).
+fn left_status<'r>(reason: &'r Reason, name: &str) -> Option<(&'r Due, &'static str, String)> {
+    let due = reason.due()?;
+    let occasion = why(due.occasion(), name);
+    let (status, why) = match reason {
+        Reason::AlreadyDone(_) => ("done", occasion),
+        Reason::Returned { held, .. } => (
+            "held",
+            format!("{occasion}; held back: {}", held.describe()),
+        ),
+        Reason::Excluded { reason, .. } => (
+            "excluded",
+            format!("{occasion}; left out: excluded — {reason}"),
+        ),
+        Reason::Capped { last, .. } => ("capped", format!("{occasion}; last piece {last}")),
+        Reason::Control(_) => (
+            "control",
+            format!("{occasion}; {}", ReasonKind::Control.describe()),
+        ),
+        Reason::OrderedSince { since, .. } => (
+            "back",
+            format!(
+                "{occasion}; but {} on {}: {}",
+                since.kind, since.date, since.summary
+            ),
+        ),
+        _ => return None,
+    };
+    Some((due, status, why))
 }
 
 /// "turns 60", "10 years since 2016-12-02", "order on 2026-11-04: Esstisch".

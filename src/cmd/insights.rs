@@ -111,12 +111,20 @@ pub fn report(settings: &Settings, within: i64) -> Result<Insights> {
 /// The report from a plan already made (the studio's).
 pub fn report_of(settings: &Settings, plan: &Plan, within: i64) -> Insights {
     let date = settings.run.date;
-    let params = plan.scale.as_ref().map(|s| s.params).unwrap_or_default();
+    // A campaign that is not about segments has not measured them.
+    let scale = plan
+        .scale
+        .clone()
+        .or_else(|| plan::measure(settings, &plan.persons));
+    let params = scale.as_ref().map(|s| s.params).unwrap_or_default();
     let mut counts: BTreeMap<Segment, usize> = BTreeMap::new();
     let mut at_risk = Vec::new();
     let mut orders: HashMap<String, Vec<NaiveDate>> = HashMap::new();
     for person in plan.persons.iter() {
-        let Some(summary) = plan.summary(&person) else {
+        let Some(summary) = scale
+            .as_ref()
+            .and_then(|s| s.profile(&person.events).map(|p| p.summary(&s.params)))
+        else {
             continue;
         };
         *counts.entry(summary.segment).or_default() += 1;
@@ -145,9 +153,9 @@ pub fn report_of(settings: &Settings, plan: &Plan, within: i64) -> Insights {
         campaign: settings.run.name.clone(),
         date: date.to_string(),
         people: plan.persons.len(),
-        buyers: plan.scale.as_ref().map_or(0, |s| s.buyers()),
+        buyers: scale.as_ref().map_or(0, |s| s.buyers()),
         rule: params,
-        limits: plan.scale.as_ref().map_or(
+        limits: scale.as_ref().map_or(
             Limits {
                 f2: None,
                 f3: None,
