@@ -397,6 +397,26 @@ fn check_and_due_show_segments_and_a_newer_order_holds_a_win_back() {
         .map(|r| r["id"].clone())
         .collect();
     assert_eq!(ids, ["O-1", "V-1"]);
+    // `silence` is a win-back too: any contact after the run date counts.
+    let base = std::fs::read_to_string(w.join("shop/base.toml")).unwrap();
+    w.write(
+        "shop/quiet.toml",
+        base.replace("name = \"base\"", "name = \"quiet\"")
+            + "[occasion]\nkind = \"silence\"\ndays = 60\n",
+    );
+    let quiet =
+        |w: &Workdir| json(&w.run(&["check", "shop/quiet.toml", "--date", "2026-08-15", "--json"]));
+    assert_eq!(
+        quiet(&w)["ordered_since"],
+        serde_json::json!(["R-1 (order on 2026-08-20)"])
+    );
+    let mut h = std::fs::read_to_string(w.join("shop/history.csv")).unwrap();
+    h += "Z-1,2026-08-16,meeting,Besuch in der Rösterei,\n";
+    w.write("shop/history.csv", h);
+    assert_eq!(
+        quiet(&w)["ordered_since"],
+        serde_json::json!(["R-1 (order on 2026-08-20)", "Z-1 (meeting on 2026-08-16)"])
+    );
     // A campaign about nothing of this keeps its reports as they were.
     let base = json(&w.run(&["check", "shop/base.toml", "--date", "2026-08-15", "--json"]));
     assert!(base.get("segments").is_none() && base["plan"][0].get("insight").is_none());

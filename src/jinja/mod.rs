@@ -278,6 +278,10 @@ fn why_undefined(expr: &str) -> String {
             "there is no variable \"{name}\" (there are {}; or `set` it first)",
             CONTEXT_KEYS.join(", ")
         ),
+        ["person", "segment" | "rfm" | "rhythm", ..] => format!(
+            "warmly reads it from the orders in the history, and this run has none \
+             (name the history under [data]; {hint})"
+        ),
         ["person", ..] => format!("the people file has no column \"{field}\" ({hint})"),
         ["sender", ..] => format!("the campaign's [sender] has no \"{field}\" ({hint})"),
         ["occasion", ..] => format!("the occasion has no \"{field}\" ({hint})"),
