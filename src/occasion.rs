@@ -1367,7 +1367,7 @@ mod tests {
             assert_eq!(o.key, format!("lapsing-{last}"));
             assert_eq!(
                 (o.orders, o.interval_days, o.threshold_days),
-                (Some(orders as u32), None, Some(180))
+                (Some(orders as u32), Some(None), Some(180))
             );
             assert_eq!(
                 due(
