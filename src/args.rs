@@ -51,6 +51,53 @@ pub enum Command {
     /// postcode counts.
     #[command(after_help = MERGE_EXAMPLES)]
     Merge(MergeArgs),
+    /// Who are we losing? Customers per segment, the customers at risk by
+    /// value with their own rhythm, whether the letters bring customers
+    /// back (against a control group), and a win-back campaign for them.
+    #[command(after_help = INSIGHTS_EXAMPLES)]
+    Insights(InsightsArgs),
+}
+
+const INSIGHTS_EXAMPLES: &str = "\
+Examples:
+  warmly insights samples/win-back.toml
+  warmly insights samples/christmas-2026.toml --json > insights.json
+  warmly insights samples/christmas-2026.toml --write-campaign samples/win-back-2.toml
+  warmly insights samples/win-back.toml --within 90d      re-orders within 90 days count
+
+Writes nothing unless --write-campaign is given (then a new campaign and its
+messages folder beside it; existing files are never overwritten).";
+
+#[derive(Debug, Args)]
+pub struct InsightsArgs {
+    /// Campaign file (TOML): its people, history and state folder are read.
+    pub campaign: PathBuf,
+
+    /// The day to look from (YYYY-MM-DD) [default: the campaign's date, else today].
+    #[arg(long, env = "WARMLY_DATE")]
+    pub date: Option<String>,
+
+    /// Days after a piece in which an order counts as coming back, e.g.
+    /// `60d`, `8w`, `3m`.
+    #[arg(long, value_name = "DAYS", default_value = "60d")]
+    pub within: String,
+
+    /// How many customers at risk to list (`--json` lists all).
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub top: usize,
+
+    /// Write a ready win-back campaign (occasion `lapsing`, control group,
+    /// German and English messages in a folder of its name) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub write_campaign: Option<PathBuf>,
+
+    /// State folder with the ledger [default: `state/` beside the campaign].
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
+
+    /// Print JSON instead of the report.
+    #[arg(long)]
+    pub json: bool,
 }
 
 const STUDIO_EXAMPLES: &str = "\

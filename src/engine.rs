@@ -93,8 +93,9 @@ impl<'a> Engine<'a> {
     /// Compiles the messages (a syntax error stops here) and builds the
     /// typesetter with what the preflight checks.
     pub fn new(settings: &'a Settings, plan: &Plan, checks: Checks) -> Result<Engine<'a>> {
-        let composer =
-            Composer::new(&settings.compose, &plan.template)?.with_edits(plan.edits.clone());
+        let composer = Composer::new(&settings.compose, &plan.template)?
+            .with_edits(plan.edits.clone())
+            .with_scale(plan.scale.clone());
         let typesetter = Typesetter::new(&plan.template, &settings.typeset)?.with_checks(checks);
         Ok(Engine {
             composer,

@@ -24,6 +24,12 @@ use crate::load::Persons;
 use crate::model::Event;
 
 pub const LEDGER_FILE: &str = "ledger.csv";
+/// The `kind` of a line that records a customer kept back as the control
+/// group (`[select] control`): due, but no piece made (no file, no
+/// sha256). It keeps them out of later runs for the same occasion, and
+/// `warmly insights` compares them with the recipients. Older ledgers
+/// know only `card` and `letter`.
+pub const CONTROL_KIND: &str = "control";
 /// The columns. Ledgers written before `fingerprint` and `address` existed
 /// have only the first seven; lines are read by position, so old and new
 /// lines live in one file.
@@ -39,7 +45,8 @@ pub struct Entry {
     pub file: String,
     pub sha256: String,
     pub run_date: NaiveDate,
-    /// `card` or `letter`: what the piece was, as history.
+    /// `card` or `letter`: what the piece was, as history; `control` for
+    /// a customer kept back ([`CONTROL_KIND`]).
     pub kind: String,
     /// The message's fingerprint (see `compose::repeat`), so the next piece
     /// can tell whether it repeats this one; empty without a message.
@@ -51,11 +58,20 @@ pub struct Entry {
     pub address: String,
 }
 
+impl Entry {
+    /// The line records a customer kept back as the control group.
+    pub fn is_control(&self) -> bool {
+        self.kind == CONTROL_KIND
+    }
+}
+
 /// The ledger of a state folder.
 pub struct Ledger {
     path: PathBuf,
     entries: Vec<Entry>,
     done: HashSet<(String, String, String)>,
+    /// The `done` that are control lines.
+    control: HashSet<(String, String, String)>,
     /// Lines staged for the next [`Ledger::flush`].
     staged: Vec<Entry>,
 }
@@ -110,14 +126,14 @@ impl Ledger {
             read_entries(&path, &mut read)?;
             entries.extend(read.into_iter().filter(|e| !skip(&path, e)));
         }
-        let done = entries
-            .iter()
-            .map(|e| (e.campaign.clone(), e.occasion.clone(), e.person_id.clone()))
-            .collect();
+        let key = |e: &Entry| (e.campaign.clone(), e.occasion.clone(), e.person_id.clone());
+        let done = entries.iter().map(key).collect();
+        let control = entries.iter().filter(|e| e.is_control()).map(key).collect();
         Ok(Ledger {
             path: folder.join(own),
             entries,
             done,
+            control,
             staged: Vec::new(),
         })
     }
@@ -128,6 +144,17 @@ impl Ledger {
             occasion.to_string(),
             person_id.to_string(),
         ))
+    }
+
+    /// The line for this campaign, occasion and person records the
+    /// control group, not a piece.
+    pub fn is_control(&self, campaign: &str, occasion: &str, person_id: &str) -> bool {
+        !self.control.is_empty()
+            && self.control.contains(&(
+                campaign.to_string(),
+                occasion.to_string(),
+                person_id.to_string(),
+            ))
     }
 
     pub fn entries(&self) -> &[Entry] {
@@ -191,14 +218,16 @@ impl Ledger {
     }
 
     /// Adds the ledger's pieces to the persons' histories as `card` /
-    /// `letter` events (summary: the campaign), sorted in by date.
+    /// `letter` events (summary: the campaign), sorted in by date. A
+    /// control line is no piece: the customer got nothing, so it is no
+    /// contact either.
     pub fn add_to_history(&self, persons: &mut Persons) {
-        if self.entries.is_empty() {
+        if self.entries.iter().all(Entry::is_control) {
             return;
         }
         let index: std::collections::HashMap<String, usize> =
             persons.iter().enumerate().map(|(i, p)| (p.id, i)).collect();
-        for entry in &self.entries {
+        for entry in self.entries.iter().filter(|e| !e.is_control()) {
             if let Some(&i) = index.get(&entry.person_id) {
                 let mut extra = IndexMap::new();
                 extra.insert("occasion".to_string(), entry.occasion.clone());

@@ -32,6 +32,7 @@ pub mod date;
 pub mod engine;
 pub mod error;
 pub mod identity;
+pub mod insights;
 pub mod jinja;
 pub mod lang;
 pub mod ledger;

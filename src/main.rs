@@ -57,6 +57,7 @@ fn main() -> ExitCode {
         Command::Studio(args) => cmd::studio::run(&args),
         Command::Merge(args) => cmd::merge::run(&args),
         Command::New(args) => cmd::new::run(&args),
+        Command::Insights(args) => cmd::insights::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -48,6 +48,16 @@ pub struct ManifestRow {
     /// column when no text of the campaign is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub edited: Option<bool>,
+    /// The recipient's segment (`at_risk`), scores (`R1 F3 M2`) and
+    /// rhythm in words, empty without an order; no columns unless the
+    /// campaign is about segments (a `lapsing` occasion, `[select]
+    /// segments`, texts reading `person.segment`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segment: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rfm: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rhythm: Option<String>,
 }
 
 /// What became of a recipient's piece.

@@ -23,12 +23,14 @@
 //!   (see there).
 //! - Dates are exact: an occasion whose day lies before `from` is not due
 //!   any more (missed runs are the caller's and the ledger's business).
-//!   The one exception is [`Rule::Silence`], which is a state, not a day.
+//!   The exceptions are [`Rule::Silence`] and [`Rule::Lapsing`], which are
+//!   states, not days.
 
 use chrono::{Datelike, Days, NaiveDate};
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::date::parse_date;
+use crate::insights::rhythm::{self, Params, Rhythm};
 use crate::model::{Event, Person};
 
 /// The longest window [`parse_window`] accepts, in days (ten years).
@@ -88,6 +90,23 @@ pub enum Rule {
     /// event (on or before the run date) is due on the run date with the key
     /// `silence-never`; `customer_since` is not contact.
     Silence { days: i64 },
+    /// The customer's own rhythm says they are slipping away: the days
+    /// since their last order reach `multiple` × their usual interval
+    /// (the median of the days between their orders, rounded up to a
+    /// whole day), for customers with at least `min_orders` orders (see
+    /// `insights::rhythm`); customers with fewer orders (but one at least)
+    /// lapse after `days` days without an order. Due like silence: when
+    /// that day lies in the window, or lay before it and no order came
+    /// since. The key holds the last order's date (`lapsing-2026-03-14`),
+    /// so one lapse gives one piece however often the campaign runs.
+    /// `max_days`: nobody silent longer than that (long lost, or never to
+    /// be won back by a letter).
+    Lapsing {
+        multiple: f64,
+        min_orders: u32,
+        days: i64,
+        max_days: Option<i64>,
+    },
 }
 
 /// The `[occasion]` table as written: [`Rule`] with `birthday` as a variant
@@ -113,6 +132,28 @@ enum RuleToml {
     Silence {
         days: i64,
     },
+    Lapsing {
+        #[serde(default = "default_multiple")]
+        multiple: f64,
+        #[serde(default = "default_min_orders")]
+        min_orders: u32,
+        #[serde(default = "default_days")]
+        days: i64,
+        #[serde(default)]
+        max_days: Option<i64>,
+    },
+}
+
+fn default_multiple() -> f64 {
+    rhythm::DEFAULT_MULTIPLE
+}
+
+fn default_min_orders() -> u32 {
+    rhythm::DEFAULT_MIN_ORDERS
+}
+
+fn default_days() -> i64 {
+    rhythm::DEFAULT_DAYS
 }
 
 /// A table without keys besides `kind`.
@@ -128,6 +169,17 @@ impl From<RuleToml> for Rule {
             RuleToml::Anniversary { every } => Rule::Anniversary { every },
             RuleToml::AfterEvent { event, days } => Rule::AfterEvent { event, days },
             RuleToml::Silence { days } => Rule::Silence { days },
+            RuleToml::Lapsing {
+                multiple,
+                min_orders,
+                days,
+                max_days,
+            } => Rule::Lapsing {
+                multiple,
+                min_orders,
+                days,
+                max_days,
+            },
         }
     }
 }
@@ -135,7 +187,7 @@ impl From<RuleToml> for Rule {
 impl Rule {
     /// The name that starts every key of this rule: the fixed day's `name`
     /// (else `fixed`), `birthday`, `anniversary`, `after_<event>` (e.g.
-    /// `after_order`), `silence`.
+    /// `after_order`), `silence`, `lapsing`.
     pub fn name(&self) -> String {
         match self {
             Rule::Fixed { name, .. } => match name.as_deref().map(str::trim) {
@@ -146,6 +198,7 @@ impl Rule {
             Rule::Anniversary { .. } => "anniversary".into(),
             Rule::AfterEvent { event, .. } => format!("after_{}", event.trim().to_lowercase()),
             Rule::Silence { .. } => "silence".into(),
+            Rule::Lapsing { .. } => "lapsing".into(),
         }
     }
 
@@ -157,7 +210,31 @@ impl Rule {
             Rule::Anniversary { .. } => OccasionKind::Anniversary,
             Rule::AfterEvent { .. } => OccasionKind::AfterEvent,
             Rule::Silence { .. } => OccasionKind::Silence,
+            Rule::Lapsing { .. } => OccasionKind::Lapsing,
         }
+    }
+
+    /// How a `lapsing` rule judges rhythms (none for other rules).
+    pub fn rhythm_params(&self) -> Option<Params> {
+        match *self {
+            Rule::Lapsing {
+                multiple,
+                min_orders,
+                days,
+                ..
+            } => Some(Params {
+                multiple,
+                min_orders,
+                days,
+            }),
+            _ => None,
+        }
+    }
+
+    /// A rule that writes to customers who have gone quiet (`silence`,
+    /// `lapsing`): a newer order or contact makes its piece stale.
+    pub fn wins_back(&self) -> bool {
+        matches!(self, Rule::Silence { .. } | Rule::Lapsing { .. })
     }
 
     /// Checks what serde cannot: a valid fixed date, `every` ≥ 1, an event
@@ -202,12 +279,52 @@ impl Rule {
                     Ok(())
                 }
             }
+            Rule::Lapsing {
+                multiple,
+                min_orders,
+                days,
+                max_days,
+            } => validate_lapsing(*multiple, *min_orders, *days, *max_days),
         }
     }
 }
 
+/// The `lapsing` rule's numbers, each with what it means.
+fn validate_lapsing(
+    multiple: f64,
+    min_orders: u32,
+    days: i64,
+    max_days: Option<i64>,
+) -> Result<(), String> {
+    if !(1.0..=10.0).contains(&multiple) {
+        return Err(format!(
+            "[occasion] multiple = {multiple}: write how many usual intervals of silence make a \
+             lapse, from 1 to 10 (1.5: half again as long as the customer usually waits)"
+        ));
+    }
+    if !(3..=1000).contains(&min_orders) {
+        return Err(format!(
+            "[occasion] min_orders = {min_orders}: a rhythm needs at least 3 orders (two \
+             intervals), at most 1000"
+        ));
+    }
+    if !(1..=MAX_RULE_DAYS).contains(&days) {
+        return Err(format!(
+            "[occasion] days = {days}: write the days without an order after which a customer \
+             with fewer than {min_orders} orders lapses, from 1 to {MAX_RULE_DAYS}"
+        ));
+    }
+    match max_days {
+        Some(max) if !(days..=MAX_RULE_DAYS).contains(&max) => Err(format!(
+            "[occasion] max_days = {max}: write the longest silence still worth a letter, \
+             from days ({days}) to {MAX_RULE_DAYS}, or leave it out"
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// What kind of occasion it is (serialised `fixed`, `birthday`,
-/// `anniversary`, `after_event`, `silence`: the `[occasion] kind`).
+/// `anniversary`, `after_event`, `silence`, `lapsing`: the `[occasion] kind`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OccasionKind {
@@ -216,6 +333,7 @@ pub enum OccasionKind {
     Anniversary,
     AfterEvent,
     Silence,
+    Lapsing,
 }
 
 impl OccasionKind {
@@ -227,6 +345,7 @@ impl OccasionKind {
             OccasionKind::Anniversary => "anniversary",
             OccasionKind::AfterEvent => "after_event",
             OccasionKind::Silence => "silence",
+            OccasionKind::Lapsing => "lapsing",
         }
     }
 }
@@ -245,19 +364,36 @@ pub struct Occasion {
     /// Stable per person and occurrence: `christmas-2026`, `birthday-2027`,
     /// `anniversary-2027` (the year of the occasion's date),
     /// `after_order-2026-11-04` (the triggering event's date),
-    /// `silence-2026-06-01` (the last contact's date) or `silence-never`.
+    /// `silence-2026-06-01` (the last contact's date) or `silence-never`,
+    /// `lapsing-2026-03-14` (the last order's date).
     pub key: String,
     /// The day of the occasion: the fixed day, the birthday, the anniversary,
-    /// event date + days, or for silence max(last contact + days, run date).
+    /// event date + days, or for silence max(last contact + days, run date),
+    /// for lapsing max(last order + threshold, run date).
     #[serde(serialize_with = "iso_date")]
     pub date: NaiveDate,
     /// Birthday: the age reached (None without a birth year); anniversary:
     /// the n-th year; else None.
     pub years: Option<i64>,
     /// The triggering event: the event for `after_event`, the last contact
-    /// for `silence` (None if never), the first event when an anniversary
-    /// counts from it.
+    /// for `silence` (None if never), the last order for `lapsing`, the
+    /// first event when an anniversary counts from it.
     pub event: Option<EventRef>,
+    /// `lapsing` only (absent otherwise): the customer's rhythm as the
+    /// message may tell it — order days, the usual interval and its
+    /// spread in whole days (`Some(None)`, shown as none, with too few
+    /// orders for a rhythm), the days since the last order on the run
+    /// date, and the silence after which they count as lapsing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub orders: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interval_days: Option<Option<i64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spread_days: Option<Option<i64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub days_silent: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threshold_days: Option<i64>,
 }
 
 /// The part of an event an occasion refers to.
@@ -368,7 +504,38 @@ fn due_in(
                 (reached <= to).then(|| occasion(rule, reached.max(from), key, None, Some(last)))
             }
         },
+        Rule::Lapsing { max_days, .. } => lapsing(rule, *max_days, past, from, to),
     }
+}
+
+/// A `lapsing` occasion: the customer's rhythm, judged on the run date.
+fn lapsing(
+    rule: &Rule,
+    max_days: Option<i64>,
+    past: &[Event],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Option<Occasion> {
+    let params = rule.rhythm_params()?;
+    let rhythm = Rhythm::of(past, from, params.min_orders)?;
+    if max_days.is_some_and(|max| rhythm.days_silent > max) {
+        return None;
+    }
+    let threshold = rhythm.threshold(&params);
+    let reached = add_days(rhythm.last, threshold)?;
+    if reached > to {
+        return None;
+    }
+    let last = past.iter().rev().find(|e| rhythm::is_order(e))?;
+    let key = format!("lapsing-{}", rhythm.last);
+    Some(Occasion {
+        orders: Some(rhythm.orders),
+        interval_days: Some(rhythm.interval.map(|i| i.median.round() as i64)),
+        spread_days: Some(rhythm.interval.map(|i| i.spread.round() as i64)),
+        days_silent: Some(rhythm.days_silent),
+        threshold_days: Some(threshold),
+        ..occasion(rule, reached.max(from), key, None, Some(last))
+    })
 }
 
 /// The n-th year since `customer_since` (else the first event), every
@@ -412,6 +579,11 @@ fn occasion(
         date,
         years,
         event: event.map(EventRef::from),
+        orders: None,
+        interval_days: None,
+        spread_days: None,
+        days_silent: None,
+        threshold_days: None,
     }
 }
 
@@ -585,6 +757,51 @@ mod tests {
             event: event.into(),
             days,
         }
+    }
+
+    fn lapsing(multiple: f64, min_orders: u32, days: i64, max_days: Option<i64>) -> Rule {
+        Rule::Lapsing {
+            multiple,
+            min_orders,
+            days,
+            max_days,
+        }
+    }
+
+    /// `n` orders `every` days apart from `first`, as (date, kind, summary).
+    fn every(first: &str, every: u64, n: u64) -> Vec<(String, &'static str, &'static str)> {
+        (0..n)
+            .map(|i| {
+                let date = d(first) + chrono::Days::new(i * every);
+                (date.to_string(), "order", "Kaffee")
+            })
+            .collect()
+    }
+
+    fn person_of(events: &[(String, &str, &str)]) -> Person {
+        let events: Vec<(&str, &str, &str)> = events
+            .iter()
+            .map(|(a, b, c)| (a.as_str(), *b, *c))
+            .collect();
+        person(&[], &events)
+    }
+
+    /// The keys a daily run with a window of `within` days sees from
+    /// `first` for `days` days: (run date, key) of every due day.
+    fn daily(
+        rule: &Rule,
+        p: &Person,
+        first: &str,
+        days: u64,
+        within: u64,
+    ) -> Vec<(String, String)> {
+        (0..days)
+            .map(|i| d(first) + chrono::Days::new(i))
+            .filter_map(|from| {
+                due(rule, p, from, from + chrono::Days::new(within))
+                    .map(|o| (from.to_string(), o.key))
+            })
+            .collect()
     }
 
     fn event_ref(date: &str, kind: &str, summary: &str) -> Option<EventRef> {
@@ -1076,6 +1293,125 @@ mod tests {
     }
 
     #[test]
+    fn lapsing_a_regular_customer_once_per_lapse() {
+        // An order every 42 days for two years (18 orders, the last on
+        // 2025-12-15), a call in between: 1.5 × 42 = 63 days of silence
+        // make a lapse, on 2026-02-16.
+        let mut events = every("2024-01-01", 42, 18);
+        events.push(("2025-12-20".into(), "call", "Rückfrage"));
+        let p = person_of(&events);
+        let rule = lapsing(1.5, 3, 180, None);
+        let days = daily(&rule, &p, "2025-12-15", 120, 0);
+        assert_eq!(
+            days.first().unwrap(),
+            &("2026-02-16".into(), "lapsing-2025-12-15".into())
+        );
+        assert_eq!(days.len(), 120 - 63, "due every day from then on, one key");
+        assert!(days.iter().all(|(_, k)| k == "lapsing-2025-12-15"));
+        // A lead window of 14 days sees it 14 days ahead, on its day.
+        let o = due(&rule, &p, d("2026-02-02"), d("2026-02-16")).unwrap();
+        assert_eq!(
+            (o.date, o.key.as_str()),
+            (d("2026-02-16"), "lapsing-2025-12-15")
+        );
+        assert_eq!(o.kind, "lapsing");
+        assert_eq!(o.event, event_ref("2025-12-15", "order", "Kaffee"));
+        // On 2026-04-14 (120 days silent) the message knows the rhythm.
+        let o = due(&rule, &p, d("2026-04-14"), d("2026-04-14")).unwrap();
+        assert_eq!(
+            (
+                o.orders,
+                o.interval_days,
+                o.spread_days,
+                o.days_silent,
+                o.threshold_days
+            ),
+            (Some(18), Some(Some(42)), Some(Some(0)), Some(120), Some(63))
+        );
+        assert_eq!(o.date, d("2026-04-14"));
+        // An order comes back: the lapse is over; the next one has a new key.
+        let mut events = events.clone();
+        events.push(("2026-04-20".into(), "order", "Kaffee"));
+        let p = person_of(&events);
+        assert_eq!(due(&rule, &p, d("2026-04-20"), d("2026-04-20")), None);
+        let o = due(&rule, &p, d("2026-06-25"), d("2026-06-25")).unwrap();
+        assert_eq!(o.key, "lapsing-2026-04-20");
+    }
+
+    #[test]
+    fn lapsing_spares_the_seasonal_customer_and_falls_back_for_few_orders() {
+        // Every December for five years: in August the silence is their rhythm.
+        let p = person_of(&[
+            ("2021-12-10".into(), "order", "Stollen"),
+            ("2022-12-14".into(), "order", "Stollen"),
+            ("2023-12-08".into(), "order", "Stollen"),
+            ("2024-12-12".into(), "order", "Stollen"),
+            ("2025-12-11".into(), "order", "Stollen"),
+        ]);
+        let rule = lapsing(1.5, 3, 180, None);
+        assert!(daily(&rule, &p, "2026-01-01", 365, 0).is_empty());
+        // 550 days (1.5 × 366.5) after the last order: 2027-06-14.
+        let days = daily(&rule, &p, "2027-06-01", 30, 0);
+        assert_eq!(days[0], ("2027-06-14".into(), "lapsing-2025-12-11".into()));
+        // One order, or two: 180 days without an order.
+        for orders in [1, 2] {
+            let p = person_of(&every("2026-01-01", 30, orders));
+            let last = d("2026-01-01") + chrono::Days::new((orders - 1) * 30);
+            let o = due(
+                &rule,
+                &p,
+                last + chrono::Days::new(180),
+                last + chrono::Days::new(180),
+            );
+            let o = o.unwrap();
+            assert_eq!(o.key, format!("lapsing-{last}"));
+            assert_eq!(
+                (o.orders, o.interval_days, o.threshold_days),
+                (Some(orders as u32), Some(None), Some(180))
+            );
+            assert_eq!(
+                due(
+                    &rule,
+                    &p,
+                    last + chrono::Days::new(179),
+                    last + chrono::Days::new(179)
+                ),
+                None
+            );
+        }
+        // No order at all (only calls): never lapsing.
+        let p = person(&[], &[("2020-01-01", "call", "Hallo")]);
+        assert!(daily(&rule, &p, "2026-01-01", 30, 0).is_empty());
+        // max_days: silent longer than that is no more written to.
+        let p = person_of(&every("2026-01-01", 30, 1));
+        let rule = lapsing(1.5, 3, 180, Some(200));
+        assert_eq!(daily(&rule, &p, "2026-06-30", 30, 0).len(), 21);
+        // A higher min_orders makes a regular customer fall back.
+        let p = person_of(&every("2025-01-01", 14, 5));
+        assert_eq!(
+            daily(&lapsing(1.5, 3, 180, None), &p, "2025-03-01", 1, 0).len(),
+            0
+        );
+        let o = due(
+            &lapsing(2.0, 3, 180, None),
+            &p,
+            d("2025-03-26"),
+            d("2025-03-26"),
+        )
+        .unwrap();
+        assert_eq!((o.threshold_days, o.days_silent), (Some(28), Some(28)));
+        assert_eq!(
+            due(
+                &lapsing(1.5, 6, 180, None),
+                &p,
+                d("2025-03-26"),
+                d("2025-03-26")
+            ),
+            None
+        );
+    }
+
+    #[test]
     fn silence_never_contacted() {
         let rule = Rule::Silence { days: 365 };
         // No events at all, or only future ones: due on the run date.
@@ -1235,6 +1571,11 @@ mod tests {
                 "kind = \"silence\"\ndays = 365",
                 Rule::Silence { days: 365 },
             ),
+            ("kind = \"lapsing\"", lapsing(1.5, 3, 180, None)),
+            (
+                "kind = \"lapsing\"\nmultiple = 2\nmin_orders = 4\ndays = 90\nmax_days = 730",
+                lapsing(2.0, 4, 90, Some(730)),
+            ),
         ];
         for (text, want) in cases {
             let rule = rule_from(text).unwrap_or_else(|e| panic!("{text:?}: {e}"));
@@ -1256,6 +1597,9 @@ mod tests {
             "kind = \"after_event\"\nevent = \"order\"\ndays = \"7d\"",
             "kind = \"silence\"",
             "kind = \"silence\"\ndays = 365\nevent = \"order\"",
+            "kind = \"lapsing\"\nmultiple = \"1.5\"",
+            "kind = \"lapsing\"\nfactor = 1.5",
+            "kind = \"lapsing\"\nmin_orders = -3",
         ];
         for text in bad {
             assert!(rule_from(text).is_err(), "{text:?} should be rejected");
@@ -1275,6 +1619,11 @@ mod tests {
             after("order", -1),
             after("order", MAX_RULE_DAYS + 1),
             Rule::Silence { days: 0 },
+            lapsing(0.5, 3, 180, None),
+            lapsing(f64::NAN, 3, 180, None),
+            lapsing(1.5, 2, 180, None),
+            lapsing(1.5, 3, 0, None),
+            lapsing(1.5, 3, 180, Some(90)),
         ];
         for rule in bad {
             let err = rule.validate().unwrap_err();
@@ -1306,6 +1655,7 @@ mod tests {
             ),
             (after(" Order ", 7), "after_order", "after_event"),
             (Rule::Silence { days: 30 }, "silence", "silence"),
+            (lapsing(1.5, 3, 180, None), "lapsing", "lapsing"),
         ];
         for (rule, name, kind) in cases {
             assert_eq!(
@@ -1326,6 +1676,7 @@ mod tests {
             Rule::Anniversary { every: None },
             after("order", 7),
             Rule::Silence { days: 14 },
+            lapsing(1.5, 3, 14, None),
         ];
         for rule in &rules {
             let keys: Vec<String> = (0..14)

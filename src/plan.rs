@@ -10,9 +10,12 @@
 //! campaign's lock for a real render) and selects; nothing is composed or
 //! typeset here, so the plan stays small.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use crate::error::{Error, Problem, Result, Severity};
+use crate::insights::{Rhythm, Scale, Summary};
 use crate::jinja::Scope;
 use crate::ledger::{Ledger, Lock};
 use crate::load::returns::Returns;
@@ -96,6 +99,14 @@ pub struct Plan {
     pub lock: Option<Lock>,
     /// The files the plan was made from (its fingerprint for approvals).
     pub files: InputFiles,
+    /// What segments are measured against: every customer's orders up to
+    /// the run date (none without a history).
+    pub scale: Option<Arc<Scale>>,
+    /// The campaign is about rhythms and segments (a `lapsing` occasion,
+    /// `[select] segments`, or a `where` or text that reads
+    /// `person.segment`, `person.rfm` or `person.rhythm`): reports show
+    /// each person's segment, scores and rhythm.
+    pub shows_insights: bool,
     /// The file-name pattern.
     pattern: String,
     /// A label sheet's one file for everyone.
@@ -131,7 +142,10 @@ pub fn prepare(settings: &Settings, mode: &Mode) -> Result<Plan> {
     let sheet_file = (template.manifest.kind == Kind::Sheet)
         .then(|| format!("{}.pdf", write::sanitize_component(&template.name)));
     let (run, sender) = (&settings.run, &settings.compose.sender);
-    let scope = Scope::new(run.date, &run.name, sender);
+    let scale = needs_scale(settings, &template, mode)
+        .then(|| measure(settings, &persons))
+        .flatten();
+    let scope = Scope::new(run.date, &run.name, sender).with_scale(scale.clone());
     let selector = Selector {
         settings: &settings.select,
         scope: &scope,
@@ -156,7 +170,6 @@ pub fn prepare(settings: &Settings, mode: &Mode) -> Result<Plan> {
         Some(shard) => keep_shard(shard, &persons, pieces, left_out),
     };
     Ok(Plan {
-        template,
         persons,
         people: loaded.people,
         history: loaded.history,
@@ -179,7 +192,76 @@ pub fn prepare(settings: &Settings, mode: &Mode) -> Result<Plan> {
         },
         pattern: settings.output.pattern.clone(),
         sheet_file,
+        shows_insights: scale.is_some() && shows_insights(settings, &template),
+        scale,
+        template,
     })
+}
+
+/// Whether this run measures every customer's rhythm (a pass over the
+/// whole history, about 1 s for 100 000 people): for the studio, and for
+/// campaigns that select by segment, lapse, or name segments or rhythms
+/// in `where` or a text. Other runs do without (`person.segment` is then
+/// undefined for their texts).
+fn needs_scale(settings: &Settings, template: &Template, mode: &Mode) -> bool {
+    let select = &settings.select;
+    let names = |text: &str| {
+        ["segment", "rfm", "rhythm"]
+            .iter()
+            .any(|w| text.contains(w))
+    };
+    *mode == Mode::Studio
+        || matches!(select.occasion, Some(crate::occasion::Rule::Lapsing { .. }))
+        || !select.segments.is_empty()
+        || select.where_.as_deref().is_some_and(names)
+        || template.messages.values().any(|(_, source)| names(source))
+        || settings
+            .compose
+            .text
+            .values()
+            .flat_map(|t| t.values())
+            .any(|t| names(t))
+}
+
+/// The scale of the run: every customer's rhythm on the run date, judged
+/// by the campaign's `lapsing` rule (else its defaults); none without a
+/// history file.
+pub fn measure(settings: &Settings, persons: &Persons) -> Option<Arc<Scale>> {
+    settings.load.history.as_ref()?;
+    let params = settings
+        .select
+        .occasion
+        .as_ref()
+        .and_then(crate::occasion::Rule::rhythm_params)
+        .unwrap_or_default();
+    let date = settings.run.date;
+    let rhythms = persons
+        .iter()
+        .filter_map(|p| Rhythm::of(&p.events, date, params.min_orders));
+    let scale = Scale::new(date, params, rhythms);
+    crate::timing::mark("rhythms measured");
+    Some(Arc::new(scale))
+}
+
+/// Whether the campaign is about rhythms and segments (see
+/// [`Plan::shows_insights`]).
+fn shows_insights(settings: &Settings, template: &Template) -> bool {
+    let select = &settings.select;
+    let reads = |text: &str| {
+        ["person.segment", "person.rfm", "person.rhythm"]
+            .iter()
+            .any(|w| text.contains(w))
+    };
+    matches!(select.occasion, Some(crate::occasion::Rule::Lapsing { .. }))
+        || !select.segments.is_empty()
+        || select.where_.as_deref().is_some_and(reads)
+        || template.messages.values().any(|(_, source)| reads(source))
+        || settings
+            .compose
+            .text
+            .values()
+            .flat_map(|t| t.values())
+            .any(|t| reads(t))
 }
 
 /// The template and the data. A motif the template does not draw stops
@@ -489,6 +571,7 @@ impl Plan {
             for i in std::iter::once(p.person).chain(p.members.iter().copied()) {
                 let person = self.persons.get(i as usize);
                 rows.push(PersonRow {
+                    insight: self.shown_summary(&person),
                     id: person.id,
                     line: person.line,
                     status: "due",
@@ -500,15 +583,19 @@ impl Plan {
                 });
             }
         }
-        rows.extend(self.left_out.iter().map(|l| PersonRow {
-            id: self.persons.get(l.person as usize).id,
-            line: self.persons.get(l.person as usize).line,
-            status: "left_out",
-            reason: Some(&l.reason),
-            occasion: None,
-            key: None,
-            file: None,
-            household: None,
+        rows.extend(self.left_out.iter().map(|l| {
+            let person = self.persons.get(l.person as usize);
+            PersonRow {
+                insight: self.shown_summary(&person),
+                id: person.id,
+                line: person.line,
+                status: "left_out",
+                reason: Some(&l.reason),
+                occasion: None,
+                key: None,
+                file: None,
+                household: None,
+            }
         }));
         rows.sort_by_key(|r| r.line);
         rows
@@ -535,6 +622,25 @@ pub struct PersonRow<'a> {
     /// Everyone who shares the piece (`households`), the first one first.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub household: Option<Vec<String>>,
+    /// Segment, scores and rhythm, for a campaign about them
+    /// ([`Plan::shows_insights`]) and a person with an order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub insight: Option<Summary>,
+}
+
+impl Plan {
+    /// A person's segment, scores and rhythm for reports (none without an
+    /// order or a history).
+    pub fn summary(&self, person: &Person) -> Option<Summary> {
+        let scale = self.scale.as_ref()?;
+        let profile = scale.profile(&person.events)?;
+        Some(profile.summary(&scale.params))
+    }
+
+    /// [`Plan::summary`] when the campaign is about segments.
+    pub fn shown_summary(&self, person: &Person) -> Option<Summary> {
+        self.shows_insights.then(|| self.summary(person)).flatten()
+    }
 }
 
 impl Plan {

@@ -2,23 +2,27 @@
 //! every other person is left out.
 //!
 //! A person is left out when they opted out, when the campaign's
-//! `[select] where` expression is false for them, when the campaign has an
-//! occasion and it is not due for them, when the ledger says the piece was
-//! already produced, or when the frequency cap says they got one too
-//! recently, or when a person excluded them by hand (the studio). Errors
-//! in the expression are configuration errors: they stop
-//! the run before anything is written. Only the expression is compiled
-//! here, never a message template.
+//! `[select] where` expression is false for them or their segment is not
+//! among `[select] segments`, when the campaign has an occasion and it is
+//! not due for them, when the ledger says the piece was already produced,
+//! when the frequency cap says they got one too recently, when a win-back
+//! (`silence`, `lapsing`) is stale because the history shows an order or
+//! contact after the run date, when a person excluded them by hand (the
+//! studio), or when the hash draws them into the campaign's control group
+//! (`[select] control`). Errors in the expression are configuration
+//! errors: they stop the run before anything is written. Only the
+//! expression is compiled here, never a message template.
 
 use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::insights::rhythm::is_order;
 use crate::jinja::{self, describe, Scope, Words};
 use crate::ledger::Ledger;
 use crate::load::returns::{HeldBack, Returns};
 use crate::model::Person;
-use crate::occasion::{self, Occasion};
+use crate::occasion::{self, EventRef, Occasion};
 use crate::settings::SelectSettings;
 use crate::state::Exclusions;
 
@@ -72,6 +76,18 @@ pub enum Reason {
         /// The date of that last piece.
         last: NaiveDate,
     },
+    /// Due for a win-back (`silence`, `lapsing`), but the history shows
+    /// an order (for `silence`: any contact) after the run date — the
+    /// piece would arrive after they came back.
+    OrderedSince {
+        #[serde(flatten)]
+        due: Box<Due>,
+        /// The first such order or contact.
+        since: EventRef,
+    },
+    /// Due, and drawn into the control group (`[select] control`): no
+    /// piece, a `control` line in the ledger, for comparison later.
+    Control(Box<Due>),
 }
 
 /// The kinds of reasons, in the order reports list them (serialised by
@@ -86,11 +102,13 @@ pub enum ReasonKind {
     NotDue,
     AlreadyDone,
     Capped,
+    OrderedSince,
+    Control,
 }
 
 impl ReasonKind {
     /// All kinds, in the order reports list them.
-    pub const ALL: [ReasonKind; 7] = [
+    pub const ALL: [ReasonKind; 9] = [
         ReasonKind::OptedOut,
         ReasonKind::Excluded,
         ReasonKind::Returned,
@@ -98,6 +116,8 @@ impl ReasonKind {
         ReasonKind::NotDue,
         ReasonKind::AlreadyDone,
         ReasonKind::Capped,
+        ReasonKind::OrderedSince,
+        ReasonKind::Control,
     ];
 
     /// The serialised name (`opted_out`, …).
@@ -110,6 +130,8 @@ impl ReasonKind {
             ReasonKind::NotDue => "not_due",
             ReasonKind::AlreadyDone => "already_done",
             ReasonKind::Capped => "capped",
+            ReasonKind::OrderedSince => "ordered_since",
+            ReasonKind::Control => "control",
         }
     }
 
@@ -123,6 +145,8 @@ impl ReasonKind {
             ReasonKind::NotDue => "not due",
             ReasonKind::AlreadyDone => "already in the ledger",
             ReasonKind::Capped => "held back by min_days_between",
+            ReasonKind::OrderedSince => "ordered or in touch after the run date",
+            ReasonKind::Control => "control group (no piece, for comparison)",
         }
     }
 }
@@ -137,6 +161,8 @@ impl Reason {
             Reason::NotDue => ReasonKind::NotDue,
             Reason::AlreadyDone(_) => ReasonKind::AlreadyDone,
             Reason::Capped { .. } => ReasonKind::Capped,
+            Reason::OrderedSince { .. } => ReasonKind::OrderedSince,
+            Reason::Control(_) => ReasonKind::Control,
         }
     }
 
@@ -144,7 +170,9 @@ impl Reason {
     pub fn due(&self) -> Option<&Due> {
         match self {
             Reason::AlreadyDone(due)
+            | Reason::Control(due)
             | Reason::Capped { due, .. }
+            | Reason::OrderedSince { due, .. }
             | Reason::Returned { due, .. }
             | Reason::Excluded { due, .. } => Some(due),
             _ => None,
@@ -207,13 +235,42 @@ impl Selector<'_> {
                     continue;
                 }
             }
+            if !self.in_segments(&person) {
+                each(person, Verdict::Left(Reason::NotMatching));
+                continue;
+            }
             let verdict = match verdict(&person, self.settings, self.ledger) {
                 Verdict::Due(due) => self.held_back(&person, due),
+                other => other,
+            };
+            let verdict = match verdict {
+                Verdict::Due(due) => self.control(&person, due),
                 other => other,
             };
             each(person, verdict);
         }
         Ok(())
+    }
+
+    /// `[select] segments`: the person's segment is one of them (a person
+    /// without an order has none).
+    fn in_segments(&self, person: &Person) -> bool {
+        let wanted = &self.settings.segments;
+        wanted.is_empty()
+            || self
+                .scope
+                .profile(person)
+                .is_some_and(|p| wanted.contains(&p.segment))
+    }
+
+    /// The control group's draw, among those who would get the piece:
+    /// only they are like the recipients.
+    fn control(&self, person: &Person, due: Due) -> Verdict {
+        let s = self.settings;
+        match crate::insights::in_control(s.control, &s.campaign, &due.key, &person.id) {
+            true => Verdict::Left(Reason::Control(Box::new(due))),
+            false => Verdict::Due(due),
+        }
     }
 
     /// The campaign's `[select] where` for one person; an error in it is a
@@ -275,7 +332,12 @@ fn verdict(person: &Person, settings: &SelectSettings, ledger: Option<&Ledger>) 
     if !settings.force
         && ledger.is_some_and(|l| l.contains(&settings.campaign, &due.key, &person.id))
     {
-        return Verdict::Left(Reason::AlreadyDone(Box::new(due)));
+        // A control line keeps them out as it did: for comparison, not made.
+        return match ledger.is_some_and(|l| l.is_control(&settings.campaign, &due.key, &person.id))
+        {
+            true => Verdict::Left(Reason::Control(Box::new(due))),
+            false => Verdict::Left(Reason::AlreadyDone(Box::new(due))),
+        };
     }
     if let Some(last) = recent_piece(person, settings, &due.key) {
         return Verdict::Left(Reason::Capped {
@@ -283,7 +345,33 @@ fn verdict(person: &Person, settings: &SelectSettings, ledger: Option<&Ledger>) 
             last,
         });
     }
+    if let Some(since) = came_back(person, settings) {
+        return Verdict::Left(Reason::OrderedSince {
+            due: Box::new(due),
+            since,
+        });
+    }
     Verdict::Due(due)
+}
+
+/// Freshness of a win-back: the first order (for `silence`: contact of
+/// any kind but warmly's own pieces) the history shows after the run
+/// date. The occasion looked only up to the run date; a history exported
+/// later, or a render after the plan's fixed date, may know better — and
+/// a letter asking someone back who just ordered looks careless.
+fn came_back(person: &Person, settings: &SelectSettings) -> Option<EventRef> {
+    let rule = settings.occasion.as_ref().filter(|r| r.wins_back())?;
+    let lapsing = matches!(rule, occasion::Rule::Lapsing { .. });
+    person
+        .events
+        .iter()
+        .filter(|e| e.date > settings.date)
+        .filter(|e| match lapsing {
+            true => is_order(e),
+            false => e.extra.get("source").is_none_or(|s| s != "ledger"),
+        })
+        .min_by_key(|e| e.date)
+        .map(EventRef::from)
 }
 
 /// The frequency cap: the date of a card or letter to this person within

@@ -339,6 +339,8 @@ impl Template {
             None => {
                 let named = occasion.and_then(|rule| match rule {
                     Rule::AfterEvent { .. } => find("thank-you"),
+                    // A win-back is no festive day: the neutral motif.
+                    Rule::Lapsing { .. } => find("botanical"),
                     rule => find(&rule.name()),
                 });
                 Ok(Some(named.unwrap_or_else(|| first.clone())))

@@ -14,6 +14,7 @@ const CHAPTERS: &[&str] = &[
     "messages.md",
     "campaigns.md",
     "occasions.md",
+    "insights.md",
     "print-and-post.md",
     "studio.md",
     "scale.md",

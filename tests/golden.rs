@@ -28,6 +28,7 @@ const CAMPAIGNS: &[&str] = &[
     "keep-in-touch",
     "labels",
     "thank-you",
+    "win-back",
 ];
 
 /// The formats of the built-in templates besides the samples' own: each

@@ -43,6 +43,16 @@ pub struct CheckReport {
     pub already_done: usize,
     /// Due, but held back by the frequency cap.
     pub capped: usize,
+    /// Due for a win-back, but ordered (or in touch) after the run date:
+    /// "K-1004 (order on 2026-12-05)".
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ordered_since: Vec<String>,
+    /// Due, but kept back as the control group (`[select] control`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub control: Vec<String>,
+    /// Everyone with an order by segment, for a campaign about segments.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub segments: Option<BTreeMap<crate::insights::Segment, usize>>,
     /// Message fields that are empty for some recipients: field → ids.
     pub empty_fields: BTreeMap<String, Vec<String>>,
     pub problems: Vec<Problem>,
@@ -100,6 +110,9 @@ pub fn check(settings: &Settings) -> Result<CheckReport> {
         not_due: count(ReasonKind::NotDue),
         already_done: count(ReasonKind::AlreadyDone),
         capped: count(ReasonKind::Capped),
+        ordered_since: super::left_out_of(&plan, ReasonKind::OrderedSince, usize::MAX),
+        control: plan.left_out_ids(ReasonKind::Control),
+        segments: plan.shows_insights.then(|| segment_counts(&plan)),
         empty_fields,
         problems,
         people: plan.people,
@@ -116,7 +129,9 @@ pub type EmptyFields = BTreeMap<String, Vec<String>>;
 /// notes; and the person fields the messages use that are empty for some.
 pub fn review(settings: &Settings, plan: &plan::Plan) -> Result<(Vec<Problem>, EmptyFields)> {
     let mut problems = plan.problems.clone();
-    let composer = Composer::new(&settings.compose, &plan.template)?.with_edits(plan.edits.clone());
+    let composer = Composer::new(&settings.compose, &plan.template)?
+        .with_edits(plan.edits.clone())
+        .with_scale(plan.scale.clone());
     let (found, empty_fields) = compose_everyone(settings, plan, &composer);
     problems.extend(found);
     if settings.compose.sender.is_empty() {
@@ -127,6 +142,18 @@ pub fn review(settings: &Settings, plan: &plan::Plan) -> Result<(Vec<Problem>, E
     }
     problems.extend(super::notes(settings));
     Ok((problems, empty_fields))
+}
+
+/// How many of the people file are in each segment (those without an
+/// order in none).
+fn segment_counts(plan: &plan::Plan) -> BTreeMap<crate::insights::Segment, usize> {
+    let mut counts = BTreeMap::new();
+    for person in plan.persons.iter() {
+        if let Some(summary) = plan.summary(&person) {
+            *counts.entry(summary.segment).or_default() += 1;
+        }
+    }
+    counts
 }
 
 /// Composes every recipient as a render would: the ones that fail, the
@@ -306,6 +333,19 @@ fn print_recipients(report: &CheckReport) {
             report.returned.join(", ")
         ));
     }
+    for (ids, kind) in [
+        (&report.ordered_since, ReasonKind::OrderedSince),
+        (&report.control, ReasonKind::Control),
+    ] {
+        if !ids.is_empty() {
+            left_out.push(format!(
+                "{} {}: {}",
+                ids.len(),
+                kind.describe(),
+                crate::report::some_ids(ids)
+            ));
+        }
+    }
     for (n, kind) in [
         (report.not_matching, ReasonKind::NotMatching),
         (report.not_due, ReasonKind::NotDue),
@@ -322,6 +362,20 @@ fn print_recipients(report: &CheckReport) {
         report.persons,
         left_out.join("; ")
     );
+    if let Some(segments) = &report.segments {
+        let counts: Vec<String> = crate::insights::Segment::ALL
+            .iter()
+            .filter_map(|s| segments.get(s).map(|n| format!("{} {n}", s.label())))
+            .collect();
+        outln!(
+            "segments: {} (docs/guide/insights.md)",
+            if counts.is_empty() {
+                "nobody has ordered yet".to_string()
+            } else {
+                counts.join(", ")
+            }
+        );
+    }
     if !report.households.is_empty() {
         outln!(
             "households: {} piece(s) for {} people at one address each: {}",

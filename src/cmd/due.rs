@@ -10,7 +10,7 @@ use crate::mode::{self, Mode};
 use crate::occasion::{Occasion, OccasionKind};
 use crate::outln;
 use crate::plan;
-use crate::select::{Due, Reason};
+use crate::select::{Due, Reason, ReasonKind};
 use crate::settings::Settings;
 
 /// One line of the answer.
@@ -20,13 +20,17 @@ pub struct DueRow {
     pub id: String,
     pub name: String,
     /// `due`, `done` (the ledger holds it), `held` (returned mail),
-    /// `excluded` (by hand) or `capped` (piece too recent).
+    /// `excluded` (by hand), `capped` (piece too recent), `control` (kept
+    /// back for comparison) or `back` (ordered again after the run date).
     pub status: String,
     pub occasion: Option<Occasion>,
     /// The ledger key.
     pub key: String,
     /// The triggering fact in words.
     pub why: String,
+    /// Segment, scores and rhythm, for a campaign about them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub insight: Option<crate::insights::Summary>,
 }
 
 /// Answers for every campaign, in order.
@@ -64,6 +68,7 @@ fn campaign_rows(settings: &Settings) -> Result<Vec<DueRow>> {
     let row = |person: u32, due: &Due, status: &str, why_extra: Option<String>| {
         let person = plan.persons.get(person as usize);
         DueRow {
+            insight: plan.shown_summary(&person),
             campaign: name.clone(),
             id: person.id.clone(),
             name: person.display_name(),
@@ -79,34 +84,8 @@ fn campaign_rows(settings: &Settings) -> Result<Vec<DueRow>> {
         .map(|p| row(p.person, &p.due, "due", None))
         .collect();
     for left in &plan.left_out {
-        match &left.reason {
-            Reason::AlreadyDone(due) => rows.push(row(left.person, due, "done", None)),
-            Reason::Returned { due, held } => rows.push(row(
-                left.person,
-                due,
-                "held",
-                Some(format!(
-                    "{}; held back: {}",
-                    why(due.occasion(), name),
-                    held.describe()
-                )),
-            )),
-            Reason::Excluded { due, reason } => rows.push(row(
-                left.person,
-                due,
-                "excluded",
-                Some(format!(
-                    "{}; left out: excluded — {reason}",
-                    why(due.occasion(), name)
-                )),
-            )),
-            Reason::Capped { due, last } => rows.push(row(
-                left.person,
-                due,
-                "capped",
-                Some(format!("{}; last piece {last}", why(due.occasion(), name))),
-            )),
-            _ => {}
+        if let Some((due, status, why)) = left_status(&left.reason, name) {
+            rows.push(row(left.person, due, status, Some(why)));
         }
     }
     rows.sort_by(|a, b| {
@@ -114,6 +93,38 @@ fn campaign_rows(settings: &Settings) -> Result<Vec<DueRow>> {
         (date(a), &a.id).cmp(&(date(b), &b.id))
     });
     Ok(rows)
+}
+
+/// A left-out person who was due: the occasion, the status and why in
+/// words (none for those never due: opted out, not matching, not due).
+fn left_status<'r>(reason: &'r Reason, name: &str) -> Option<(&'r Due, &'static str, String)> {
+    let due = reason.due()?;
+    let occasion = why(due.occasion(), name);
+    let (status, why) = match reason {
+        Reason::AlreadyDone(_) => ("done", occasion),
+        Reason::Returned { held, .. } => (
+            "held",
+            format!("{occasion}; held back: {}", held.describe()),
+        ),
+        Reason::Excluded { reason, .. } => (
+            "excluded",
+            format!("{occasion}; left out: excluded — {reason}"),
+        ),
+        Reason::Capped { last, .. } => ("capped", format!("{occasion}; last piece {last}")),
+        Reason::Control(_) => (
+            "control",
+            format!("{occasion}; {}", ReasonKind::Control.describe()),
+        ),
+        Reason::OrderedSince { since, .. } => (
+            "back",
+            format!(
+                "{occasion}; but {} on {}: {}",
+                since.kind, since.date, since.summary
+            ),
+        ),
+        _ => return None,
+    };
+    Some((due, status, why))
 }
 
 /// "turns 60", "10 years since 2016-12-02", "order on 2026-11-04: Esstisch".
@@ -137,6 +148,34 @@ fn why(occasion: Option<&Occasion>, campaign: &str) -> String {
             None => "no contact on record".to_string(),
         },
         OccasionKind::Fixed => o.key.clone(),
+        OccasionKind::Lapsing => lapse(o),
+    }
+}
+
+/// "ordered 9 times, every 41 days (±6); last order on 2026-07-26, 128
+/// days ago, 3.1× the rhythm" — or, with too few orders for a rhythm,
+/// "ordered once; last order on 2026-01-10, 203 days ago (lapsing after
+/// 180 days)".
+fn lapse(o: &Occasion) -> String {
+    let times = match o.orders.unwrap_or(0) {
+        1 => "ordered once".to_string(),
+        n => format!("ordered {n} times"),
+    };
+    let last = o
+        .event
+        .as_ref()
+        .map(|e| format!("last order on {}", e.date))
+        .unwrap_or_else(|| "last order".into());
+    let silent = o.days_silent.unwrap_or(0);
+    match (o.interval_days.flatten(), o.spread_days.flatten()) {
+        (Some(every), Some(spread)) if every > 0 => format!(
+            "{times}, every {every} days (±{spread}); {last}, {silent} days ago, {:.1}× the rhythm",
+            silent as f64 / every as f64
+        ),
+        _ => format!(
+            "{times}; {last}, {silent} days ago (lapsing after {} days)",
+            o.threshold_days.unwrap_or(0)
+        ),
     }
 }
 

@@ -15,7 +15,9 @@ use crate::write;
 
 pub fn run(settings: &Settings, dir: &Path) -> Result<u8> {
     let plan = plan::prepare(settings, &Mode::ExportInputs(dir.to_path_buf()))?;
-    let composer = Composer::new(&settings.compose, &plan.template)?.with_edits(plan.edits.clone());
+    let composer = Composer::new(&settings.compose, &plan.template)?
+        .with_edits(plan.edits.clone())
+        .with_scale(plan.scale.clone());
     let mut report = super::report(settings, &plan);
     report.out_dir = dir.to_path_buf();
     for planned in &plan.pieces {

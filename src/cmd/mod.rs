@@ -7,12 +7,14 @@ pub mod dry_run;
 pub mod due;
 pub mod export;
 pub mod grid;
+pub mod insights;
 pub mod merge;
 pub mod new;
 pub mod preview;
 pub mod proof;
 pub mod render;
 pub mod studio;
+pub mod win_back;
 
 use crate::engine::Engine;
 use crate::error::{Problem, Result};
@@ -166,6 +168,9 @@ pub fn left_out_of(plan: &Plan, kind: ReasonKind, shown: usize) -> Vec<String> {
                 Reason::Capped { last, .. } => format!("{id} (last piece {last})"),
                 Reason::Returned { held, .. } => format!("{id} {}", held.describe()),
                 Reason::Excluded { reason, .. } => format!("{id} (excluded — {reason})"),
+                Reason::OrderedSince { since, .. } => {
+                    format!("{id} ({} on {})", since.kind, since.date)
+                }
                 _ => id,
             }
         })

@@ -24,6 +24,13 @@ pub fn run(args: &StudioArgs) -> Result<u8> {
         proof: super::proof::run,
         findings,
         left_out: |plan: &Plan| super::left_out(plan, usize::MAX),
+        insights: |settings: &Settings, plan: &Plan, within: i64| {
+            serde_json::to_value(super::insights::report_of(settings, plan, within))
+                .expect("the report is plain data")
+        },
+        win_back: |settings: &Settings, path: &std::path::Path| {
+            super::win_back::write(settings, path).map(|w| (w.campaign, w.messages))
+        },
     };
     // A campaign file opens its studio (read now: a bad campaign stops
     // here, as a render would), a folder — or none, the working folder —

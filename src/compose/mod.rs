@@ -219,6 +219,13 @@ impl<'a> Composer<'a> {
         self
     }
 
+    /// Measures segments against the run's scale (`person.segment`,
+    /// `person.rfm`, `person.rhythm`; the plan's).
+    pub fn with_scale(mut self, scale: Option<std::sync::Arc<crate::insights::Scale>>) -> Self {
+        self.scope.scale = scale;
+        self
+    }
+
     /// Uses these hand-written texts instead of the message for their
     /// recipients (what the plan read from the state folder).
     pub fn with_edits(mut self, edits: crate::state::Edits) -> Self {

@@ -9,6 +9,7 @@ use minijinja::value::{from_args, Enumerator, Object, ObjectExt, Value};
 use minijinja::{Error, ErrorKind, State};
 
 use crate::date::parse_date;
+use crate::insights::{Params, Profile};
 use crate::model::{Event, Person};
 
 /// Full years from `from` to `to` (birthday arithmetic; 0 if `to` is earlier).
@@ -46,7 +47,7 @@ struct PersonObject {
     log: Arc<FactLog>,
 }
 
-const DERIVED_FACTS: [&str; 3] = ["since", "years", "first_year"];
+const DERIVED_FACTS: [&str; 6] = ["since", "years", "first_year", "segment", "rfm", "rhythm"];
 
 impl Object for PersonObject {
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
@@ -85,8 +86,15 @@ pub fn map_value<K: Into<String>>(pairs: impl IntoIterator<Item = (K, Value)>) -
 /// The person as a template value: all columns, plus `name`, `is_company`,
 /// `du` (a du / first-name relationship),
 /// `since` (customer since, else first event), `years` (full years since)
-/// and `first_year` (a customer for less than a year).
-pub fn person_value(person: &Person, run_date: NaiveDate, log: Arc<FactLog>) -> Value {
+/// and `first_year` (a customer for less than a year); with `insight`
+/// (the run has a history) `segment`, `rfm` and `rhythm` (see
+/// [`insight_values`]).
+pub fn person_value(
+    person: &Person,
+    run_date: NaiveDate,
+    insight: Option<(Option<Profile>, &Params)>,
+    log: Arc<FactLog>,
+) -> Value {
     let mut map: indexmap::IndexMap<String, Value> = person
         .fields
         .iter()
@@ -114,7 +122,63 @@ pub fn person_value(person: &Person, run_date: NaiveDate, log: Arc<FactLog>) -> 
             map.insert("first_year".into(), Value::from(true));
         }
     }
+    if let Some((profile, params)) = insight {
+        for (key, value) in insight_values(profile.as_ref(), params) {
+            // A column of the people file by that name stays the column.
+            map.entry(key.into()).or_insert(value);
+        }
+    }
     Value::from_object(PersonObject { map, log })
+}
+
+/// What insights see of a person, for texts and `[select] where` (all
+/// none for a person without an order):
+///
+/// - `segment`: `champions`, `loyal`, `new`, `at_risk`, `cant_lose`,
+///   `hibernating` or `lost`;
+/// - `rfm`: `{ r, f, m, code: "R1 F3 M2", segment, label: "can't lose" }`;
+/// - `rhythm`: `{ orders, first_order, last_order, interval_days,
+///   spread_days, days_silent, threshold_days, lapsing, total, average }`
+///   (`interval_days` and `spread_days` none with too few orders).
+pub fn insight_values(profile: Option<&Profile>, params: &Params) -> [(&'static str, Value); 3] {
+    let none = || Value::from(());
+    let Some(p) = profile else {
+        return [("segment", none()), ("rfm", none()), ("rhythm", none())];
+    };
+    let r = &p.rhythm;
+    let rfm = map_value([
+        ("r", Value::from(p.scores.r)),
+        ("f", Value::from(p.scores.f)),
+        ("m", Value::from(p.scores.m)),
+        ("code", Value::from(p.scores.to_string())),
+        ("segment", Value::from(p.segment.as_str())),
+        ("label", Value::from(p.segment.label())),
+    ]);
+    let rhythm = map_value([
+        ("orders", Value::from(r.orders)),
+        ("first_order", Value::from(r.first.to_string())),
+        ("last_order", Value::from(r.last.to_string())),
+        (
+            "interval_days",
+            r.interval
+                .map_or_else(none, |i| Value::from(i.median.round() as i64)),
+        ),
+        (
+            "spread_days",
+            r.interval
+                .map_or_else(none, |i| Value::from(i.spread.round() as i64)),
+        ),
+        ("days_silent", Value::from(r.days_silent)),
+        ("threshold_days", Value::from(r.threshold(params))),
+        ("lapsing", Value::from(r.is_lapsing(params))),
+        ("total", Value::from(r.total)),
+        ("average", r.average().map_or_else(none, Value::from)),
+    ]);
+    [
+        ("segment", Value::from(p.segment.as_str())),
+        ("rfm", rfm),
+        ("rhythm", rhythm),
+    ]
 }
 
 /// An event as a template value: `date` (ISO), `kind`, `summary`, `year`,
@@ -265,15 +329,10 @@ impl History {
     }
 }
 
-/// Numbers as offices write them: `1234.50`, `1.234,50`, `1234,50`.
+/// Numbers as offices write them: `1234.50`, `1.234,50`, `1,234.50`,
+/// `€ 89` (one reader for texts and insights alike).
 fn parse_number(s: &str) -> Option<f64> {
-    let s = s.trim().trim_end_matches(['€', ' ']).trim();
-    if s.is_empty() {
-        return None;
-    }
-    s.parse()
-        .ok()
-        .or_else(|| s.replace('.', "").replace(',', ".").parse().ok())
+    crate::insights::parse_amount(s)
 }
 
 #[cfg(test)]
@@ -292,6 +351,8 @@ mod tests {
     fn numbers_in_both_notations() {
         assert_eq!(parse_number("1234.50"), Some(1234.5));
         assert_eq!(parse_number("1.234,50 €"), Some(1234.5));
+        assert_eq!(parse_number("1,234.50"), Some(1234.5));
+        assert_eq!(parse_number("€ 89"), Some(89.0));
         assert_eq!(parse_number(""), None);
     }
 }

@@ -13,6 +13,7 @@ use chrono::NaiveDate;
 use indexmap::IndexMap;
 use minijinja::value::Value;
 
+use crate::insights::{Profile, Scale};
 use crate::model::{join_nonempty, Person};
 use crate::occasion::Occasion;
 pub use env::{environment, typst_string, PLAIN_PREFIX};
@@ -26,6 +27,9 @@ pub struct Scope {
     /// The campaign's sender with its country (default: the home country)
     /// and a `return_line` built from its address when it has none.
     pub sender: IndexMap<String, String>,
+    /// What a person's segment is measured against (none without a
+    /// history): `person.segment`, `person.rfm`, `person.rhythm`.
+    pub scale: Option<Arc<Scale>>,
 }
 
 impl Scope {
@@ -48,7 +52,20 @@ impl Scope {
             date,
             campaign: campaign.to_string(),
             sender,
+            scale: None,
         }
+    }
+
+    /// The scope with the run's scale, so texts and `where` see segments.
+    pub fn with_scale(mut self, scale: Option<Arc<Scale>>) -> Scope {
+        self.scale = scale;
+        self
+    }
+
+    /// A person's rhythm, scores and segment (none without an order or
+    /// without a history).
+    pub fn profile(&self, person: &Person) -> Option<Profile> {
+        self.scale.as_ref()?.profile(&person.events)
     }
 
     /// The context for one person: `person`, `history`, `sender`, `lang`,
@@ -79,7 +96,7 @@ impl Scope {
                     Value::from(
                         members
                             .iter()
-                            .map(|m| history::person_value(m, self.date, log.clone()))
+                            .map(|m| self.person_value(m, log.clone()))
                             .collect::<Vec<_>>(),
                     ),
                 ),
@@ -87,10 +104,7 @@ impl Scope {
             _ => Value::from(()),
         };
         ctx.insert("household".into(), household);
-        ctx.insert(
-            "person".into(),
-            history::person_value(person, self.date, log.clone()),
-        );
+        ctx.insert("person".into(), self.person_value(person, log.clone()));
         ctx.insert(
             "history".into(),
             Value::from_object(history::History::new(person, self.date, log)),
@@ -124,6 +138,18 @@ impl Scope {
                 .unwrap_or(Value::from(())),
         );
         history::map_value(ctx)
+    }
+}
+
+impl Scope {
+    /// `person` in a context: the columns, the derived facts and what
+    /// insights see in the history.
+    fn person_value(&self, person: &Person, log: Arc<FactLog>) -> Value {
+        let insight = self
+            .scale
+            .as_deref()
+            .map(|scale| (scale.profile(&person.events), &scale.params));
+        history::person_value(person, self.date, insight, log)
     }
 }
 
@@ -251,6 +277,10 @@ fn why_undefined(expr: &str) -> String {
         [name] => format!(
             "there is no variable \"{name}\" (there are {}; or `set` it first)",
             CONTEXT_KEYS.join(", ")
+        ),
+        ["person", "segment" | "rfm" | "rhythm", ..] => format!(
+            "warmly reads it from the orders in the history, and this run has none \
+             (name the history under [data]; {hint})"
         ),
         ["person", ..] => format!("the people file has no column \"{field}\" ({hint})"),
         ["sender", ..] => format!("the campaign's [sender] has no \"{field}\" ({hint})"),

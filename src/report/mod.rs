@@ -299,6 +299,25 @@ impl Report {
                 more(*n, ids.len(), ", …")
             );
         }
+        let insights = [
+            (
+                ReasonKind::OrderedSince,
+                "person(s) who ordered (or were in touch) after the run date",
+            ),
+            (
+                ReasonKind::Control,
+                "person(s) kept back as the control group (a `control` line in the ledger each)",
+            ),
+        ];
+        for (kind, who) in insights {
+            if let Some((_, n, ids)) = self.left(kind) {
+                errln!(
+                    "left out {n} {who}: {}{}",
+                    ids.join(", "),
+                    more(*n, ids.len(), ", …")
+                );
+            }
+        }
     }
 
     /// The counts of a render and where its files are.

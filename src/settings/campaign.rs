@@ -250,6 +250,11 @@ pub struct Select {
     pub where_: Option<String>,
     /// One piece per household (people at one address, one company).
     pub households: Option<bool>,
+    /// Only customers of these segments (`["at_risk", "cant_lose"]`;
+    /// docs/guide/insights.md).
+    pub segments: Option<Vec<crate::insights::Segment>>,
+    /// Percent of the customers due kept back as a control group (0–50).
+    pub control: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -97,6 +97,10 @@ pub struct SelectSettings {
     pub where_: Option<String>,
     /// One piece per household (`[select] households`, `--households`).
     pub households: bool,
+    /// `[select] segments`: only customers of these (empty: everyone).
+    pub segments: Vec<crate::insights::Segment>,
+    /// `[select] control`: percent of the due kept back for comparison.
+    pub control: u8,
     /// `policy.min_days_between`: the frequency cap.
     pub min_days_between: Option<i64>,
     /// `--force`: what the ledger holds is made again.

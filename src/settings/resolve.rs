@@ -59,6 +59,7 @@ pub(super) fn resolve(args: &RenderArgs) -> Result<Settings> {
     };
     let run = run(&src, name, date, template, returns, home_country, notes)?;
     let (occasion, within) = occasion(&src)?;
+    needs_history(&src, occasion.as_ref(), load.history.is_some())?;
     let select = SelectSettings {
         date,
         campaign: run.name.clone(),
@@ -66,6 +67,8 @@ pub(super) fn resolve(args: &RenderArgs) -> Result<Settings> {
         within,
         where_: src.campaign.select.where_.clone(),
         households: args.households || src.campaign.select.households.unwrap_or(false),
+        segments: src.campaign.select.segments.clone().unwrap_or_default(),
+        control: control(src.campaign.select.control)?,
         min_days_between: src.campaign.policy.min_days_between,
         force: args.force,
     };
@@ -265,6 +268,38 @@ fn run(
     })
 }
 
+/// A `lapsing` occasion and `[select] segments` read the orders in the
+/// history: without one they would quietly select nobody.
+fn needs_history(
+    src: &Sources,
+    occasion: Option<&crate::occasion::Rule>,
+    has_history: bool,
+) -> Result<()> {
+    let what = match (occasion, &src.campaign.select.segments) {
+        _ if has_history => return Ok(()),
+        (Some(crate::occasion::Rule::Lapsing { .. }), _) => "[occasion] kind = \"lapsing\"",
+        (_, Some(segments)) if !segments.is_empty() => "[select] segments",
+        _ => return Ok(()),
+    };
+    Err(Error::config(format!(
+        "{what} reads the customers' orders, but the campaign has no history"
+    ))
+    .with_hint("name the history file under [data] (history = \"history.csv\") or pass --history"))
+}
+
+/// `[select] control`: a percentage a small shop can afford to keep back.
+fn control(percent: Option<i64>) -> Result<u8> {
+    let max = crate::insights::control::MAX_CONTROL;
+    match percent {
+        None => Ok(0),
+        Some(p) if (0..=i64::from(max)).contains(&p) => Ok(p as u8),
+        Some(p) => Err(Error::config(format!(
+            "[select] control = {p}: write the percent of the customers due to keep back, from 0 to {max}"
+        ))
+        .with_hint("10 keeps about one in ten out of the mail, to see later whether the pieces bring customers back (docs/guide/insights.md)")),
+    }
+}
+
 /// The `[occasion]` rule and the lead window (`--within`, else the
 /// occasion's `within`, else none).
 fn occasion(src: &Sources) -> Result<(Option<crate::occasion::Rule>, i64)> {
@@ -279,7 +314,7 @@ fn occasion(src: &Sources) -> Result<(Option<crate::occasion::Rule>, i64)> {
             let rule: crate::occasion::Rule = table.try_into().map_err(|e: toml::de::Error| {
                 Error::config(format!("[occasion]: {}", e.message())).with_hint(
                     "kind = \"fixed\" | \"birthday\" | \"anniversary\" | \"after_event\" | \
-                         \"silence\" (docs/guide/occasions.md)",
+                         \"silence\" | \"lapsing\" (docs/guide/occasions.md)",
                 )
             })?;
             rule.validate().map_err(Error::config)?;

@@ -269,6 +269,9 @@ pub fn occasion_words(rule: Option<&crate::occasion::Rule>) -> String {
         Some(Rule::Anniversary { .. }) => "customer anniversaries".into(),
         Some(Rule::AfterEvent { event, days }) => format!("{days} days after an {event}"),
         Some(Rule::Silence { days }) => format!("no contact for {days} days"),
+        Some(Rule::Lapsing { multiple, .. }) => {
+            format!("customers silent for {multiple}× their own rhythm")
+        }
     }
 }
 

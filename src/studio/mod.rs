@@ -81,6 +81,11 @@ pub struct Commands {
     pub findings: fn(&Settings, &Plan) -> Result<Vec<Finding>>,
     /// Left out per kind: (kind, count, ids with details).
     pub left_out: fn(&Plan) -> Vec<LeftOut>,
+    /// `warmly insights` of the plan, re-orders counted within these days.
+    pub insights: fn(&Settings, &Plan, i64) -> serde_json::Value,
+    /// Writes the win-back campaign to this file: (campaign, messages folder).
+    pub win_back:
+        fn(&Settings, &std::path::Path) -> Result<(std::path::PathBuf, std::path::PathBuf)>,
 }
 
 /// Left out for one kind of reason: (kind, count, ids with details).
@@ -475,7 +480,7 @@ impl Drop for Waiting<'_> {
 fn build(settings: &'static Settings, commands: &Commands, generation: u64) -> Result<Snapshot> {
     let plan = plan::prepare(settings, &Mode::Studio)?;
     let engine = (commands.engine)(settings, &plan)?;
-    let plain = Composer::new(&settings.compose, &plan.template)?;
+    let plain = Composer::new(&settings.compose, &plan.template)?.with_scale(plan.scale.clone());
     let mut piece_of = HashMap::new();
     for (i, piece) in plan.pieces.iter().enumerate() {
         piece_of.insert(piece.person, i);
@@ -608,6 +613,12 @@ pub fn reason_text(reason: &Reason) -> String {
         Reason::Excluded { reason, .. } => format!("excluded — {reason}"),
         Reason::Returned { held, .. } => format!("returned mail: {}", held.describe()),
         Reason::Capped { last, .. } => format!("had a piece on {last} (min_days_between)"),
+        Reason::OrderedSince { since, .. } => {
+            format!(
+                "{} on {}, after the run date: no win-back needed",
+                since.kind, since.date
+            )
+        }
         other => other.kind().describe().to_string(),
     }
 }

@@ -39,6 +39,8 @@ pub fn router(studio: Arc<Studio>) -> Router {
         .route("/api/reload", post(reload))
         .route("/api/approve", post(approve))
         .route("/api/job", get(job))
+        .route("/api/insights", get(insights))
+        .route("/api/insights/campaign", post(win_back))
         .route("/out/{name}", get(output))
         .fallback(|| async { (StatusCode::NOT_FOUND, "not found") })
         .with_state(studio)
@@ -221,6 +223,7 @@ async fn person(State(studio): Shared, Path(n): Path<String>) -> Result<Response
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         let mut out = json!({
+            "insight": plan.summary(&person),
             "n": n,
             "id": person.id,
             "name": person.display_name(),
@@ -441,7 +444,7 @@ async fn message_preview(State(studio): Shared, Json(draft): Json<Draft>) -> Res
             None => return failed(format!("there is no message in \"{}\"", draft.lang)),
         }
         let composer = match crate::compose::Composer::new(&studio.settings.compose, &template) {
-            Ok(c) => c,
+            Ok(c) => c.with_scale(plan.scale.clone()),
             Err(e) => return failed(e.to_string()),
         };
         let i = plan
@@ -679,6 +682,85 @@ pub fn outputs(dir: &std::path::Path) -> Vec<super::Output> {
         .collect();
     out.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
     out
+}
+
+#[derive(Deserialize)]
+struct Within {
+    /// Days after a piece in which an order counts as coming back.
+    #[serde(default = "sixty")]
+    within: i64,
+}
+
+fn sixty() -> i64 {
+    60
+}
+
+/// "Who are we losing?": the insights of the studio's plan.
+async fn insights(
+    State(studio): Shared,
+    axum::extract::Query(q): axum::extract::Query<Within>,
+) -> Result<Response, Oops> {
+    if !(1..=crate::occasion::MAX_WINDOW_DAYS).contains(&q.within) {
+        return Err(bad("within: a number of days from 1 to 3660"));
+    }
+    let value = blocking(move || {
+        let snap = studio.snapshot();
+        let mut report = (studio.commands.insights)(studio.settings, &snap.plan, q.within);
+        // Each customer at risk by their number, for the piece view.
+        if let Some(rows) = report["at_risk"].as_array_mut() {
+            let numbers: std::collections::HashMap<String, usize> = snap
+                .plan
+                .persons
+                .iter()
+                .enumerate()
+                .map(|(n, p)| (p.id, n))
+                .collect();
+            for row in rows {
+                let n = row["id"].as_str().and_then(|id| numbers.get(id)).copied();
+                row["n"] = json!(n);
+            }
+        }
+        report
+    })
+    .await;
+    Ok(no_store(Json(value).into_response()))
+}
+
+/// Writes the win-back campaign beside the campaign file (`win-back.toml`,
+/// else `win-back-2.toml`, …): a new file, never one that is there.
+async fn win_back(State(studio): Shared) -> Result<Response, Oops> {
+    let written = blocking(move || {
+        let settings = studio.settings;
+        let dir = settings
+            .run
+            .campaign
+            .as_ref()
+            .and_then(|c| c.parent())
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_default();
+        let free = (1..100).map(|i| match i {
+            1 => dir.join("win-back.toml"),
+            i => dir.join(format!("win-back-{i}.toml")),
+        });
+        let path = free
+            .into_iter()
+            .find(|p| !p.exists() && !p.with_extension("").exists())
+            .ok_or_else(|| {
+                crate::error::Error::config("too many win-back campaigns here already")
+            })?;
+        (studio.commands.win_back)(settings, &path)
+    })
+    .await?;
+    let (campaign, messages) = written;
+    let file = campaign.display().to_string();
+    Ok(Json(json!({
+        "ok": true,
+        "file": file,
+        "messages": messages.display().to_string(),
+        "check": format!("warmly check {file}"),
+        "studio": format!("warmly studio {file}"),
+    }))
+    .into_response())
 }
 
 async fn job(State(studio): Shared) -> Response {

@@ -736,7 +736,8 @@ fn preview(draft: &DraftPlan, answers: &Answers) -> Result<Vec<serde_json::Value
             entry.1 = text.clone();
         }
     }
-    let composer = crate::compose::Composer::new(&draft.settings.compose, &template)?;
+    let composer = crate::compose::Composer::new(&draft.settings.compose, &template)?
+        .with_scale(draft.plan.scale.clone());
     let mut out = Vec::new();
     for (i, occasion) in &draft.shown {
         let person = draft.plan.persons.get(*i);

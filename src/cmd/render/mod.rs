@@ -13,12 +13,14 @@ pub use sheet::{sheet_piece, sheet_warnings};
 use crate::compose::Warning;
 use crate::engine::Unmade;
 use crate::error::{Error, Result};
+use crate::ledger::{Entry, CONTROL_KIND};
 use crate::manifest::{ManifestRow, ManifestWriter, Status};
 use crate::mode::Mode;
 use crate::model::Person;
 use crate::plan::{self, Plan, Planned};
 use crate::report::progress::Observer;
 use crate::report::{FailedPiece, Report};
+use crate::select::Reason;
 use crate::settings::{PrintOrder, Settings, TemplateSource};
 use crate::shard::{Shard, ShardInfo, ShardPart, ShardPiece};
 use crate::typeset::Preflight;
@@ -57,6 +59,9 @@ pub fn run_observed(settings: &Settings, observer: Option<&Observer<'_>>) -> Res
         }
         None => None,
     };
+    if plan.lock.is_some() {
+        record_control(settings, &mut plan)?;
+    }
     // Nothing selected (e.g. a daily run on a quiet day): leave the last
     // run's manifest and print file alone (a shard says it has none).
     if plan.pieces.is_empty() {
@@ -164,12 +169,14 @@ fn fingerprint(settings: &Settings, plan: &Plan) -> String {
     };
     let (s, c, o) = (&settings.select, &settings.compose, &settings.output);
     let text = format!(
-        "{}\0{}\0{}\0{template}\0{:?}\0{}\0{:?}\0{}\0{:?}\0{:?}\0{}\0{}\0{:?}\0{:?}\0{:?}\0{:?}\0{:?}\0{:?}\0{:?}",
+        "{}\0{}\0{}\0{template}\0{:?}\0{}\0{:?}\0{}\0{:?}\0{}\0{:?}\0{:?}\0{}\0{}\0{:?}\0{:?}\0{:?}\0{:?}\0{:?}\0{:?}\0{:?}",
         env!("CARGO_PKG_VERSION"),
         settings.run.name,
         settings.run.date,
         s.where_,
         s.households,
+        s.segments,
+        s.control,
         s.occasion,
         s.within,
         o.pattern,
@@ -204,6 +211,7 @@ fn fingerprint(settings: &Settings, plan: &Plan) -> String {
 
 /// A manifest row for a planned piece, before it is made.
 fn row(settings: &Settings, plan: &Plan, planned: &Planned, person: &Person) -> ManifestRow {
+    let (segment, rfm, rhythm) = insight_columns(plan, person);
     ManifestRow {
         id: person.id.clone(),
         occasion: planned.due.key.to_string(),
@@ -229,7 +237,65 @@ fn row(settings: &Settings, plan: &Plan, planned: &Planned, person: &Person) -> 
             .households
             .then(|| plan.recipient_ids(planned, &person.id).join(" ")),
         edited: (!plan.edits.is_empty()).then(|| plan.edits.get(&person.id).is_some()),
+        segment,
+        rfm,
+        rhythm,
     }
+}
+
+/// The manifest's `segment`, `rfm` and `rhythm`: a value, maybe empty,
+/// for every row of a campaign about segments; no columns otherwise.
+type InsightColumns = (Option<String>, Option<String>, Option<String>);
+
+fn insight_columns(plan: &Plan, person: &Person) -> InsightColumns {
+    match (plan.shows_insights, plan.summary(person)) {
+        (false, _) => (None, None, None),
+        (true, None) => (
+            Some(String::new()),
+            Some(String::new()),
+            Some(String::new()),
+        ),
+        (true, Some(s)) => (
+            Some(s.segment.as_str().to_string()),
+            Some(s.scores.to_string()),
+            Some(s.rhythm),
+        ),
+    }
+}
+
+/// Records the control group of a render: a `control` line in the
+/// ledger for each customer kept back whose line is not there yet,
+/// flushed at once (there is no file to wait for), so later runs keep
+/// them out and `warmly insights` finds them.
+fn record_control(settings: &Settings, plan: &mut Plan) -> Result<usize> {
+    let Some(ledger) = plan.ledger.as_mut() else {
+        return Ok(0);
+    };
+    let campaign = &settings.run.name;
+    let mut recorded = 0;
+    for left in &plan.left_out {
+        let Reason::Control(due) = &left.reason else {
+            continue;
+        };
+        let id = plan.persons.id(left.person as usize);
+        if ledger.is_control(campaign, &due.key, &id) {
+            continue;
+        }
+        ledger.stage(Entry {
+            campaign: campaign.clone(),
+            occasion: due.key.to_string(),
+            person_id: id,
+            file: String::new(),
+            sha256: String::new(),
+            run_date: settings.run.date,
+            kind: CONTROL_KIND.to_string(),
+            fingerprint: String::new(),
+            address: String::new(),
+        });
+        recorded += 1;
+    }
+    ledger.flush()?;
+    Ok(recorded)
 }
 
 /// A warning as the manifest row of its own piece shows it: without the

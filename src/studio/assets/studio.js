@@ -324,6 +324,7 @@ async function openDetail(n) {
   // Why it says what it says
   const parts = [];
   if (p.status !== "due") parts.push(`<p class="left-reason">Left out: <strong>${esc(p.reason)}</strong></p>`);
+  if (p.status !== "due" && p.insight) parts.push(`<p class="meta insight-why">${esc(p.insight.why)}</p>`);
   if (p.excluded) parts.push(`<p class="meta">Left out by hand on ${esc(p.excluded.excluded_on)}.</p>`);
   if (p.info && (p.info.error || p.info.warnings.length)) {
     parts.push(`<h3>Findings</h3><ul class="findings">${p.info.error ? `<li class="error"><span class="sev">fails</span> ${esc(p.info.error)}</li>` : ""}${p.info.warnings.map((w) => `<li class="warning">${esc(w)}</li>`).join("")}</ul>`);
@@ -337,6 +338,10 @@ async function openDetail(n) {
     if (p.lang) why.push(["Language", p.lang]);
     if (p.occasion) why.push(["Occasion", `${p.occasion.kind} ${p.occasion.date || ""}`]);
     if (p.info && p.info.facts != null) why.push(["History facts used", String(p.info.facts)]);
+    if (p.insight) {
+      why.push(["Segment", `${segmentLabel(p.insight.segment)} (R${p.insight.scores.r} F${p.insight.scores.f} M${p.insight.scores.m})`]);
+      why.push(["Rhythm", p.insight.rhythm]);
+    }
     if (p.household && p.household.length > 1) why.push(["Household", p.household.join(" + ")]);
     if (p.address) why.push(["Address", p.address.join("\n")]);
     parts.push(`<h3>Why it says this</h3><dl class="kv">${why.map(([k, v]) => `<dt>${k}</dt><dd>${esc(v).replace(/\n/g, "<br>")}</dd>`).join("")}</dl>`);
@@ -441,6 +446,55 @@ async function saveMessage() {
   }
 }
 
+// ---- who are we losing? ----------------------------------------------------
+
+const SEGMENT_LABELS = { at_risk: "at risk", cant_lose: "can’t lose" };
+const segmentLabel = (s) => SEGMENT_LABELS[s] || s;
+
+async function openInsights() {
+  $("insights").hidden = false;
+  $("insights-meta").textContent = "Reading every customer’s history…";
+  const r = await api("/api/insights");
+  $("insights-meta").textContent = `${plural(r.people, "customer", "customers")}, ${r.buyers} with an order, on ${r.date}`;
+  $("insights-rule").textContent = `A customer lapses after ${r.rule.multiple} × their usual interval (with ${r.rule.min_orders} orders or more), else after ${r.rule.days} days without an order. Scores 1–3: recency against their own rhythm, frequency, money.`;
+  $("insights-segments").innerHTML = r.segments.map((s) =>
+    `<div class="segment${s.segment === "at_risk" || s.segment === "cant_lose" ? " risk" : ""}" data-segment="${esc(s.segment)}"><div class="n">${s.count}</div><div><strong>${esc(segmentLabel(s.segment))}</strong></div><div class="who">${esc(s.who)}</div></div>`).join("");
+  $("insights-risk-line").textContent = r.at_risk.length
+    ? `${plural(r.at_risk.length, "customer", "customers")} with ${r.value_at_risk.toFixed(2)} in orders so far; ${r.lapsing} of them past their own rhythm now (a win-back writes to them). Click one to see them.`
+    : "Nobody is overdue.";
+  $("insights-risk").querySelector("tbody").innerHTML = r.at_risk.map((a) => `<tr data-n="${a.n ?? ""}" data-id="${esc(a.id)}">
+      <td><strong>${esc(a.name)}</strong> <span class="meta">${esc(a.id)}</span></td>
+      <td>${esc(segmentLabel(a.segment))}${a.lapsing ? ' <span class="badge fail">lapsing</span>' : ""}</td>
+      <td class="num">${a.orders}</td>
+      <td>${a.interval_days != null ? `${a.interval_days} days ±${a.spread_days}` : "—"}</td>
+      <td>${esc(a.last_order)}</td>
+      <td class="num">${a.days_silent} days</td>
+      <td class="num">${a.ratio != null ? a.ratio.toFixed(1) + "×" : "—"}</td>
+      <td class="num">${a.total.toFixed(2)}</td></tr>`).join("");
+  for (const row of $("insights-risk").querySelectorAll("tbody tr")) {
+    row.addEventListener("click", () => {
+      if (row.dataset.n === "") return;
+      $("insights").hidden = true;
+      openDetail(Number(row.dataset.n));
+    });
+  }
+  $("insights-control").innerHTML = r.control.length
+    ? r.control.map((c) => `<li><strong>${esc(c.campaign)}</strong>: ${esc(c.words)}</li>`).join("")
+    : "<li>No control group yet. A campaign with <code>[select] control = 10</code> keeps about one in ten due out of the mail; later this compares who ordered again, with a letter and without. The win-back campaign has one.</li>";
+}
+
+async function writeWinBack() {
+  try {
+    const r = await api("/api/insights/campaign", {});
+    const box = $("winback-done");
+    box.hidden = false;
+    box.innerHTML = `Written: <code>${esc(r.file)}</code>, with its messages in <code>${esc(r.messages)}</code>. Look at it with <code>${esc(r.check)}</code>, then open it with <code>${esc(r.studio)}</code>.`;
+    toast("Win-back campaign written.");
+  } catch (e) {
+    toast(e.message, true);
+  }
+}
+
 // ---- approve and print -----------------------------------------------------
 
 function openApprove() {
@@ -529,6 +583,9 @@ document.addEventListener("DOMContentLoaded", () => {
   $("edit-cancel").addEventListener("click", () => { $("d-edit").hidden = true; });
   $("edit-save").addEventListener("click", () => change("api/edit", { id: state.person.id, text: $("edit-text").value }, "Text saved for this person."));
   $("open-editor").addEventListener("click", () => openEditor().catch((e) => toast(e.message, true)));
+  $("open-insights").addEventListener("click", () => openInsights().catch((e) => toast(e.message, true)));
+  $("insights-close").addEventListener("click", () => { $("insights").hidden = true; });
+  $("write-winback").addEventListener("click", writeWinBack);
   $("editor-close").addEventListener("click", () => { $("editor").hidden = true; refresh(); });
   $("editor-save").addEventListener("click", saveMessage);
   $("source").addEventListener("input", () => { gutter(); clearTimeout(editor.timer); editor.timer = setTimeout(preview, 450); });
@@ -544,6 +601,7 @@ document.addEventListener("DOMContentLoaded", () => {
     if (e.key === "Escape") {
       if (!$("approve-dialog").hidden) $("approve-dialog").hidden = true;
       else if (!$("editor").hidden) $("editor").hidden = true;
+      else if (!$("insights").hidden) $("insights").hidden = true;
       else if (!$("detail").hidden) closeDetail();
       return;
     }
