@@ -122,6 +122,9 @@ fn who_are_we_losing_in_the_browser_writes_the_win_back_campaign() {
             true.into(),
         )
         .await;
+        // … and links to it: the desk serves every campaign of the folder.
+        let link = js(&c, "return document.querySelector('#winback-done a').href").await;
+        assert!(link.as_str().unwrap().ends_with("/c/win-back-2/"), "{link}");
         // A customer at risk opens in the piece view, with why: overdue, not lapsing yet.
         c.find(Locator::Css("#insights-risk tbody tr[data-id='K-1011']"))
             .await

@@ -753,9 +753,12 @@ async fn win_back(State(studio): Shared) -> Result<Response, Oops> {
     .await?;
     let (campaign, messages) = written;
     let file = campaign.display().to_string();
+    // The desk serves every campaign beside this one at `/c/<name>/`.
+    let open = super::desk::name_of(&campaign).map(|name| format!("../{name}/"));
     Ok(Json(json!({
         "ok": true,
         "file": file,
+        "open": open,
         "messages": messages.display().to_string(),
         "check": format!("warmly check {file}"),
         "studio": format!("warmly studio {file}"),

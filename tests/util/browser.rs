@@ -20,6 +20,11 @@ pub struct Studio {
     child: Child,
     pub port: u16,
     pub token: String,
+    /// The address it printed.
+    url: String,
+    /// Where the campaign's studio is served (`/c/<name>`): `/api/…` and
+    /// `/out/…` below are asked there.
+    pub prefix: String,
 }
 
 impl Studio {
@@ -43,20 +48,33 @@ impl Studio {
             .strip_prefix("studio: ")
             .unwrap_or_else(|| panic!("no address printed: {line:?}"));
         let rest = url.strip_prefix("http://127.0.0.1:").expect(url);
-        let (port, token) = rest.split_once("/?token=").expect(url);
+        let (port, path) = rest.split_once('/').expect(url);
+        let (page, token) = path.split_once("?token=").expect(url);
         Studio {
             child,
             port: port.parse().unwrap(),
             token: token.to_string(),
+            url: url.to_string(),
+            prefix: format!("/{}", page.trim_end_matches('/')),
         }
     }
 
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}/?token={}", self.port, self.token)
+        self.url.clone()
+    }
+
+    /// A path of the campaign's studio (`/api/…`, `/out/…`) under its prefix.
+    fn at(&self, path: &str) -> String {
+        if path.starts_with("/api/") || path.starts_with("/out/") {
+            format!("{}{path}", self.prefix)
+        } else {
+            path.to_string()
+        }
     }
 
     /// GET with the studio's cookie: status and body.
     pub fn get(&self, path: &str) -> (u16, String) {
+        let path = self.at(path);
         let (status, _, body) = http(
             self.port,
             &format!(
@@ -78,6 +96,7 @@ impl Studio {
 
     /// A change, as the page makes it: cookie, token header, origin.
     pub fn post(&self, path: &str, body: &str) -> (u16, String) {
+        let path = self.at(path);
         let (status, _, answer) = http(
             self.port,
             &format!(

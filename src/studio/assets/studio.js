@@ -454,7 +454,7 @@ const segmentLabel = (s) => SEGMENT_LABELS[s] || s;
 async function openInsights() {
   $("insights").hidden = false;
   $("insights-meta").textContent = "Reading every customer’s history…";
-  const r = await api("/api/insights");
+  const r = await api("api/insights");
   $("insights-meta").textContent = `${plural(r.people, "customer", "customers")}, ${r.buyers} with an order, on ${r.date}`;
   $("insights-rule").textContent = `A customer lapses after ${r.rule.multiple} × their usual interval (with ${r.rule.min_orders} orders or more), else after ${r.rule.days} days without an order. Scores 1–3: recency against their own rhythm, frequency, money.`;
   $("insights-segments").innerHTML = r.segments.map((s) =>
@@ -485,10 +485,10 @@ async function openInsights() {
 
 async function writeWinBack() {
   try {
-    const r = await api("/api/insights/campaign", {});
+    const r = await api("api/insights/campaign", {});
     const box = $("winback-done");
     box.hidden = false;
-    box.innerHTML = `Written: <code>${esc(r.file)}</code>, with its messages in <code>${esc(r.messages)}</code>. Look at it with <code>${esc(r.check)}</code>, then open it with <code>${esc(r.studio)}</code>.`;
+    box.innerHTML = `Written: <code>${esc(r.file)}</code>, with its messages in <code>${esc(r.messages)}</code>. ${r.open ? `<a href="${esc(r.open)}">Open it in the studio</a>, or look at it in a terminal with <code>${esc(r.check)}</code>.` : `Look at it with <code>${esc(r.check)}</code>, then open it with <code>${esc(r.studio)}</code>.`}`;
     toast("Win-back campaign written.");
   } catch (e) {
     toast(e.message, true);
