@@ -79,6 +79,7 @@ pub fn run(args: &StudioArgs) -> Result<u8> {
             format!("/c/{name}/")
         }
         None => {
+            desk.home.start(&desk);
             crate::errln!(
                 "campaigns in {}; Ctrl-C ends the studio",
                 desk.folder.display()

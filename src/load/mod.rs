@@ -433,8 +433,8 @@ impl Persons {
         let mut person = self.without_history(i);
         let events = &mut person.events;
         if let Some((table, mapping, rule)) = &self.history {
-            for r in self.event_starts[i]..self.event_starts[i + 1] {
-                let row = table.rows.get(r as usize);
+            let (from, to) = (self.event_starts[i], self.event_starts[i + 1]);
+            for row in table.rows.range(from as usize, to as usize) {
                 if let Some(date) = event_date(table, &row, mapping, rule, None) {
                     events.push(event_of(&row, mapping, date));
                 }

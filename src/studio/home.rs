@@ -114,7 +114,6 @@ impl Home {
             std::thread::Builder::new()
                 .name("home".into())
                 .spawn(move || {
-                    super::in_background();
                     let today = chrono::Local::now().date_naive();
                     let campaigns = look_all(&desk, &seen);
                     let mut state = shared.lock().expect("home lock");
@@ -125,6 +124,12 @@ impl Home {
                 .expect("spawning the home thread");
         }
         state.clone()
+    }
+
+    /// Starts looking now, before the browser asks: it takes a moment to
+    /// open, the campaigns are read meanwhile.
+    pub fn start(&self, desk: &Arc<Desk>) {
+        self.current(desk);
     }
 
     /// Look again at the next request (a campaign was written).

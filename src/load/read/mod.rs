@@ -62,6 +62,9 @@ impl Default for Text {
     }
 }
 
+/// How much of a spilled table [`Rows::iter`] reads back at once.
+const WINDOW: usize = 256 * 1024;
+
 /// Separates the cells of a row in [`Rows`]; inside a cell it becomes a space.
 const UNIT: char = '\u{1f}';
 
@@ -148,8 +151,58 @@ impl Rows {
         Row::new(text, u64::from(self.lines[i]))
     }
 
+    /// Rows `from..to`: of a spilled table read back at once (a person's
+    /// history rows lie together once joined).
+    pub fn range(&self, from: usize, to: usize) -> impl Iterator<Item = Row<'_>> {
+        let whole = match &self.text {
+            Text::Disk(file, _) if from < to => {
+                let (start, _) = self.span(from);
+                let (_, end) = self.span(to - 1);
+                Some((start, read_back(file, start, end - start)))
+            }
+            _ => None,
+        };
+        (from..to).map(move |i| match &whole {
+            None => self.get(i),
+            Some((at, text)) => {
+                let (start, end) = self.span(i);
+                let row = text[start - at..end - at].to_string();
+                Row::new(Cow::Owned(row), u64::from(self.lines[i]))
+            }
+        })
+    }
+
+    /// The rows in order. A spilled table is read back a window of whole
+    /// rows at a time, not one system call per row (20 000 customers and
+    /// 70 000 history lines were 180 000 reads, 0.4 s of a plan's 0.95 s).
     pub fn iter(&self) -> impl Iterator<Item = Row<'_>> {
-        (0..self.len()).map(|i| self.get(i))
+        let mut window = (0, String::new());
+        (0..self.len()).map(move |i| match &self.text {
+            Text::Memory(_) => self.get(i),
+            Text::Disk(file, len) => {
+                let (start, end) = self.span(i);
+                let (at, text) = &window;
+                if start < *at || end > at + text.len() {
+                    let to = self.window_end(start, end, *len);
+                    window = (start, read_back(file, start, to - start));
+                }
+                let (at, text) = &window;
+                let row = text[start - at..end - at].to_string();
+                Row::new(Cow::Owned(row), u64::from(self.lines[i]))
+            }
+        })
+    }
+
+    /// Where a window read back from `start` ends: on a row's boundary
+    /// (whole rows are whole characters), about [`WINDOW`] bytes on, and not
+    /// before `end`, the row asked for.
+    fn window_end(&self, start: usize, end: usize, len: usize) -> usize {
+        let limit = start + WINDOW;
+        if limit >= len {
+            return len;
+        }
+        let before = self.starts.partition_point(|&s| s as usize <= limit);
+        (self.starts[before - 1] as usize).max(end)
     }
 
     /// The rows `keep`, in that order, with the cells of the columns
@@ -405,11 +458,48 @@ mod tests {
             .map(|r| (r.line, r.cells().iter().map(|c| c.to_string()).collect()))
             .collect();
         assert_eq!(after, before);
+        let some: Vec<(u64, Vec<String>)> = rows
+            .range(1, 3)
+            .map(|r| (r.line, r.cells().iter().map(|c| c.to_string()).collect()))
+            .collect();
+        assert_eq!(some, before[1..3]);
+        assert_eq!(rows.range(2, 2).count(), 0);
         assert_eq!(rows.get(1).get(2), "Ōsaka 大阪");
         assert_eq!(rows.get(2).get(7), "");
         // a subset of a spilled table is a table in memory again
         let cut = rows.subset(&[2, 1], &[0]);
         assert_eq!(cut.get(0).cells(), ["", "Bob"]);
         assert_eq!((cut.get(1).line, cut.get(1).get(2)), (3, "Ōsaka 大阪"));
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn a_spilled_table_read_in_order_crosses_its_windows_between_rows() {
+        // Rows of uneven length with multi-byte letters, a row longer than a
+        // window, several windows in all: every row comes back whole.
+        let mut rows = Rows::default();
+        let mut want = Vec::new();
+        for i in 0..10_000u64 {
+            let long = if i == 1234 {
+                WINDOW + 17
+            } else {
+                (i as usize * 7) % 150
+            };
+            let cells = [
+                format!("K-{i}"),
+                "Größe 大阪 ".repeat(long / 12),
+                "x".repeat(long % 12),
+            ];
+            rows.push(i + 2, cells.iter().map(String::as_str));
+            want.push((i + 2, cells.map(|c| c.trim().to_string()).to_vec()));
+        }
+        let rows = rows.spill_over(0);
+        assert!(rows.on_disk() && rows.text_len() > 4 * WINDOW);
+        let got: Vec<(u64, Vec<String>)> = rows
+            .iter()
+            .map(|r| (r.line, r.cells().iter().map(|c| c.to_string()).collect()))
+            .collect();
+        assert_eq!(got.len(), want.len());
+        assert!(got == want, "a row read back differs");
     }
 }

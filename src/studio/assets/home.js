@@ -70,7 +70,7 @@ async function loadCampaigns() {
     $("no-campaigns").hidden = data.campaigns.length > 0;
     $("looking").textContent = data.looking ? `Looking at ${plural(data.campaigns.length, "campaign", "campaigns")}…` : "";
     renderCalendar(data.calendar);
-    if (data.looking) setTimeout(loadCampaigns, 400);
+    if (data.looking) setTimeout(loadCampaigns, 150);
   } catch (e) {
     showError($("error"), `The campaigns could not be read: ${e.message}`);
   }
