@@ -838,10 +838,27 @@ fn an_assistant_makes_a_campaign_from_a_datev_export_in_the_browser() {
             js(&c, "return document.getElementById('wizard-error')?.textContent").await);
         wait_for(&c, "every piece checked", "return !document.getElementById('approve').disabled", true.into()).await;
         screenshot(&c, "wizard-7-studio.png").await;
+        // The home page lists it, not run yet, with its six cards in December.
+        c.goto(&studio.url()).await.unwrap();
+        wait_for(&c, "the campaign on the home page", "return document.querySelector('#campaigns .campaign .c-when')?.textContent.includes('not run yet') || false", true.into()).await;
+        let december = js(&c, "return document.querySelector('#calendar .month').textContent").await;
+        assert!(december.as_str().unwrap().contains("6 weihnachten"), "{december}");
+        screenshot(&c, "studio-home.png").await;
+        c.find(Locator::Css("#campaigns .campaign a.c-name")).await.unwrap().click().await.unwrap();
+        wait_for(&c, "every piece checked", "return location.pathname === '/c/weihnachten/' && !document.getElementById('approve').disabled", true.into()).await;
         c.find(Locator::Id("approve")).await.unwrap().click().await.unwrap();
         c.find(Locator::Id("approve-by")).await.unwrap().send_keys("Jana Test").await.unwrap();
         c.find(Locator::Id("approve-confirm")).await.unwrap().click().await.unwrap();
         wait_for(&c, "the render", "return !document.getElementById('job-done').hidden", true.into()).await;
+        // Home again: the campaign with its last run, and its month in the calendar.
+        c.goto(&studio.url()).await.unwrap();
+        wait_for(&c, "the campaign on the home page", "return document.querySelector('#campaigns .campaign .c-when')?.textContent.includes('last run') || false", true.into()).await;
+        let listed = js(&c, "return document.querySelector('#campaigns .campaign').textContent").await;
+        let listed = listed.as_str().unwrap();
+        assert!(listed.contains("weihnachten") && listed.contains(": 6 pieces"), "{listed}");
+        // Made, so nobody is due for it in December any more.
+        let december = js(&c, "return document.querySelector('#calendar .month').textContent").await;
+        assert!(december.as_str().unwrap().contains("nobody due"), "{december}");
         c.close().await.unwrap();
     });
 

@@ -69,6 +69,11 @@ pub struct Summary {
     pub due_on: BTreeMap<NaiveDate, usize>,
     /// The last run the ledger knows: its date and pieces.
     pub last_run: Option<(NaiveDate, usize)>,
+    /// What the look read besides the campaign file (data files, messages,
+    /// the state folder's files) and when each was last changed: a
+    /// customer list saved anew or a run printed makes it look again.
+    #[serde(skip)]
+    pub inputs: Vec<(PathBuf, Option<SystemTime>)>,
 }
 
 /// One month of the calendar.
@@ -103,7 +108,12 @@ impl Home {
     fn current(&self, desk: &Arc<Desk>) -> Looked {
         let seen = campaign_files(&desk.folder);
         let mut state = self.state.lock().expect("home lock");
-        if state.seen != seen && !state.looking {
+        let changed = state.seen != seen
+            || state
+                .campaigns
+                .iter()
+                .any(|c| c.inputs.iter().any(|(path, when)| modified(path) != *when));
+        if changed && !state.looking {
             state.looking = true;
             state.seen = seen.clone();
             state.campaigns = seen
@@ -173,12 +183,46 @@ fn campaign_files(folder: &Path) -> Vec<(PathBuf, Option<SystemTime>)> {
                 .is_some_and(|n| n.to_string_lossy().starts_with('.'))
         })
         .map(|p| {
-            let modified = std::fs::metadata(&p).and_then(|m| m.modified()).ok();
-            (p, modified)
+            let when = modified(&p);
+            (p, when)
         })
         .collect();
     out.sort();
     out
+}
+
+/// When a file was last changed (none: it is not there).
+fn modified(path: &Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+/// The files a campaign's plan was made from besides the campaign file,
+/// with when each was changed: the data files, the messages folder's
+/// files, and the state folder's (ledger, exclusions, edits' folder).
+fn inputs_of(settings: &crate::settings::Settings) -> Vec<(PathBuf, Option<SystemTime>)> {
+    let files_in = |dir: &Path| -> Vec<PathBuf> {
+        std::fs::read_dir(dir)
+            .map(|entries| entries.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+            .unwrap_or_default()
+    };
+    let mut paths = vec![settings.load.people.clone()];
+    paths.extend(settings.load.history.clone());
+    paths.extend(settings.run.returns.clone());
+    for dir in [&settings.run.messages_dir, &settings.run.state_dir]
+        .into_iter()
+        .flatten()
+    {
+        // The folder itself too: a file added to it (a first ledger).
+        paths.push(dir.clone());
+        paths.extend(files_in(dir));
+    }
+    paths
+        .into_iter()
+        .map(|p| {
+            let when = modified(&p);
+            (p, when)
+        })
+        .collect()
 }
 
 fn placeholder(path: &Path, name: String) -> Summary {
@@ -197,6 +241,7 @@ fn placeholder(path: &Path, name: String) -> Summary {
         due_year: 0,
         due_on: BTreeMap::new(),
         last_run: None,
+        inputs: Vec::new(),
     }
 }
 
@@ -229,6 +274,7 @@ fn look(_desk: &Desk, path: &Path) -> Option<Summary> {
 /// Fills in what the plan of the coming year says.
 fn plan_year(args: &RenderArgs, summary: &mut Summary) -> crate::error::Result<()> {
     let settings = crate::mode::settings(args, &Mode::DryRun)?;
+    summary.inputs = inputs_of(&settings);
     summary.title = settings.run.name.clone();
     summary.run_date = Some(settings.run.date);
     summary.template = match &settings.run.template {

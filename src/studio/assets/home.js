@@ -286,6 +286,15 @@ async function stepOccasion(body) {
   $("c-template").value = wiz.template;
   $("c-motif").value = wiz.motif;
   $("c-language").value = wiz.language;
+  // The number of days only where the occasion has one.
+  const days = () => {
+    for (const [id, kind] of [["c-days", "after-order"], ["c-silence", "keep-in-touch"]]) {
+      const off = wiz.occasion !== kind;
+      $(id).hidden = off;
+      body.querySelector(`label[for="${id}"]`).hidden = off;
+    }
+  };
+  days();
   body.querySelectorAll('input[name="occasion"]').forEach((r) => r.addEventListener("change", () => {
     const o = OCCASIONS.find((x) => x.kind === r.value);
     wiz.occasion = o.kind;
@@ -296,6 +305,7 @@ async function stepOccasion(body) {
     $("c-template").value = wiz.template;
     $("c-motif").value = wiz.motif;
     $("c-name").value = wiz.name;
+    days();
     refreshFoot();
   }));
   const bind = (id, key, f = (v) => v) => $(id).addEventListener("input", () => { wiz[key] = f($(id).value); refreshFoot(); });
