@@ -584,6 +584,56 @@ fn the_win_back_campaign_is_written_once_and_checks() {
     .expect_stderr("a messages folder is already there");
 }
 
+#[test]
+fn a_customer_at_risk_who_opted_out_is_marked_and_gets_no_letter() {
+    let w = workdir();
+    // R-1 ticked "no mail" in the people file.
+    let people: String = PEOPLE
+        .lines()
+        .map(|l| match l.split(',').next() {
+            Some("id") => format!("{l},opt_out\n"),
+            Some("R-1") => format!("{l},ja\n"),
+            _ => format!("{l},\n"),
+        })
+        .collect();
+    w.write("shop/people.csv", people);
+    let r = json(&w.run(&[
+        "insights",
+        "shop/base.toml",
+        "--date",
+        "2026-08-15",
+        "--json",
+    ]));
+    let risk = r["at_risk"].as_array().unwrap();
+    let flags: Vec<(&str, bool)> = risk
+        .iter()
+        .map(|a| (a["id"].as_str().unwrap(), a["opted_out"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(flags, [("V-1", false), ("R-1", true)]);
+    assert_eq!(r["opted_out"], 1);
+    let run = w.run(&["insights", "shop/base.toml", "--date", "2026-08-15"]);
+    run.expect_code(0);
+    let out = run.stdout();
+    assert!(
+        out.contains("1 of them opted out of mail: no letter goes to them, a call might."),
+        "{out}"
+    );
+    let line = out.lines().find(|l| l.contains("R-1")).unwrap();
+    assert!(line.ends_with("lapsing, opted out"), "{line}");
+    // The win-back writes to the other one only.
+    win_back(&w);
+    let check = json(&w.run(&[
+        "check",
+        "shop/win-back.toml",
+        "--date",
+        "2026-08-15",
+        "--json",
+    ]));
+    let plan = check["plan"].as_array().unwrap();
+    let row = plan.iter().find(|r| r["id"] == "R-1").unwrap();
+    assert_eq!(row["reason"], "opted_out", "{check:#}");
+}
+
 /// Ids of `n` customers the hash puts in (`control`) or out of the control
 /// group of campaign "cg" for the lapse after an order on 2025-03-01.
 fn drawn(control: bool, n: usize) -> Vec<String> {

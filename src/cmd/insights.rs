@@ -42,6 +42,8 @@ pub struct Insights {
     pub lapsing: usize,
     /// The value of their orders so far.
     pub value_at_risk: f64,
+    /// Of them, how many opted out of mail (no letter reaches them).
+    pub opted_out: usize,
     /// Per campaign with a control group in the ledger.
     pub control: Vec<Effect>,
 }
@@ -60,6 +62,9 @@ pub struct SegmentCount {
 pub struct AtRisk {
     pub id: String,
     pub name: String,
+    /// The people file says no mail: a win-back leaves them out, so the
+    /// owner knows to call rather than write.
+    pub opted_out: bool,
     #[serde(flatten)]
     pub summary: Summary,
 }
@@ -137,6 +142,7 @@ pub fn report_of(settings: &Settings, plan: &Plan, within: i64) -> Insights {
         dates.sort_unstable();
         if summary.segment.at_risk() {
             at_risk.push(AtRisk {
+                opted_out: crate::select::is_opt_out(person.get("opt_out")),
                 name: person.display_name(),
                 id: person.id.clone(),
                 summary,
@@ -166,6 +172,7 @@ pub fn report_of(settings: &Settings, plan: &Plan, within: i64) -> Insights {
         ),
         segments: segment_counts(&counts),
         lapsing: at_risk.iter().filter(|a| a.summary.lapsing).count(),
+        opted_out: at_risk.iter().filter(|a| a.opted_out).count(),
         value_at_risk: (at_risk.iter().map(|a| a.summary.total).sum::<f64>() * 100.0).round()
             / 100.0,
         at_risk,
@@ -308,6 +315,12 @@ fn print_at_risk(report: &Insights, top: usize) {
         report.value_at_risk,
         report.lapsing
     );
+    if report.opted_out > 0 {
+        outln!(
+            "  {} of them opted out of mail: no letter goes to them, a call might.",
+            report.opted_out
+        );
+    }
     outln!(
         "  {:<10} {:<26} {:<11} {:>6}  {:<12} {:<10} {:>7} {:>6} {:>11}",
         "ID",
@@ -338,7 +351,12 @@ fn print_at_risk(report: &Insights, top: usize) {
             s.days_silent,
             s.ratio.map_or("—".to_string(), |r| format!("{r:.1}")),
             s.total,
-            if s.lapsing { "  lapsing" } else { "" }
+            match (s.lapsing, a.opted_out) {
+                (true, true) => "  lapsing, opted out",
+                (true, false) => "  lapsing",
+                (false, true) => "  opted out",
+                (false, false) => "",
+            }
         );
     }
     if report.at_risk.len() > top {

@@ -460,11 +460,11 @@ async function openInsights() {
   $("insights-segments").innerHTML = r.segments.map((s) =>
     `<div class="segment${s.segment === "at_risk" || s.segment === "cant_lose" ? " risk" : ""}" data-segment="${esc(s.segment)}"><div class="n">${s.count}</div><div><strong>${esc(segmentLabel(s.segment))}</strong></div><div class="who">${esc(s.who)}</div></div>`).join("");
   $("insights-risk-line").textContent = r.at_risk.length
-    ? `${plural(r.at_risk.length, "customer", "customers")} with ${r.value_at_risk.toFixed(2)} in orders so far; ${r.lapsing} of them past their own rhythm now (a win-back writes to them). Click one to see them.`
+    ? `${plural(r.at_risk.length, "customer", "customers")} with ${r.value_at_risk.toFixed(2)} in orders so far; ${r.lapsing} of them past their own rhythm now (a win-back writes to them)${r.opted_out ? `; ${r.opted_out} opted out of mail, a call might reach them` : ""}. Click one to see them.`
     : "Nobody is overdue.";
   $("insights-risk").querySelector("tbody").innerHTML = r.at_risk.map((a) => `<tr data-n="${a.n ?? ""}" data-id="${esc(a.id)}">
       <td><strong>${esc(a.name)}</strong> <span class="meta">${esc(a.id)}</span></td>
-      <td>${esc(segmentLabel(a.segment))}${a.lapsing ? ' <span class="badge fail">lapsing</span>' : ""}</td>
+      <td>${esc(segmentLabel(a.segment))}${a.lapsing ? ' <span class="badge fail">lapsing</span>' : ""}${a.opted_out ? ' <span class="badge excluded">no mail</span>' : ""}</td>
       <td class="num">${a.orders}</td>
       <td>${a.interval_days != null ? `${a.interval_days} days ±${a.spread_days}` : "—"}</td>
       <td>${esc(a.last_order)}</td>
