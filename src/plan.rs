@@ -10,6 +10,7 @@
 //! campaign's lock for a real render) and selects; nothing is composed or
 //! typeset here, so the plan stays small.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -131,14 +132,7 @@ pub fn prepare(settings: &Settings, mode: &Mode) -> Result<Plan> {
     check_columns(settings, &persons)?;
     let (returns, problems) = load_returns(settings, mode, loaded.problems)?;
     let state_dir = crate::state::campaign_dir(&settings.run);
-    let (exclusions, edits, approval) = match &state_dir {
-        Some(dir) => (
-            Exclusions::load(dir)?,
-            Edits::load(dir)?,
-            Approval::load(dir),
-        ),
-        None => Default::default(),
-    };
+    let (exclusions, edits, approval) = decisions(state_dir.as_deref())?;
     let sheet_file = (template.manifest.kind == Kind::Sheet)
         .then(|| format!("{}.pdf", write::sanitize_component(&template.name)));
     let (run, sender) = (&settings.run, &settings.compose.sender);
@@ -160,13 +154,7 @@ pub fn prepare(settings: &Settings, mode: &Mode) -> Result<Plan> {
     let (pieces, left_out) = choose(&selector, &persons, settings, sheet_file.is_some())?;
     let (pieces, others, left_out) = match settings.run.shard {
         None => (pieces, Vec::new(), left_out),
-        Some(shard) if sheet_file.is_some() => {
-            return Err(Error::config(format!(
-                "--shard {shard}: the template \"{}\" lays everyone out on one sheet, which cannot be split",
-                template.name
-            ))
-            .with_hint("render label sheets in one run"))
-        }
+        Some(shard) if sheet_file.is_some() => return Err(unsplittable(shard, &template)),
         Some(shard) => keep_shard(shard, &persons, pieces, left_out),
     };
     Ok(Plan {
@@ -196,6 +184,28 @@ pub fn prepare(settings: &Settings, mode: &Mode) -> Result<Plan> {
         scale,
         template,
     })
+}
+
+/// What a person decided in the studio for this campaign: who is left
+/// out, whose text was edited, the approval (nothing without a state folder).
+fn decisions(state_dir: Option<&Path>) -> Result<(Exclusions, Edits, Option<Approval>)> {
+    Ok(match state_dir {
+        Some(dir) => (
+            Exclusions::load(dir)?,
+            Edits::load(dir)?,
+            Approval::load(dir),
+        ),
+        None => Default::default(),
+    })
+}
+
+/// A label sheet lays everyone out on one page: it cannot be sharded.
+fn unsplittable(shard: crate::shard::Shard, template: &Template) -> Error {
+    Error::config(format!(
+        "--shard {shard}: the template \"{}\" lays everyone out on one sheet, which cannot be split",
+        template.name
+    ))
+    .with_hint("render label sheets in one run")
 }
 
 /// Whether this run measures every customer's rhythm (a pass over the

@@ -1141,3 +1141,14 @@ fn pdf_a_for_archiving_and_missing_glyphs_fail_there() {
     run.expect_code(2);
     run.expect_stderr("unknown PDF standard \"x-9\"");
 }
+
+#[test]
+fn the_studio_names_what_is_neither_a_campaign_nor_a_folder() {
+    let w = Workdir::new();
+    w.write("people.csv", PEOPLE);
+    let run = w.run(&["studio", "people.csv", "--no-open"]);
+    run.expect_code(2);
+    run.expect_stderr("people.csv: not a campaign file (.toml) or a folder");
+    run.expect_stderr("hint: warmly studio samples/christmas-2026.toml, or warmly studio samples/");
+    assert!(run.stdout().is_empty(), "no address: {}", run.stdout());
+}

@@ -32,41 +32,11 @@ pub fn run(args: &StudioArgs) -> Result<u8> {
             super::win_back::write(settings, path).map(|w| (w.campaign, w.messages))
         },
     };
-    // A campaign file opens its studio (read now: a bad campaign stops
-    // here, as a render would), a folder — or none, the working folder —
-    // the home page with its campaigns.
-    let given = args
-        .run
-        .campaign
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("."));
-    let (folder, started) = if given.is_dir() {
-        (given, None)
-    } else {
-        let name = desk::name_of(&given).ok_or_else(|| {
-            Error::config(format!(
-                "{}: not a campaign file (.toml) or a folder",
-                given.display()
-            ))
-            .with_hint("warmly studio samples/christmas-2026.toml, or warmly studio samples/")
-        })?;
-        let parent = given.parent().filter(|p| !p.as_os_str().is_empty());
-        (
-            parent.map_or_else(|| PathBuf::from("."), PathBuf::from),
-            Some(name),
-        )
-    };
+    let (folder, started) = folder_and_campaign(args.run.campaign.clone())?;
     let mut base = args.run.clone();
     base.campaign = None;
     let desk = Desk::new(folder, started.clone(), base, commands)?;
-    let listener = std::net::TcpListener::bind(("127.0.0.1", args.port)).map_err(|e| {
-        Error::config(format!("cannot listen on 127.0.0.1:{}: {e}", args.port))
-            .with_hint("choose another port with --port, or leave it out for a free one")
-    })?;
-    let port = listener
-        .local_addr()
-        .map_err(|e| Error::config(format!("listening: {e}")))?
-        .port();
+    let (listener, port) = listen(args.port)?;
     let _ = desk.gate.port.set(port);
     let path = match &started {
         Some(name) => {
@@ -95,6 +65,42 @@ pub fn run(args: &StudioArgs) -> Result<u8> {
     serve(listener, desk)?;
     crate::errln!("studio ended");
     Ok(crate::error::EXIT_OK)
+}
+
+/// A campaign file opens its studio (read now: a bad campaign stops
+/// here, as a render would), a folder — or none, the working folder —
+/// the home page with its campaigns.
+fn folder_and_campaign(given: Option<PathBuf>) -> Result<(PathBuf, Option<String>)> {
+    let given = given.unwrap_or_else(|| PathBuf::from("."));
+    Ok(if given.is_dir() {
+        (given, None)
+    } else {
+        let name = desk::name_of(&given).ok_or_else(|| {
+            Error::config(format!(
+                "{}: not a campaign file (.toml) or a folder",
+                given.display()
+            ))
+            .with_hint("warmly studio samples/christmas-2026.toml, or warmly studio samples/")
+        })?;
+        let parent = given.parent().filter(|p| !p.as_os_str().is_empty());
+        (
+            parent.map_or_else(|| PathBuf::from("."), PathBuf::from),
+            Some(name),
+        )
+    })
+}
+
+/// Listens on 127.0.0.1 (port 0: a free one) and says which port it got.
+fn listen(port: u16) -> Result<(std::net::TcpListener, u16)> {
+    let listener = std::net::TcpListener::bind(("127.0.0.1", port)).map_err(|e| {
+        Error::config(format!("cannot listen on 127.0.0.1:{port}: {e}"))
+            .with_hint("choose another port with --port, or leave it out for a free one")
+    })?;
+    let port = listener
+        .local_addr()
+        .map_err(|e| Error::config(format!("listening: {e}")))?
+        .port();
+    Ok((listener, port))
 }
 
 /// Serves the desk until Ctrl-C.
