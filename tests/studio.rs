@@ -6,104 +6,25 @@
 //! Without Chromium the browser test says so loudly and passes, except
 //! on CI (`CI=true`), where `.ci/run` installs it and its absence fails.
 
+#[path = "util/browser.rs"]
+mod browser;
 mod util;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use browser::{browser, connect, http, js, screenshot, start_driver, wait_for, Studio};
+use fantoccini::{Client, Locator};
 use util::{read_manifest, repo, text, Workdir};
-
-/// A running `warmly studio`, ended when dropped.
-struct Studio {
-    child: Child,
-    port: u16,
-    token: String,
-    /// The address it printed.
-    url: String,
-}
 
 /// Where the sample campaign's studio is served.
 const C: &str = "/c/christmas-2026";
 
-impl Studio {
-    fn start(w: &Workdir) -> Studio {
-        let args = [
-            "samples/christmas-2026.toml",
-            "--no-open",
-            "--out",
-            "out",
-            "--jobs",
-            "2",
-        ];
-        let s = Studio::start_with(w, &args);
-        assert!(s.url.contains("/c/christmas-2026/?token="), "{}", s.url);
-        s
-    }
-
-    /// `warmly studio ARGS…` in the workdir.
-    fn start_with(w: &Workdir, args: &[&str]) -> Studio {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_warmly"))
-            .arg("studio")
-            .args(args)
-            .current_dir(w.path())
-            .env_remove("WARMLY_DATE")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("starting warmly studio");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line
-            .trim()
-            .strip_prefix("studio: ")
-            .unwrap_or_else(|| panic!("no address printed: {line:?}"));
-        let rest = url.strip_prefix("http://127.0.0.1:").expect(url);
-        let (port, path) = rest.split_once('/').expect(url);
-        let (_, token) = path.split_once("?token=").expect(url);
-        assert_eq!(token.len(), 32, "{token}");
-        Studio {
-            child,
-            port: port.parse().unwrap(),
-            token: token.to_string(),
-            url: url.to_string(),
-        }
-    }
-
-    fn url(&self) -> String {
-        self.url.clone()
-    }
-}
-
-impl Drop for Studio {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// One raw HTTP/1.1 request (so Host and paths are sent exactly as
-/// written): status, headers and body.
-fn http(port: u16, request: &str) -> (u16, String, String) {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut bytes = Vec::new();
-    stream.read_to_end(&mut bytes).unwrap();
-    let answer = String::from_utf8_lossy(&bytes).into_owned();
-    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("no status in {head:?}"));
-    (status, head.to_string(), body.to_string())
+/// The sample campaign's studio, writing into `out/`.
+fn sample_studio(w: &Workdir) -> Studio {
+    let s = Studio::start(w.path(), "samples/christmas-2026.toml", &["--out", "out"]);
+    assert!(s.url().contains("/c/christmas-2026/?token="), "{}", s.url());
+    s
 }
 
 fn get(s: &Studio, path: &str, extra: &str) -> (u16, String, String) {
@@ -135,7 +56,7 @@ fn post(s: &Studio, path: &str, extra: &str, body: &str) -> (u16, String, String
 fn only_this_start_on_this_host_gets_in() {
     let w = Workdir::new();
     w.copy_samples();
-    let s = Studio::start(&w);
+    let s = sample_studio(&w);
     let port = s.port;
 
     // No token: 401; a wrong one: 403, also as a cookie.
@@ -300,140 +221,6 @@ fn only_this_start_on_this_host_gets_in() {
     assert!(head.contains("font/otf"), "{head}");
 }
 
-/// chromedriver on a free port, ended when dropped.
-struct Driver {
-    child: Child,
-    port: u16,
-    _profile: tempfile::TempDir,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Chromium and chromedriver, or why not.
-fn browser() -> Option<(PathBuf, PathBuf)> {
-    let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
-        .into_iter()
-        .map(PathBuf::from)
-        .find(|p| p.exists());
-    let driver = PathBuf::from("/usr/bin/chromedriver");
-    match chromium {
-        Some(c) if driver.exists() => Some((c, driver)),
-        _ => {
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!("CI needs chromium and chromium-driver (apt-get install chromium chromium-driver; .ci/run does)");
-            }
-            eprintln!(
-                "\n*** SKIPPED the studio's browser test: no /usr/bin/chromium or /usr/bin/chromedriver ***\n\
-                 *** install them with: apt-get install chromium chromium-driver                      ***\n"
-            );
-            None
-        }
-    }
-}
-
-fn start_driver(driver: &Path) -> Driver {
-    let port = free_port();
-    let child = Command::new(driver)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("starting chromedriver");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "chromedriver did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Driver {
-        child,
-        port,
-        _profile: tempfile::tempdir().unwrap(),
-    }
-}
-
-use fantoccini::{Client, ClientBuilder, Locator};
-
-async fn connect(driver: &Driver, chromium: &Path, width: u32, height: u32) -> Client {
-    let profile = driver._profile.path().display().to_string();
-    let capabilities = serde_json::json!({
-        "goog:chromeOptions": {
-            "binary": chromium.display().to_string(),
-            "args": [
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", "--hide-scrollbars",
-                format!("--user-data-dir={profile}"),
-                format!("--window-size={width},{height}"),
-            ]
-        }
-    });
-    let serde_json::Value::Object(capabilities) = capabilities else {
-        unreachable!()
-    };
-    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(capabilities)
-        .connect(&format!("http://127.0.0.1:{}", driver.port))
-        .await
-        .expect("connecting to chromedriver")
-}
-
-/// Waits until `probe` (JavaScript returning a value) returns `want`.
-async fn wait_for(c: &Client, what: &str, probe: &str, want: serde_json::Value) {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let got = c.execute(probe, vec![]).await.unwrap();
-        if got == want {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "waited in vain for {what}: {probe} gave {got}, want {want}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-async fn js(c: &Client, script: &str) -> serde_json::Value {
-    c.execute(script, vec![]).await.unwrap()
-}
-
-/// Screenshots go to `target/studio-screenshots/`; with
-/// `WARMLY_SCREENSHOTS=docs` into `docs/` (shown in docs/guide/studio.md) (a test run does not
-/// change the checkout unless asked to). Each is checked to be a real page
-/// image, not an empty one.
-async fn screenshot(c: &Client, name: &str) {
-    let png = c.screenshot().await.unwrap();
-    assert!(png.starts_with(b"\x89PNG"), "{name}: not a PNG");
-    let (w, h) = png_size_of(&png);
-    assert!(w >= 1000 && h >= 500, "{name}: {w}×{h}");
-    let dir = match std::env::var("WARMLY_SCREENSHOTS").as_deref() {
-        Ok("docs") => repo().join("docs"),
-        _ => repo().join("target/studio-screenshots"),
-    };
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join(name), png).unwrap();
-}
-
-/// Width and height from a PNG's header.
-fn png_size_of(png: &[u8]) -> (u32, u32) {
-    let be = |at: usize| u32::from_be_bytes(png[at..at + 4].try_into().unwrap());
-    (be(16), be(20))
-}
-
 const TILES: &str = "return document.querySelectorAll('#grid .tile').length";
 
 async fn open_tile(c: &Client, id: &str) {
@@ -465,7 +252,7 @@ fn an_assistant_looks_excludes_edits_and_prints_in_the_browser() {
     };
     let w = Workdir::new();
     w.copy_samples();
-    let studio = Studio::start(&w);
+    let studio = sample_studio(&w);
     let driver = start_driver(&chromedriver);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -756,11 +543,11 @@ fn an_assistant_makes_a_campaign_from_a_datev_export_in_the_browser() {
         "Kundennr;Name;Ort\n1;\"Weiß;Dresden\n2;Müller;Leipzig\n",
     );
     let before = folder_state(w.path());
-    let studio = Studio::start_with(&w, &["--no-open", "--jobs", "2"]);
+    let studio = Studio::start_with(w.path(), &["--no-open", "--jobs", "2"]);
     assert!(
-        studio.url.contains(":") && studio.url.contains("/?token="),
+        studio.url().contains(":") && studio.url().contains("/?token="),
         "{}",
-        studio.url
+        studio.url()
     );
     let driver = start_driver(&driver);
     let runtime = tokio::runtime::Builder::new_current_thread()

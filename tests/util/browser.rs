@@ -1,6 +1,6 @@
 //! A running `warmly studio`, plain HTTP to it, and Chromium through
-//! WebDriver (chromedriver, fantoccini) — for studio tests besides
-//! tests/studio.rs. Include with `#[path = "util/browser.rs"] mod browser;`.
+//! WebDriver (chromedriver, fantoccini) — for the studio's tests. Include
+//! with `mod util; #[path = "util/browser.rs"] mod browser;`.
 //!
 //! Without Chromium a browser test says so loudly and passes, except on
 //! CI (`CI=true`), where its absence fails.
@@ -30,9 +30,16 @@ pub struct Studio {
 impl Studio {
     /// Starts the studio in `dir` on `campaign` with `extra` arguments.
     pub fn start(dir: &Path, campaign: &str, extra: &[&str]) -> Studio {
+        let mut args = vec![campaign, "--no-open", "--jobs", "2"];
+        args.extend_from_slice(extra);
+        Studio::start_with(dir, &args)
+    }
+
+    /// `warmly studio ARGS…` in `dir` (a folder's home page: no campaign).
+    pub fn start_with(dir: &Path, args: &[&str]) -> Studio {
         let mut child = Command::new(env!("CARGO_BIN_EXE_warmly"))
-            .args(["studio", campaign, "--no-open", "--jobs", "2"])
-            .args(extra)
+            .arg("studio")
+            .args(args)
             .current_dir(dir)
             .env_remove("WARMLY_DATE")
             .stdout(Stdio::piped())
@@ -50,6 +57,7 @@ impl Studio {
         let rest = url.strip_prefix("http://127.0.0.1:").expect(url);
         let (port, path) = rest.split_once('/').expect(url);
         let (page, token) = path.split_once("?token=").expect(url);
+        assert_eq!(token.len(), 32, "{token}");
         Studio {
             child,
             port: port.parse().unwrap(),
@@ -273,15 +281,24 @@ pub async fn js(c: &Client, script: &str) -> serde_json::Value {
     c.execute(script, vec![]).await.unwrap()
 }
 
-/// A screenshot into `target/studio-screenshots/`, or with
-/// `WARMLY_SCREENSHOTS=docs` into `docs/`; checked to be a page image.
+/// A screenshot into `target/studio-screenshots/` (a test run does not
+/// change the checkout), or with `WARMLY_SCREENSHOTS=docs` into `docs/`
+/// (shown in the guide); checked to be a real page image, not an empty one.
 pub async fn screenshot(c: &Client, name: &str) {
     let png = c.screenshot().await.unwrap();
     assert!(png.starts_with(b"\x89PNG"), "{name}: not a PNG");
+    let (w, h) = png_size_of(&png);
+    assert!(w >= 1000 && h >= 500, "{name}: {w}×{h}");
     let dir = match std::env::var("WARMLY_SCREENSHOTS").as_deref() {
         Ok("docs") => super::util::repo().join("docs"),
         _ => super::util::repo().join("target/studio-screenshots"),
     };
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join(name), png).unwrap();
+}
+
+/// Width and height from a PNG's header.
+fn png_size_of(png: &[u8]) -> (u32, u32) {
+    let be = |at: usize| u32::from_be_bytes(png[at..at + 4].try_into().unwrap());
+    (be(16), be(20))
 }
