@@ -84,6 +84,12 @@ fn json(run: &util::Run) -> Value {
     serde_json::from_str(&run.stdout()).unwrap_or_else(|e| panic!("{e}: {}", run.stdout()))
 }
 
+/// `warmly COMMAND CAMPAIGN --json` looked at from the tests' day,
+/// 2026-08-15.
+fn json_of(w: &Workdir, command: &str, campaign: &str) -> Value {
+    json(&w.run(&[command, campaign, "--date", "2026-08-15", "--json"]))
+}
+
 /// The one-command win-back campaign, without a control group (so every
 /// customer due gets a letter).
 fn win_back(w: &Workdir) {
@@ -106,13 +112,7 @@ fn win_back(w: &Workdir) {
 #[test]
 fn segments_rhythms_and_the_customers_at_risk() {
     let w = workdir();
-    let r = json(&w.run(&[
-        "insights",
-        "shop/base.toml",
-        "--date",
-        "2026-08-15",
-        "--json",
-    ]));
+    let r = json_of(&w, "insights", "shop/base.toml");
     assert_eq!(
         (r["people"].as_u64(), r["buyers"].as_u64()),
         (Some(7), Some(6))
@@ -328,13 +328,7 @@ fn check_and_due_show_segments_and_a_newer_order_holds_a_win_back() {
     let mut h = history();
     h += "R-1,2026-08-20,order,Kaffee,\"38,90\"\n";
     w.write("shop/history.csv", h);
-    let check = json(&w.run(&[
-        "check",
-        "shop/win-back.toml",
-        "--date",
-        "2026-08-15",
-        "--json",
-    ]));
+    let check = json_of(&w, "check", "shop/win-back.toml");
     assert_eq!(check["recipients"], 2, "{check:#}");
     assert_eq!(
         check["ordered_since"],
@@ -363,13 +357,7 @@ fn check_and_due_show_segments_and_a_newer_order_holds_a_win_back() {
     assert!(text
         .stdout()
         .contains("segments: champions 1, loyal 1, new 1, at risk 1, can't lose 1, lost 1"));
-    let due = json(&w.run(&[
-        "due",
-        "shop/win-back.toml",
-        "--date",
-        "2026-08-15",
-        "--json",
-    ]));
+    let due = json_of(&w, "due", "shop/win-back.toml");
     let r1 = due
         .as_array()
         .unwrap()
@@ -597,13 +585,7 @@ fn a_customer_at_risk_who_opted_out_is_marked_and_gets_no_letter() {
         })
         .collect();
     w.write("shop/people.csv", people);
-    let r = json(&w.run(&[
-        "insights",
-        "shop/base.toml",
-        "--date",
-        "2026-08-15",
-        "--json",
-    ]));
+    let r = json_of(&w, "insights", "shop/base.toml");
     let risk = r["at_risk"].as_array().unwrap();
     let flags: Vec<(&str, bool)> = risk
         .iter()
@@ -622,13 +604,7 @@ fn a_customer_at_risk_who_opted_out_is_marked_and_gets_no_letter() {
     assert!(line.ends_with("lapsing, opted out"), "{line}");
     // The win-back writes to the other one only.
     win_back(&w);
-    let check = json(&w.run(&[
-        "check",
-        "shop/win-back.toml",
-        "--date",
-        "2026-08-15",
-        "--json",
-    ]));
+    let check = json_of(&w, "check", "shop/win-back.toml");
     let plan = check["plan"].as_array().unwrap();
     let row = plan.iter().find(|r| r["id"] == "R-1").unwrap();
     assert_eq!(row["reason"], "opted_out", "{check:#}");

@@ -104,16 +104,19 @@ impl Home {
     }
 
     /// The campaigns as looked at, starting a new look when the folder's
-    /// campaign files changed since (or none was made yet).
+    /// campaign files or what they read changed since (or none was made
+    /// yet). While a look runs nothing is compared: it is news already.
     fn current(&self, desk: &Arc<Desk>) -> Looked {
         let seen = campaign_files(&desk.folder);
         let mut state = self.state.lock().expect("home lock");
-        let changed = state.seen != seen
-            || state
-                .campaigns
-                .iter()
-                .any(|c| c.inputs.iter().any(|(path, when)| modified(path) != *when));
-        if changed && !state.looking {
+        let changed = || {
+            state.seen != seen
+                || state
+                    .campaigns
+                    .iter()
+                    .any(|c| c.inputs.iter().any(|(path, when)| modified(path) != *when))
+        };
+        if !state.looking && changed() {
             state.looking = true;
             state.seen = seen.clone();
             state.campaigns = seen
@@ -182,13 +185,20 @@ fn campaign_files(folder: &Path) -> Vec<(PathBuf, Option<SystemTime>)> {
             !p.file_name()
                 .is_some_and(|n| n.to_string_lossy().starts_with('.'))
         })
+        .collect();
+    out.sort();
+    stamped(out)
+}
+
+/// Each file with when it was last changed.
+fn stamped(paths: Vec<PathBuf>) -> Vec<(PathBuf, Option<SystemTime>)> {
+    paths
+        .into_iter()
         .map(|p| {
             let when = modified(&p);
             (p, when)
         })
-        .collect();
-    out.sort();
-    out
+        .collect()
 }
 
 /// When a file was last changed (none: it is not there).
@@ -216,13 +226,7 @@ fn inputs_of(settings: &crate::settings::Settings) -> Vec<(PathBuf, Option<Syste
         paths.push(dir.clone());
         paths.extend(files_in(dir));
     }
-    paths
-        .into_iter()
-        .map(|p| {
-            let when = modified(&p);
-            (p, when)
-        })
-        .collect()
+    stamped(paths)
 }
 
 fn placeholder(path: &Path, name: String) -> Summary {
